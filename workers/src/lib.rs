@@ -1,0 +1,1 @@
+//! Aduan's cron workers: deadline sweeps, digests and recomputes (issue 3).
