@@ -1,0 +1,142 @@
+//! `policy explain`: for one complaint, the routing decision, every clock's deadline with the calendar
+//! days it skipped and the SLA layer that set it, and the trace of what was consulted.
+
+use crate::calendar::SkippedDay;
+use crate::domain::{Kind, Tier};
+use crate::pack::Pack;
+use crate::region::RegionCode;
+use crate::sla::SlaQuery;
+use crate::timer::{CalendarRef, Timer};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use serde::Serialize;
+
+/// The facts of a complaint that decisions read.
+#[derive(Debug, Clone)]
+pub struct ComplaintFacts {
+    /// Report kind.
+    pub kind: Kind,
+    /// Category, once known.
+    pub category: Option<String>,
+    /// Kemendagri region code; `None` when the submission had none.
+    pub region: Option<RegionCode>,
+    /// The admin marked it as needing investigation.
+    pub investigation: bool,
+}
+
+/// The routing part of an explanation.
+#[derive(Debug, Clone, Serialize)]
+pub struct RouteExplanation {
+    /// The agency decided, or `null` before routing exists.
+    pub agency: Option<String>,
+    /// Why.
+    pub reason: String,
+}
+
+/// One clock's deadline, explained.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeadlineExplanation {
+    /// The clock.
+    pub clock: String,
+    /// Its budget, e.g. `5 working days`.
+    pub budget: String,
+    /// The exclusive deadline instant (RFC 3339, in the calendar's local offset).
+    pub due_at: String,
+    /// The local date of the last working day.
+    pub due_date: NaiveDate,
+    /// When the warning falls.
+    pub warn_at: String,
+    /// Computed past the covered years or across a provisional date.
+    pub provisional: bool,
+    /// The SLA layer, file and line that set the budget.
+    pub sla_source: String,
+    /// The calendar chain and time zone counted on.
+    pub calendar: String,
+    /// The dates skipped, and why.
+    pub skipped: Vec<SkippedDay>,
+}
+
+/// The whole answer of `policy explain` for one complaint.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    /// The routing decision.
+    pub route: RouteExplanation,
+    /// One deadline per clock the workflow can start for this complaint.
+    pub deadlines: Vec<DeadlineExplanation>,
+    /// What was consulted, in order.
+    pub trace: Vec<serde_json::Value>,
+    /// Hash of the pack that decided.
+    pub pack: String,
+}
+
+/// Explains a complaint's deadlines as if every clock started at `at`.
+///
+/// `holder` is the agency that would hold the case; `verify` always counts on the complaint's region,
+/// every other clock on the holder's calendar (the complaint's region until routing decides a holder).
+pub fn explain(pack: &Pack, facts: &ComplaintFacts, at: DateTime<Utc>, route: RouteExplanation) -> Explanation {
+    let mut trace = Vec::new();
+    let mut deadlines = Vec::new();
+    let region_ref = facts.region.clone().map_or(CalendarRef::National, CalendarRef::Region);
+    let holder_ref = match &route.agency {
+        Some(a) => CalendarRef::Agency(a.clone()),
+        None => region_ref.clone(),
+    };
+    for clock in pack.slas.clocks() {
+        let cal_ref = if clock == "verify" { region_ref.clone() } else { holder_ref.clone() };
+        let (cal, cal_region) = match &cal_ref {
+            CalendarRef::Region(r) => (pack.calendars.for_region(r), Some(r.clone())),
+            CalendarRef::Agency(a) => {
+                let r = CalendarRef::agency_region(a);
+                (pack.calendars.for_agency(a, r.as_ref()), r)
+            }
+            CalendarRef::National => (pack.calendars.national(), None),
+        };
+        let tier = cal_region.as_ref().map(|r| if r.kabkota().is_some() { Tier::Kabkota } else { Tier::Province });
+        let agency = match &cal_ref {
+            CalendarRef::Agency(a) => Some(a.as_str()),
+            _ => None,
+        };
+        let q = SlaQuery {
+            clock,
+            kind: facts.kind,
+            category: facts.category.as_deref(),
+            investigation: facts.investigation,
+            escalation_level: 0,
+            tier,
+            region: cal_region.as_ref(),
+            agency,
+        };
+        let sla = match pack.slas.resolve(&q) {
+            Ok(s) => s,
+            Err(e) => {
+                trace.push(serde_json::json!({"step": "sla", "clock": clock, "error": e.to_string()}));
+                continue;
+            }
+        };
+        let timer = Timer::start(clock, sla.budget, sla.warn_permille, cal_ref.clone(), at);
+        let schedule = timer.schedule(&cal);
+        let due = schedule.due.expect("a fresh clock runs");
+        let local = |t: DateTime<Utc>| t.with_timezone(&cal.time_zone()).to_rfc3339_opts(SecondsFormat::Secs, true);
+        let skipped = cal.explain_span(cal.local_date(at), due.due_date);
+        trace.push(serde_json::json!({
+            "step": "deadline",
+            "clock": clock,
+            "calendar": format!("{} ({})", cal.label(), cal.time_zone()),
+            "calendar_ref": cal_ref.to_string(),
+            "sla": sla.source.to_string(),
+            "budget": sla.budget.to_string(),
+            "skipped_days": skipped.len(),
+        }));
+        deadlines.push(DeadlineExplanation {
+            clock: clock.to_owned(),
+            budget: sla.budget.to_string(),
+            due_at: local(due.due_at),
+            due_date: due.due_date,
+            warn_at: local(schedule.warn_at.expect("running")),
+            provisional: due.provisional,
+            sla_source: sla.source.to_string(),
+            calendar: format!("{} ({})", cal.label(), cal.time_zone()),
+            skipped,
+        });
+    }
+    Explanation { route, deadlines, trace, pack: pack.hash.clone() }
+}

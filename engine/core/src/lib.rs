@@ -1,0 +1,21 @@
+//! `aduan-core`: the pure heart of Aduan, a public-service complaint engine in the style of
+//! SP4N-LAPOR!.
+//!
+//! It does no IO, is not async and never reads the clock: every instant is an argument (ARCHITECTURE.md,
+//! invariant 1). The service crate feeds it files and rows and stores what it decides.
+//!
+//! - [`calendar`]: working-day calendars compiled from layered YAML; add and count in O(1).
+//! - [`region`]: Kemendagri region codes and each province's time zone.
+//! - [`sla`]: clock budgets resolved through national, region and agency layers, with provenance.
+//! - [`timer`]: SLA timers (budget, start, suspension ledger, calendar) and their derived deadlines.
+//! - [`pack`]: loading and validating a policy pack from its files; the pack hash.
+//! - [`explain`]: the `policy explain` answer for one complaint.
+//! - [`domain`]: shared vocabulary (report kinds, agency tiers).
+
+pub mod calendar;
+pub mod domain;
+pub mod explain;
+pub mod pack;
+pub mod region;
+pub mod sla;
+pub mod timer;
