@@ -1,0 +1,150 @@
+//! `aduan policy check|test|explain|replay|publish`: tools for policy authors. None of them needs a
+//! database or NATS.
+
+use crate::Config;
+use aduan_core::domain::Kind;
+use aduan_core::explain::{explain, ComplaintFacts, Explanation, RouteExplanation};
+use aduan_core::pack::Pack;
+use aduan_core::region::RegionCode;
+use aduan_service::packs::{load_pack, LoadError};
+use anyhow::{anyhow, bail, Context};
+use chrono::{DateTime, Utc};
+use clap::Subcommand;
+use serde::Deserialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Validate a policy pack; exit 1 with `file:line:col: message` for each problem.
+    Check {
+        /// The pack directory (default: the configured pack).
+        dir: Option<PathBuf>,
+    },
+    /// Run the pack's own test cases.
+    Test {
+        /// The pack directory (default: the configured pack).
+        dir: Option<PathBuf>,
+    },
+    /// Explain one complaint: its route, every clock's deadline with the days skipped and the SLA layer
+    /// that set it, and the rule trace.
+    Explain {
+        /// The pack directory (default: the configured pack).
+        dir: Option<PathBuf>,
+        /// A submission as JSON (plus optional `at` and `investigation`); `.jsonl` for one per line.
+        #[arg(long)]
+        complaint: PathBuf,
+        /// Start every clock at this instant (RFC 3339; default: now, or the line's own `at`).
+        #[arg(long)]
+        at: Option<DateTime<Utc>>,
+    },
+    /// Replay past decisions against a candidate pack.
+    Replay {
+        /// Decisions since this date.
+        #[arg(long)]
+        since: String,
+        /// The candidate pack directory.
+        candidate_dir: PathBuf,
+    },
+    /// Publish a pack to the running replicas.
+    Publish {
+        /// The pack directory.
+        dir: PathBuf,
+    },
+}
+
+pub fn run(cmd: PolicyCommand, config: &Config) -> anyhow::Result<ExitCode> {
+    let dir = |d: Option<PathBuf>| d.unwrap_or_else(|| config.policy_dir.clone());
+    match cmd {
+        PolicyCommand::Check { dir: d } => check(&dir(d)),
+        PolicyCommand::Explain { dir: d, complaint, at } => {
+            let pack = load(&dir(d))?;
+            explain_file(&pack, &complaint, at)
+        }
+        PolicyCommand::Test { .. } | PolicyCommand::Replay { .. } | PolicyCommand::Publish { .. } => {
+            eprintln!("not implemented yet (issue 4)");
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+fn load(dir: &Path) -> anyhow::Result<Pack> {
+    load_pack(dir).map_err(|e| match e {
+        LoadError::Invalid(p) => anyhow!("the pack in {} is invalid:\n{p}", dir.display()),
+        io => anyhow!(io),
+    })
+}
+
+fn check(dir: &Path) -> anyhow::Result<ExitCode> {
+    match load_pack(dir) {
+        Ok(pack) => {
+            println!("ok: pack `{}` {} ({})", pack.manifest.name, pack.hash, dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(LoadError::Invalid(problems)) => {
+            for p in &problems.0 {
+                println!("{p}");
+            }
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A submission as `policy explain` reads it: the fields of `POST /v1/complaints`, plus `at` and
+/// `investigation`. Unknown fields are errors.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExplainInput {
+    kind: Kind,
+    #[allow(dead_code)]
+    channel: Option<String>,
+    #[allow(dead_code)]
+    title: Option<String>,
+    #[allow(dead_code)]
+    body: Option<String>,
+    category: Option<String>,
+    region: Option<String>,
+    #[allow(dead_code)]
+    privacy: Option<String>,
+    #[allow(dead_code)]
+    reporter: Option<serde_json::Value>,
+    #[allow(dead_code)]
+    command_id: Option<String>,
+    received_at: Option<DateTime<Utc>>,
+    at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    investigation: bool,
+}
+
+fn explain_one(pack: &Pack, text: &str, at: Option<DateTime<Utc>>) -> anyhow::Result<Explanation> {
+    let input: ExplainInput = serde_json::from_str(text).context("the complaint is not a valid submission")?;
+    let region = match input.region.as_deref() {
+        None => None,
+        Some(r) => Some(RegionCode::parse(r).map_err(|e| anyhow!("region: {e}"))?),
+    };
+    let facts =
+        ComplaintFacts { kind: input.kind, category: input.category, region, investigation: input.investigation };
+    let at = at.or(input.at).or(input.received_at).unwrap_or_else(Utc::now);
+    let route = RouteExplanation { agency: None, reason: "routing not built yet".into() };
+    Ok(explain(pack, &facts, at, route))
+}
+
+fn explain_file(pack: &Pack, file: &Path, at: Option<DateTime<Utc>>) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let mut out = std::io::stdout().lock();
+    if file.extension().is_some_and(|e| e == "jsonl") {
+        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let v = explain_one(pack, line, at).with_context(|| format!("{}:{}", file.display(), i + 1))?;
+            writeln!(out, "{}", serde_json::to_string(&v)?)?;
+        }
+    } else {
+        let v = explain_one(pack, &text, at).with_context(|| file.display().to_string())?;
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+    }
+    if text.trim().is_empty() {
+        bail!("{}: empty file", file.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

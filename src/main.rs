@@ -1,0 +1,113 @@
+//! `aduan`: the one binary. A thin CLI over the service and core crates; each command lives in its own
+//! file under `src/cmd/`.
+
+mod cmd;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Aduan: public-service complaint handling in the style of SP4N-LAPOR!. Routes complaints to the
+/// agency with the authority, counts deadlines in working days on the right regional calendar, and
+/// escalates silent cases up the hierarchy.
+#[derive(Parser, Debug)]
+#[command(name = "aduan", version, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Configuration (CONTRACT.md §6): environment variables, overridden by flags of the same name.
+#[derive(Args, Debug, Clone)]
+pub struct Config {
+    /// Database URL: sqlite://PATH or postgres://…
+    #[arg(long, global = true, env = "ADUAN_DATABASE_URL", default_value = "sqlite://data/aduan.db")]
+    pub database_url: String,
+    /// NATS server URL.
+    #[arg(long, global = true, env = "ADUAN_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
+    /// Address the HTTP API listens on.
+    #[arg(long, global = true, env = "ADUAN_HTTP_ADDR", default_value = "127.0.0.1:8080")]
+    pub http_addr: String,
+    /// The active policy pack directory.
+    #[arg(long, global = true, env = "ADUAN_POLICY_DIR", default_value = "policies/lapor")]
+    pub policy_dir: PathBuf,
+    /// Prefix of every NATS subject, stream and bucket.
+    #[arg(long, global = true, env = "ADUAN_NATS_PREFIX", default_value = "aduan")]
+    pub nats_prefix: String,
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+}
+
+/// How logs are written to stderr.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// HTTP API, NATS command consumer, outbox relay and cron workers in one process.
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// One deadline sweep as of an instant: warnings, escalations, auto-closes.
+    Sweep,
+    /// Write N complete, hash-chained cases with their timers (benchmarks, demos).
+    Seed,
+    /// Policy pack tools: check, test, explain, replay, publish.
+    #[command(subcommand)]
+    Policy(cmd::policy::PolicyCommand),
+    /// Audit tools.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// API tokens: create, list, revoke.
+    Token,
+    /// The benchmark suite.
+    Bench,
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Walk every case's hash chain; exit 1 naming any case whose history was altered.
+    Verify,
+}
+
+fn not_yet(issue: u32) -> ExitCode {
+    eprintln!("not implemented yet (issue {issue})");
+    ExitCode::from(2)
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Pretty => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.config.log_format);
+    let result = match cli.command {
+        Command::Policy(p) => cmd::policy::run(p, &cli.config),
+        Command::Serve | Command::Migrate | Command::Bench => return not_yet(2),
+        Command::Audit(AuditCommand::Verify) => return not_yet(2),
+        Command::Sweep | Command::Seed => return not_yet(3),
+        Command::Token => return not_yet(5),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! `aduan policy check` and `aduan policy explain` on the national pack, and the command table.
+
+use crate::{aduan, pack_copy, stderr, stdout};
+use serde_json::Value;
+use std::io::Write;
+
+fn complaint_file(ext: &str, text: &str) -> tempfile::NamedTempFile {
+    let mut f = tempfile::Builder::new().suffix(ext).tempfile().unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+    f
+}
+
+#[test]
+fn check_accepts_the_national_pack() {
+    let o = aduan(&["policy", "check"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("ok: pack `lapor` "), "{out}");
+    assert_eq!(out.split_whitespace().nth(3).unwrap().len(), 64, "prints the pack hash: {out}");
+}
+
+#[test]
+fn check_reports_every_problem_as_file_line_col() {
+    let dir = pack_copy();
+    std::fs::write(
+        dir.path().join("calendars/bali.yaml"),
+        "region: \"51\"\ndays_off:\n  - {date: 2026-06-17, name: Galungan, provisional: true, extra: 1}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("sla/33.74-kota-semarang.yaml"), "region: \"33.74\"\nregion: \"33.75\"\n").unwrap();
+    std::fs::write(dir.path().join("stray.yaml"), "a: 1\n").unwrap();
+    let o = aduan(&["policy", "check", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines.iter().any(|l| l.starts_with("calendars/bali.yaml:3:") && l.contains("extra")), "{out}");
+    assert!(lines.iter().any(|l| l.starts_with("sla/33.74-kota-semarang.yaml:2:") && l.contains("region")), "{out}");
+    assert!(lines.iter().any(|l| l.starts_with("stray.yaml: not a file the engine loads")), "{out}");
+}
+
+#[test]
+fn unbuilt_commands_exit_2_naming_their_issue() {
+    for (args, issue) in [(&["serve"][..], 2), (&["sweep"][..], 3), (&["token"][..], 5), (&["policy", "test"][..], 4)] {
+        let o = aduan(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(&format!("not implemented yet (issue {issue})")), "{args:?}: {}", stderr(&o));
+    }
+    let help = stdout(&aduan(&["--help"]));
+    for c in ["serve", "migrate", "sweep", "seed", "policy", "audit", "token", "bench"] {
+        assert!(help.contains(&format!("  {c} ")), "--help lists {c}");
+    }
+}
+
+#[test]
+fn explain_prints_every_clock_with_skipped_days_and_sla_source() {
+    // Kota Semarang, Tue 17 Mar 2026 before Lebaran: respond is Semarang's own 7 working days.
+    let f = complaint_file(
+        ".json",
+        r#"{"kind": "pengaduan", "channel": "web", "title": "Jalan berlubang", "body": "Di depan pasar",
+            "category": "infrastruktur", "region": "33.74", "privacy": "public",
+            "reporter": {"name": "Sri", "contact": "0812"}, "at": "2026-03-17T10:00:00+07:00"}"#,
+    );
+    let o = aduan(&["policy", "explain", "--complaint", f.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["route"]["agency"], Value::Null);
+    assert_eq!(v["route"]["reason"], "routing not built yet");
+    let deadlines = v["deadlines"].as_array().unwrap();
+    let clocks: Vec<&str> = deadlines.iter().map(|d| d["clock"].as_str().unwrap()).collect();
+    assert_eq!(clocks, ["verify", "respond", "complete", "close"]);
+    let by = |c: &str| deadlines.iter().find(|d| d["clock"] == c).unwrap();
+    // verify 3: 18-24 off (Nyepi, Lebaran, cuti bersama, weekend) → 25, 26, 27.
+    assert_eq!(by("verify")["due_date"], "2026-03-27");
+    assert_eq!(by("verify")["due_at"], "2026-03-28T00:00:00+07:00");
+    assert_eq!(by("verify")["provisional"], false);
+    let skipped: Vec<&str> = by("verify")["skipped"].as_array().unwrap().iter().map(|s| s["date"].as_str().unwrap()).collect();
+    assert_eq!(skipped, ["2026-03-18", "2026-03-19", "2026-03-20", "2026-03-21", "2026-03-22", "2026-03-23", "2026-03-24"]);
+    assert!(by("verify")["skipped"][1]["reason"].as_str().unwrap().contains("libur nasional"));
+    // respond 7 (Semarang): 25, 26, 27, 30, 31, 1 Apr, 2 Apr.
+    assert_eq!(by("respond")["due_date"], "2026-04-02");
+    assert!(by("respond")["sla_source"].as_str().unwrap().starts_with("region 33.74"), "{}", by("respond"));
+    // complete 14: …, 3 Apr Good Friday off → 25,26,27,30,31,1,2,6,7,8,9,10,13,14.
+    assert_eq!(by("complete")["due_date"], "2026-04-14");
+    assert!(by("complete")["sla_source"].as_str().unwrap().starts_with("national: clocks.complete"));
+    // close 10: 25, 26, 27, 30, 31, 1, 2, (3 Good Friday), 6, 7, 8.
+    assert_eq!(by("close")["due_date"], "2026-04-08");
+    assert!(v["trace"].as_array().unwrap().len() >= 4);
+}
+
+#[test]
+fn explain_reads_jsonl_line_by_line_each_with_its_own_at() {
+    let f = complaint_file(
+        ".jsonl",
+        concat!(
+            r#"{"kind": "aspirasi", "region": "51.71", "at": "2026-06-15T10:00:00+08:00"}"#,
+            "\n",
+            r#"{"kind": "pengaduan", "region": "35.78", "investigation": true, "at": "2027-12-20T10:00:00+07:00"}"#,
+            "\n"
+        ),
+    );
+    let o = aduan(&["policy", "explain", "--complaint", f.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    // Denpasar, Mon 15 Jun 2026: 16 Jun Islamic New Year, 17 Jun Galungan (provisional) → verify on 22 Jun.
+    let verify = &lines[0]["deadlines"][0];
+    assert_eq!(verify["due_date"], "2026-06-22");
+    assert_eq!(verify["provisional"], true);
+    assert_eq!(lines[0]["deadlines"][2]["budget"], "5 working days", "aspirasi completes in 5");
+    // Investigation: 60 working days from late 2027 reaches past the covered years → provisional.
+    let complete = &lines[1]["deadlines"][2];
+    assert_eq!(complete["budget"], "60 working days");
+    assert_eq!(complete["provisional"], true);
+}
+
+#[test]
+fn explain_rejects_bad_input_with_one_clear_line() {
+    for (text, needle) in [
+        (r#"{"kind": "pengaduan", "region": "35-78"}"#, "region"),
+        (r#"{"kind": "pengaduan", "regoin": "35.78"}"#, "regoin"),
+        (r#"{"kind": "keluhan"}"#, "keluhan"),
+        (r#"{"kind": "#, "EOF"),
+    ] {
+        let f = complaint_file(".json", text);
+        let o = aduan(&["policy", "explain", "--complaint", f.path().to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1), "{text}");
+        let err = stderr(&o);
+        assert!(err.contains(needle), "{text}: {err}");
+        assert!(o.stdout.is_empty(), "{text}");
+    }
+}
