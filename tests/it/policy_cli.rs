@@ -73,8 +73,12 @@ fn explain_prints_every_clock_with_skipped_days_and_sla_source() {
     assert_eq!(by("verify")["due_date"], "2026-03-27");
     assert_eq!(by("verify")["due_at"], "2026-03-28T00:00:00+07:00");
     assert_eq!(by("verify")["provisional"], false);
-    let skipped: Vec<&str> = by("verify")["skipped"].as_array().unwrap().iter().map(|s| s["date"].as_str().unwrap()).collect();
-    assert_eq!(skipped, ["2026-03-18", "2026-03-19", "2026-03-20", "2026-03-21", "2026-03-22", "2026-03-23", "2026-03-24"]);
+    let skipped: Vec<&str> =
+        by("verify")["skipped"].as_array().unwrap().iter().map(|s| s["date"].as_str().unwrap()).collect();
+    assert_eq!(
+        skipped,
+        ["2026-03-18", "2026-03-19", "2026-03-20", "2026-03-21", "2026-03-22", "2026-03-23", "2026-03-24"]
+    );
     assert!(by("verify")["skipped"][1]["reason"].as_str().unwrap().contains("libur nasional"));
     // respond 7 (Semarang): 25, 26, 27, 30, 31, 1 Apr, 2 Apr.
     assert_eq!(by("respond")["due_date"], "2026-04-02");
