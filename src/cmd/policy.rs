@@ -3,7 +3,7 @@
 
 use crate::Config;
 use aduan_core::domain::Kind;
-use aduan_core::explain::{explain, ComplaintFacts, Explanation, RouteExplanation};
+use aduan_core::explain::{explain, explain_route, ComplaintFacts, Explanation};
 use aduan_core::pack::Pack;
 use aduan_core::region::RegionCode;
 use aduan_service::packs::{load_pack, LoadError};
@@ -98,9 +98,7 @@ fn check(dir: &Path) -> anyhow::Result<ExitCode> {
 #[serde(deny_unknown_fields)]
 struct ExplainInput {
     kind: Kind,
-    #[allow(dead_code)]
     channel: Option<String>,
-    #[allow(dead_code)]
     title: Option<String>,
     #[allow(dead_code)]
     body: Option<String>,
@@ -118,33 +116,48 @@ struct ExplainInput {
     investigation: bool,
 }
 
-fn explain_one(pack: &Pack, text: &str, at: Option<DateTime<Utc>>) -> anyhow::Result<Explanation> {
+/// One explanation, and whether a policy failed while making it.
+fn explain_one(pack: &Pack, text: &str, at: Option<DateTime<Utc>>) -> anyhow::Result<(Explanation, bool)> {
     let input: ExplainInput = serde_json::from_str(text).context("the complaint is not a valid submission")?;
     let region = match input.region.as_deref() {
         None => None,
         Some(r) => Some(RegionCode::parse(r).map_err(|e| anyhow!("region: {e}"))?),
     };
-    let facts =
-        ComplaintFacts { kind: input.kind, category: input.category, region, investigation: input.investigation };
+    let facts = ComplaintFacts {
+        kind: input.kind,
+        category: input.category,
+        region,
+        investigation: input.investigation,
+        channel: input.channel.unwrap_or_else(|| "web".into()),
+        title: input.title.unwrap_or_default(),
+    };
     let at = at.or(input.at).or(input.received_at).unwrap_or_else(Utc::now);
-    let route = RouteExplanation { agency: None, reason: "routing not built yet".into() };
-    Ok(explain(pack, &facts, at, route))
+    let mut trace = Vec::new();
+    let (route, failed) = explain_route(pack, &facts, at, &mut trace);
+    Ok((explain(pack, &facts, at, route, trace), failed.is_some()))
 }
 
 fn explain_file(pack: &Pack, file: &Path, at: Option<DateTime<Utc>>) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    if text.trim().is_empty() {
+        bail!("{}: empty file", file.display());
+    }
     let mut out = std::io::stdout().lock();
+    let mut failed = false;
     if file.extension().is_some_and(|e| e == "jsonl") {
         for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            let v = explain_one(pack, line, at).with_context(|| format!("{}:{}", file.display(), i + 1))?;
+            let (v, f) = explain_one(pack, line, at).with_context(|| format!("{}:{}", file.display(), i + 1))?;
+            failed |= f;
             writeln!(out, "{}", serde_json::to_string(&v)?)?;
         }
     } else {
-        let v = explain_one(pack, &text, at).with_context(|| file.display().to_string())?;
+        let (v, f) = explain_one(pack, &text, at).with_context(|| file.display().to_string())?;
+        failed |= f;
         writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
     }
-    if text.trim().is_empty() {
-        bail!("{}: empty file", file.display());
+    if failed {
+        eprintln!("a policy failed (see route.reason)");
+        return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
 }

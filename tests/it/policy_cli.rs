@@ -40,7 +40,7 @@ fn check_reports_every_problem_as_file_line_col() {
 
 #[test]
 fn unbuilt_commands_exit_2_naming_their_issue() {
-    for (args, issue) in [(&["serve"][..], 2), (&["sweep"][..], 3), (&["token"][..], 5), (&["policy", "test"][..], 4)] {
+    for (args, issue) in [(&["sweep"][..], 3), (&["seed"][..], 3), (&["token"][..], 5), (&["policy", "test"][..], 4)] {
         let o = aduan(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         assert!(stderr(&o).contains(&format!("not implemented yet (issue {issue})")), "{args:?}: {}", stderr(&o));
@@ -63,8 +63,11 @@ fn explain_prints_every_clock_with_skipped_days_and_sla_source() {
     let o = aduan(&["policy", "explain", "--complaint", f.path().to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v["route"]["agency"], Value::Null);
-    assert_eq!(v["route"]["reason"], "routing not built yet");
+    assert_eq!(v["route"]["agency"], "33.74/dinas-pu");
+    assert_eq!(v["route"]["reason"], "category infrastruktur in 33.74");
+    let route_step = &v["trace"][0];
+    assert_eq!(route_step["policy"], "rules/route.rhai");
+    assert_eq!(route_step["outcome"], "decided");
     let deadlines = v["deadlines"].as_array().unwrap();
     let clocks: Vec<&str> = deadlines.iter().map(|d| d["clock"].as_str().unwrap()).collect();
     assert_eq!(clocks, ["verify", "respond", "complete", "close"]);
@@ -132,4 +135,26 @@ fn explain_rejects_bad_input_with_one_clear_line() {
         assert!(err.contains(needle), "{text}: {err}");
         assert!(o.stdout.is_empty(), "{text}");
     }
+}
+
+#[test]
+fn explain_prints_what_it_can_then_exits_1_when_a_policy_fails() {
+    let dir = pack_copy();
+    std::fs::create_dir_all(dir.path().join("rules/35.78")).unwrap();
+    std::fs::write(
+        dir.path().join("rules/35.78/route.rhai"),
+        "fn route(complaint, now) {\n  let x = 1;\n  x.nope()\n}\n",
+    )
+    .unwrap();
+    let f = complaint_file(
+        ".json",
+        r#"{"kind": "pengaduan", "category": "infrastruktur", "region": "35.78", "at": "2026-03-02T09:00:00+07:00"}"#,
+    );
+    let o = aduan(&["policy", "explain", dir.path().to_str().unwrap(), "--complaint", f.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["route"]["agency"], Value::Null);
+    let reason = v["route"]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("policy failed: rules/35.78/route.rhai:3:"), "{reason}");
+    assert_eq!(v["deadlines"].as_array().unwrap().len(), 4, "deadlines are still explained");
 }

@@ -21,6 +21,10 @@ pub struct ComplaintFacts {
     pub region: Option<RegionCode>,
     /// The admin marked it as needing investigation.
     pub investigation: bool,
+    /// Channel (policies may read it).
+    pub channel: String,
+    /// Title (policies may read it).
+    pub title: String,
 }
 
 /// The routing part of an explanation.
@@ -68,12 +72,56 @@ pub struct Explanation {
     pub pack: String,
 }
 
+/// Routes a complaint as `verify` would (policies, then the built-in), for `policy explain`. A failed
+/// policy yields `agency: null` with the error as the reason, and `Err` carries the error for exit 1.
+pub fn explain_route(
+    pack: &Pack,
+    facts: &ComplaintFacts,
+    at: DateTime<Utc>,
+    trace: &mut Vec<serde_json::Value>,
+) -> (RouteExplanation, Option<crate::rules::PolicyError>) {
+    let case = crate::case::Case {
+        id: String::new(),
+        tracking_id: String::new(),
+        kind: facts.kind,
+        channel: facts.channel.clone(),
+        category: facts.category.clone(),
+        region: facts.region.clone(),
+        privacy: crate::case::Privacy::Public,
+        title: facts.title.clone(),
+        status: "submitted".into(),
+        agency: None,
+        escalation_level: 0,
+        flags: Vec::new(),
+        state: crate::case::CaseState { investigation: facts.investigation, ..Default::default() },
+        created_at: at,
+        first_assigned_at: None,
+        first_followup_at: None,
+        first_followup_agency: None,
+        timers: Default::default(),
+    };
+    let mut steps = Vec::new();
+    let result = crate::case::route(pack, &case, at, &mut steps);
+    for s in steps {
+        trace.push(serde_json::json!({"step": "route", "policy": s.policy, "outcome": s.outcome, "detail": s.detail}));
+    }
+    match result {
+        Ok((agency, reason)) => (RouteExplanation { agency: Some(agency), reason }, None),
+        Err(e) => (RouteExplanation { agency: None, reason: format!("policy failed: {e}") }, Some(e)),
+    }
+}
+
 /// Explains a complaint's deadlines as if every clock started at `at`.
 ///
-/// `holder` is the agency that would hold the case; `verify` always counts on the complaint's region,
-/// every other clock on the holder's calendar (the complaint's region until routing decides a holder).
-pub fn explain(pack: &Pack, facts: &ComplaintFacts, at: DateTime<Utc>, route: RouteExplanation) -> Explanation {
-    let mut trace = Vec::new();
+/// `route.agency` is the agency that would hold the case; `verify` always counts on the complaint's
+/// region, every other clock on the holder's calendar (the complaint's region when no holder is known).
+pub fn explain(
+    pack: &Pack,
+    facts: &ComplaintFacts,
+    at: DateTime<Utc>,
+    route: RouteExplanation,
+    mut trace: Vec<serde_json::Value>,
+) -> Explanation {
     let mut deadlines = Vec::new();
     let region_ref = facts.region.clone().map_or(CalendarRef::National, CalendarRef::Region);
     let holder_ref = match &route.agency {
@@ -82,15 +130,18 @@ pub fn explain(pack: &Pack, facts: &ComplaintFacts, at: DateTime<Utc>, route: Ro
     };
     for clock in pack.slas.clocks() {
         let cal_ref = if clock == "verify" { region_ref.clone() } else { holder_ref.clone() };
-        let (cal, cal_region) = match &cal_ref {
-            CalendarRef::Region(r) => (pack.calendars.for_region(r), Some(r.clone())),
+        let cal = pack.calendar_for(&cal_ref);
+        let cal_region = match &cal_ref {
+            CalendarRef::Region(r) => Some(r.clone()),
             CalendarRef::Agency(a) => {
-                let r = CalendarRef::agency_region(a);
-                (pack.calendars.for_agency(a, r.as_ref()), r)
+                pack.directory.agency(a).and_then(|x| x.region.clone()).or_else(|| CalendarRef::agency_region(a))
             }
-            CalendarRef::National => (pack.calendars.national(), None),
+            CalendarRef::National => None,
         };
-        let tier = cal_region.as_ref().map(|r| if r.kabkota().is_some() { Tier::Kabkota } else { Tier::Province });
+        let tier = match &cal_ref {
+            CalendarRef::Agency(a) => Some(pack.tier_of(a)),
+            _ => cal_region.as_ref().map(|r| if r.kabkota().is_some() { Tier::Kabkota } else { Tier::Province }),
+        };
         let agency = match &cal_ref {
             CalendarRef::Agency(a) => Some(a.as_str()),
             _ => None,

@@ -11,11 +11,21 @@
 //! - [`pack`]: loading and validating a policy pack from its files; the pack hash.
 //! - [`explain`]: the `policy explain` answer for one complaint.
 //! - [`domain`]: shared vocabulary (report kinds, agency tiers).
+//! - [`directory`]: the agency tree (kemenpanrb → provinces → kab/kota → units) and categories.
+//! - [`workflow`]: states and actions of a pack's workflow.
+//! - [`rules`]: the rhai sandbox and pluggable route/escalate policies.
+//! - [`case`]: a case and every decision on it (submit, actions, escalation).
+//! - [`chain`]: the per-case hash chain of events.
 
 pub mod calendar;
+pub mod case;
+pub mod chain;
+pub mod directory;
 pub mod domain;
 pub mod explain;
 pub mod pack;
 pub mod region;
+pub mod rules;
 pub mod sla;
 pub mod timer;
+pub mod workflow;

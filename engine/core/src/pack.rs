@@ -6,8 +6,11 @@
 //! `file:line:col: message`, all of them at once, so an author fixes a pack in one pass.
 
 use crate::calendar::{Calendar, CalendarLayer, LayerScope};
+use crate::directory::{Directory, DirectorySources};
 use crate::region::{province_time_zone, RegionCode};
+use crate::rules::Policies;
 use crate::sla::{SlaLayer, SlaSet};
+use crate::workflow::Workflow;
 use chrono_tz::Tz;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -277,9 +280,15 @@ pub struct Pack {
     /// `pack.yaml`.
     pub manifest: PackManifest,
     /// The calendars, compiled.
-    pub calendars: CalendarSet,
+    pub calendars: Arc<CalendarSet>,
     /// The SLA layers.
     pub slas: SlaSet,
+    /// The agency tree and categories.
+    pub directory: Arc<Directory>,
+    /// States and actions.
+    pub workflow: Workflow,
+    /// The compiled rhai policies.
+    pub policies: Policies,
 }
 
 /// The pack hash: SHA-256 over, for each loaded file in path order, the path, a NUL, the length in
@@ -307,6 +316,8 @@ impl Pack {
         let mut manifest = None;
         let mut layers = Vec::new();
         let mut sla_layers = Vec::new();
+        let mut texts: HashMap<&str, &str> = HashMap::new();
+        let mut rules: Vec<(&str, &str)> = Vec::new();
         let mut sorted: Vec<&PackFile> = files.iter().filter(|f| is_pack_file(&f.path)).collect();
         sorted.sort_by(|a, b| a.path.cmp(&b.path));
         for f in sorted {
@@ -324,7 +335,11 @@ impl Pack {
                 CalendarLayer::from_yaml(path, text).map(|l| layers.push(l))
             } else if in_dir(path, "sla/") {
                 SlaLayer::from_yaml(path, text).map(|l| sla_layers.push(l))
-            } else if is_later_part(path) {
+            } else if KNOWN_FILES.contains(&path) {
+                texts.insert(path, text);
+                Ok(())
+            } else if path.starts_with("rules/") && path.ends_with(".rhai") {
+                rules.push((path, text));
                 Ok(())
             } else {
                 Err(Problem::file(path, "not a file the engine loads (see policies/README.md for the layout)").into())
@@ -334,28 +349,50 @@ impl Pack {
             }
         }
         let manifest = manifest.ok_or_else(|| Problem::file("pack.yaml", "missing: every pack has a pack.yaml"));
-        let calendars = CalendarSet::build(layers);
+        let calendars = CalendarSet::build(layers).map(Arc::new);
         let slas = SlaSet::build(sla_layers);
-        match (manifest, calendars, slas) {
-            (Ok(manifest), Ok(calendars), Ok(slas)) if problems.is_empty() => {
-                Ok(Self { hash: pack_hash(files), manifest, calendars, slas })
+        let directory = Directory::build(&DirectorySources {
+            governments: texts.get("directory/governments.yaml").copied(),
+            units: texts.get("directory/units.yaml").copied(),
+            national: texts.get("directory/national.yaml").copied(),
+            categories: texts.get("categories.yaml").copied(),
+        })
+        .map(Arc::new);
+        let workflow = match (texts.get("workflow.yaml"), &slas) {
+            (Some(text), Ok(slas)) => Workflow::from_yaml("workflow.yaml", text, &slas.clocks()).map(Some),
+            (Some(_), Err(_)) => Ok(None),
+            (None, _) => Err(Problem::file("workflow.yaml", "missing: every pack has a workflow").into()),
+        };
+        let policies = match (&directory, &calendars) {
+            (Ok(d), Ok(c)) => Policies::compile(&rules, d.clone(), c.clone()).map(Some).map_err(PackError),
+            _ => Ok(None),
+        };
+        match (manifest, calendars, slas, directory, workflow, policies) {
+            (Ok(manifest), Ok(calendars), Ok(slas), Ok(directory), Ok(Some(workflow)), Ok(Some(policies)))
+                if problems.is_empty() =>
+            {
+                Ok(Self { hash: pack_hash(files), manifest, calendars, slas, directory, workflow, policies })
             }
-            (m, c, s) => {
+            (m, c, s, d, w, p) => {
                 problems.extend(m.err());
-                problems.extend(c.err().into_iter().flat_map(|e| e.0));
-                problems.extend(s.err().into_iter().flat_map(|e| e.0));
+                for e in [c.err(), s.err(), d.err(), w.err(), p.err()].into_iter().flatten() {
+                    problems.extend(e.0);
+                }
                 Err(PackError(problems))
             }
         }
     }
 }
 
+/// Pack files at fixed paths that are parsed after the layer files.
+const KNOWN_FILES: [&str; 5] = [
+    "workflow.yaml",
+    "categories.yaml",
+    "directory/governments.yaml",
+    "directory/units.yaml",
+    "directory/national.yaml",
+];
+
 fn in_dir(path: &str, dir: &str) -> bool {
     path.strip_prefix(dir).is_some_and(|rest| !rest.contains('/'))
-}
-
-/// Parts of the pack layout that later issues load (directory, categories, workflow, rules): accepted
-/// and hashed, not yet interpreted.
-fn is_later_part(path: &str) -> bool {
-    path == "workflow.yaml" || path == "categories.yaml" || path.starts_with("directory/") || path.starts_with("rules/")
 }

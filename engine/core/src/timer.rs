@@ -211,6 +211,10 @@ pub enum ChangeReason {
     Paused,
     /// The clock resumed; the paused working days were added back.
     Resumed,
+    /// The clock started (or restarted with a full budget).
+    Started,
+    /// The clock stopped.
+    Stopped,
 }
 
 /// A journaled recompute: one clock's old and new deadline and why it moved.
