@@ -37,6 +37,13 @@ pub struct Config {
     /// Prefix of every NATS subject, stream and bucket.
     #[arg(long, global = true, env = "ADUAN_NATS_PREFIX", default_value = "aduan")]
     pub nats_prefix: String,
+    /// 32 bytes, base64: seals anonymous reporters' identities. Unset: generated into data/aduan.key on
+    /// SQLite; required on PostgreSQL.
+    #[arg(long, global = true, env = "ADUAN_DATA_KEY", hide_env_values = true)]
+    pub data_key: Option<String>,
+    /// Submissions and reads by tracking id per minute per client IP; 0 turns it off.
+    #[arg(long, global = true, env = "ADUAN_RATE_LIMIT", default_value_t = 60)]
+    pub rate_limit: u32,
     /// Log format.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
@@ -54,7 +61,7 @@ pub enum LogFormat {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// HTTP API, NATS command consumer, outbox relay and cron workers in one process.
-    Serve,
+    Serve(cmd::serve::ServeArgs),
     /// Apply the database migrations and exit.
     Migrate,
     /// One deadline sweep as of an instant: warnings, escalations, auto-closes.
@@ -98,7 +105,9 @@ fn main() -> ExitCode {
     init_logging(cli.config.log_format);
     let result = match cli.command {
         Command::Policy(p) => cmd::policy::run(p, &cli.config),
-        Command::Serve | Command::Migrate | Command::Bench => return not_yet(2),
+        Command::Serve(args) => cmd::serve::run(args, &cli.config),
+        Command::Migrate => cmd::serve::migrate(&cli.config),
+        Command::Bench => return not_yet(2),
         Command::Audit(AuditCommand::Verify) => return not_yet(2),
         Command::Sweep | Command::Seed => return not_yet(3),
         Command::Token => return not_yet(5),

@@ -1,6 +1,8 @@
 //! End-to-end tests of the `aduan` binary (one test binary; modules by area).
 
+mod e2e;
 mod policy_cli;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,8 +1,23 @@
-//! `aduan-service`: where Aduan's pure core meets the world. It holds the store (sqlx), the bus
-//! (async-nats), the HTTP api (axum) and the service functions that combine core, store and outbox.
+//! `aduan-service`: where Aduan's pure core meets the world.
 //!
+//! - [`store`]: SQLite and PostgreSQL through two native sqlx pools; the only module with SQL.
+//! - [`bus`]: NATS JetStream streams, the outbox relay and the command consumer; the only module that
+//!   imports async-nats.
+//! - [`api`]: the HTTP API (axum); the only module that imports axum. Handlers decode, call one service
+//!   function, encode.
+//! - [`service`]: the service functions that combine core decisions, the store and the outbox.
+//! - [`wire`]: HTTP and NATS wire types, separate from domain types.
+//! - [`crypto`]: the data key, sealed identities, tokens, tracking ids.
+//! - [`metrics`]: Prometheus metrics.
 //! - [`packs`]: reading a policy pack directory from disk.
-//!
-//! The store, bus and api arrive with issue 2 (the walking skeleton).
+//! - [`runtime`]: glue: the store as the relay's outbox, the service as the NATS command handler.
 
+pub mod api;
+pub mod bus;
+pub mod crypto;
+pub mod metrics;
 pub mod packs;
+pub mod runtime;
+pub mod service;
+pub mod store;
+pub mod wire;

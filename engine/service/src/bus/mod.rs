@@ -1,0 +1,370 @@
+//! The bus: Aduan's NATS side (CONTRACT.md §8). The only module that imports async-nats (invariant 2).
+//!
+//! - [`Bus::connect`] connects, refuses servers older than 2.10, and creates or updates the JetStream
+//!   streams `{PREFIX}_CMD` (work queue), `{PREFIX}_EVT`, `{PREFIX}_DLQ` and the KV bucket `{PREFIX}_PACKS`.
+//! - [`event_subject`] names the subject of an event from the agency holding the case.
+//! - [`run_relay`] is the outbox relay, the only publisher of events (invariant 3): it publishes committed
+//!   outbox rows in order, with `Nats-Msg-Id` = event id, and marks them sent.
+//! - [`run_consumer`] is the durable pull consumer of commands: it hands each command to a
+//!   [`CommandHandler`], acks only after the handler returned (that is, after commit), and sorts failures
+//!   into permanent (dead-lettered), ordering (retried, then dead-lettered) and transient (retried forever).
+
+mod consumer;
+mod relay;
+mod retry;
+
+use std::fmt;
+use std::time::Duration;
+
+use async_nats::connection::State;
+use async_nats::jetstream;
+use async_nats::jetstream::context::{CreateStreamErrorKind, PublishErrorKind};
+use async_nats::jetstream::message::PublishMessage;
+use async_nats::jetstream::stream::{Config as StreamConfig, RetentionPolicy};
+use async_nats::{ConnectErrorKind, ConnectOptions, Event};
+use tokio::sync::watch;
+
+pub use consumer::{run_consumer, CommandFailure, CommandHandler, CommandMsg};
+pub use relay::{run_relay, Outbox, OutboxItem};
+
+/// How long a JetStream API call or a publish acknowledgement may take before the bus counts NATS as
+/// unavailable.
+const JS_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the first connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Deduplication window of the event stream (`Nats-Msg-Id` = event id).
+const EVT_DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+/// How many revisions of each pack the KV bucket keeps.
+const PACKS_HISTORY: i64 = 5;
+
+/// Errors of the bus.
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    /// NATS cannot be reached, or did not answer in time. Worth retrying.
+    #[error("NATS unavailable: {0}")]
+    Unavailable(String),
+    /// The server predates JetStream features Aduan relies on.
+    #[error("nats-server {version} is too old: Aduan needs 2.10 or newer for JetStream features it uses")]
+    ServerTooOld {
+        /// The version the server announced.
+        version: String,
+    },
+    /// The configured prefix would make invalid subjects or stream names.
+    #[error("bad NATS prefix {0:?}: it must match [A-Za-z0-9_-]+")]
+    BadPrefix(String),
+    /// Anything else (a bad URL, a stream that cannot be created, a rejected publish).
+    #[error("NATS: {0}")]
+    Other(String),
+}
+
+/// A connection to NATS with Aduan's streams in place. Cheap to clone (the clones share the connection).
+#[derive(Clone)]
+pub struct Bus {
+    client: async_nats::Client,
+    js: jetstream::Context,
+    prefix: String,
+    /// Counts the connections made (the first one and each reconnection).
+    connects: watch::Receiver<u64>,
+}
+
+impl fmt::Debug for Bus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bus").field("prefix", &self.prefix).field("state", &self.client.connection_state()).finish()
+    }
+}
+
+impl Bus {
+    /// Connects to the server at `url` and creates or updates the streams and the KV bucket of `prefix`.
+    ///
+    /// Fails fast (no retry) with [`BusError::Unavailable`] when no server answers, and with
+    /// [`BusError::ServerTooOld`] against a server older than 2.10. Once connected, the client reconnects
+    /// on its own after an outage (delays capped at 1 s), forever.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Bus, BusError> {
+        validate_prefix(prefix)?;
+        let (connects_tx, connects) = watch::channel(0u64);
+        let client = ConnectOptions::new()
+            .name(format!("aduan ({prefix})"))
+            .connection_timeout(CONNECT_TIMEOUT)
+            .reconnect_delay_callback(|attempts| Duration::from_millis(100 * attempts.min(10) as u64))
+            .event_callback(move |event| {
+                if matches!(event, Event::Connected) {
+                    connects_tx.send_modify(|n| *n += 1);
+                }
+                async move {
+                    match event {
+                        Event::Connected => tracing::info!("NATS connected"),
+                        Event::Disconnected => tracing::warn!("NATS disconnected; reconnecting"),
+                        Event::Closed => tracing::warn!("NATS connection closed"),
+                        other => tracing::warn!("NATS: {other}"),
+                    }
+                }
+            })
+            .connect(url)
+            .await
+            .map_err(|e| match e.kind() {
+                ConnectErrorKind::ServerParse => BusError::Other(format!("bad NATS URL {url:?}: {e}")),
+                _ => BusError::Unavailable(format!("cannot connect to {url}: {e}")),
+            })?;
+
+        let version = client.server_info().version;
+        if !version_at_least(&version, 2, 10) {
+            let version = if version.is_empty() { "(unknown version)".to_string() } else { version };
+            return Err(BusError::ServerTooOld { version });
+        }
+
+        let js = jetstream::ContextBuilder::new().timeout(JS_TIMEOUT).build(client.clone());
+        let bus = Bus { client, js, prefix: prefix.to_string(), connects };
+        bus.ensure_streams().await?;
+        Ok(bus)
+    }
+
+    /// Creates the streams and the KV bucket, or updates them to the configuration below.
+    async fn ensure_streams(&self) -> Result<(), BusError> {
+        let p = &self.prefix;
+        let streams = [
+            StreamConfig {
+                name: self.commands_stream(),
+                subjects: vec![format!("{p}.cmd.>")],
+                retention: RetentionPolicy::WorkQueue,
+                description: Some("Aduan commands (work queue)".to_string()),
+                ..Default::default()
+            },
+            StreamConfig {
+                name: self.events_stream(),
+                subjects: vec![format!("{p}.evt.>")],
+                retention: RetentionPolicy::Limits,
+                duplicate_window: EVT_DUPLICATE_WINDOW,
+                description: Some("Aduan events, published by the outbox relay".to_string()),
+                ..Default::default()
+            },
+            StreamConfig {
+                name: self.dead_letter_stream(),
+                subjects: vec![format!("{p}.dlq.>")],
+                retention: RetentionPolicy::Limits,
+                description: Some("Aduan commands that can never succeed, with their error".to_string()),
+                ..Default::default()
+            },
+        ];
+        for config in streams {
+            let name = config.name.clone();
+            self.js.create_or_update_stream(config).await.map_err(|e| match e.kind() {
+                CreateStreamErrorKind::TimedOut | CreateStreamErrorKind::JetStreamUnavailable => {
+                    BusError::Unavailable(format!("create or update stream {name}: {e}"))
+                }
+                _ => BusError::Other(format!("create or update stream {name}: {e}")),
+            })?;
+        }
+        let bucket = self.packs_bucket();
+        self.js
+            .create_or_update_key_value(jetstream::kv::Config {
+                bucket: bucket.clone(),
+                description: "Aduan policy packs".to_string(),
+                history: PACKS_HISTORY,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| BusError::Other(format!("create or update KV bucket {bucket}: {e}")))?;
+        Ok(())
+    }
+
+    /// The configured prefix of every subject (`aduan`).
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The underlying NATS client.
+    pub fn client(&self) -> &async_nats::Client {
+        &self.client
+    }
+
+    /// The JetStream context (5 s timeouts) over [`Bus::client`].
+    pub fn jetstream(&self) -> &jetstream::Context {
+        &self.js
+    }
+
+    /// Whether the connection is up right now (for `/readyz`, which reports it without failing on it).
+    pub async fn is_connected(&self) -> bool {
+        self.client.connection_state() == State::Connected
+    }
+
+    /// A receiver that changes on every (re)connection, so a task can notice a reconnect even when the
+    /// outage was too short to observe in [`Bus::is_connected`].
+    pub(crate) fn connects(&self) -> watch::Receiver<u64> {
+        self.connects.clone()
+    }
+
+    /// `{PREFIX}_CMD`: the commands' work-queue stream.
+    pub fn commands_stream(&self) -> String {
+        format!("{}_CMD", self.prefix.to_uppercase())
+    }
+
+    /// `{PREFIX}_EVT`: the events' stream.
+    pub fn events_stream(&self) -> String {
+        format!("{}_EVT", self.prefix.to_uppercase())
+    }
+
+    /// `{PREFIX}_DLQ`: the dead letters' stream.
+    pub fn dead_letter_stream(&self) -> String {
+        format!("{}_DLQ", self.prefix.to_uppercase())
+    }
+
+    /// `{PREFIX}_PACKS`: the KV bucket of policy packs.
+    pub fn packs_bucket(&self) -> String {
+        format!("{}_PACKS", self.prefix.to_uppercase())
+    }
+
+    /// `{prefix}-commands`: the durable consumer that replicas share on the command stream.
+    pub fn commands_consumer(&self) -> String {
+        format!("{}-commands", self.prefix)
+    }
+
+    /// Publishes one event to JetStream with `Nats-Msg-Id: msg_id` and waits for the stream's
+    /// acknowledgement (a duplicate within the window is acknowledged too, and stored once).
+    ///
+    /// Only the outbox relay calls this (invariant 3). [`BusError::Unavailable`] when disconnected or when
+    /// the acknowledgement does not come within 5 s.
+    pub async fn publish_event(&self, subject: &str, msg_id: &str, payload: &[u8]) -> Result<(), BusError> {
+        if self.client.connection_state() != State::Connected {
+            return Err(BusError::Unavailable("not connected".to_string()));
+        }
+        let publish = PublishMessage::build().payload(payload.to_vec().into()).message_id(msg_id);
+        let ack = self.js.send_publish(subject.to_string(), publish).await.map_err(|e| publish_error(subject, e))?;
+        ack.await.map_err(|e| publish_error(subject, e))?;
+        Ok(())
+    }
+}
+
+/// Sorts a JetStream publish error: a missing answer is [`BusError::Unavailable`], a refusal is
+/// [`BusError::Other`].
+fn publish_error(subject: &str, e: jetstream::context::PublishError) -> BusError {
+    match e.kind() {
+        PublishErrorKind::TimedOut
+        | PublishErrorKind::BrokenPipe
+        | PublishErrorKind::MaxAckPending
+        // "No responders": no stream answers yet, e.g. JetStream is still recovering after a restart.
+        | PublishErrorKind::StreamNotFound => BusError::Unavailable(format!("publish to {subject}: {e}")),
+        _ => BusError::Other(format!("publish to {subject}: {e}")),
+    }
+}
+
+/// Checks a prefix against `[A-Za-z0-9_-]+` (CONTRACT.md §6): it becomes a subject token and part of
+/// stream and bucket names.
+pub fn validate_prefix(prefix: &str) -> Result<(), BusError> {
+    if !prefix.is_empty() && prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        Ok(())
+    } else {
+        Err(BusError::BadPrefix(prefix.to_string()))
+    }
+}
+
+/// Whether a server version string (`2.15.1`, `2.10.0-RC.1`) is at least `major.minor`. An unreadable
+/// version counts as too old.
+fn version_at_least(version: &str, major: u64, minor: u64) -> bool {
+    let mut parts = version.trim_start_matches('v').split(['.', '-', '+']).map(|p| p.parse::<u64>());
+    match (parts.next(), parts.next()) {
+        (Some(Ok(ma)), Some(Ok(mi))) => (ma, mi) >= (major, minor),
+        _ => false,
+    }
+}
+
+/// The subject of an event (CONTRACT.md §8): `{prefix}.evt.{P}.{K}.{U}.{type}`, from the id of the agency
+/// holding the case after the event.
+///
+/// - `35.78/dinas-pu` → `35.78.dinas-pu`, `35.78` → `35.78._`, `35` → `35._._`, `35/dinkes` → `35._.dinkes`;
+/// - a national body `pln` → `nasional.pln._` (and its unit `pln/up3` → `nasional.pln.up3`);
+/// - no holder yet → `_._._`.
+///
+/// A region code deeper than kab/kota keeps its first two levels. Characters that cannot appear in a
+/// subject token (`.`, `*`, `>`, spaces) in a slug or type become `_`, so a subscriber's wildcards always
+/// line up.
+pub fn event_subject(prefix: &str, agency: Option<&str>, event_type: &str) -> String {
+    let (p, k, u) = match agency.map(str::trim).filter(|a| !a.is_empty()) {
+        None => ("_".to_string(), "_".to_string(), "_".to_string()),
+        Some(agency) => {
+            let (base, unit) = match agency.split_once('/') {
+                Some((base, unit)) => (base, Some(unit)),
+                None => (agency, None),
+            };
+            let unit = token(unit.unwrap_or(""));
+            if base.starts_with(|c: char| c.is_ascii_digit()) {
+                let mut levels = base.split('.');
+                (token(levels.next().unwrap_or("")), token(levels.next().unwrap_or("")), unit)
+            } else {
+                ("nasional".to_string(), token(base), unit)
+            }
+        }
+    };
+    format!("{prefix}.evt.{p}.{k}.{u}.{}", token(event_type))
+}
+
+/// One subject token: `_` when empty, unsafe characters replaced by `_`.
+fn token(s: &str) -> String {
+    if s.is_empty() {
+        return "_".to_string();
+    }
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect()
+}
+
+/// The next item of an async-nats stream (they implement only `futures_core::Stream`; this saves a
+/// dependency on `futures-util` for `StreamExt::next`).
+pub(crate) async fn next<S: futures_core::Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+    std::future::poll_fn(|cx| std::pin::Pin::new(&mut *stream).poll_next(cx)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_subjects_follow_the_contract() {
+        let s = |agency: Option<&str>| event_subject("aduan", agency, "escalated");
+        assert_eq!(s(Some("35.78/dinas-pu")), "aduan.evt.35.78.dinas-pu.escalated");
+        assert_eq!(s(Some("35.78")), "aduan.evt.35.78._.escalated");
+        assert_eq!(s(Some("35")), "aduan.evt.35._._.escalated");
+        assert_eq!(s(Some("35/dinkes")), "aduan.evt.35._.dinkes.escalated");
+        assert_eq!(s(Some("pln")), "aduan.evt.nasional.pln._.escalated");
+        assert_eq!(s(Some("kemenpanrb")), "aduan.evt.nasional.kemenpanrb._.escalated");
+        assert_eq!(s(Some("pln/up3-surabaya")), "aduan.evt.nasional.pln.up3-surabaya.escalated");
+        assert_eq!(s(None), "aduan.evt._._._.escalated");
+        assert_eq!(s(Some("")), "aduan.evt._._._.escalated");
+        assert_eq!(event_subject("x-1", Some("11.01"), "submitted"), "x-1.evt.11.01._.submitted");
+    }
+
+    #[test]
+    fn event_subjects_never_break_the_token_structure() {
+        assert_eq!(event_subject("aduan", Some("35.78.01/dinas pu"), "a.b"), "aduan.evt.35.78.dinas_pu.a_b");
+        assert_eq!(event_subject("aduan", Some("pl*n/>"), "x"), "aduan.evt.nasional.pl_n._.x");
+        assert_eq!(event_subject("aduan", Some("35.78/"), ""), "aduan.evt.35.78._._");
+    }
+
+    #[test]
+    fn prefixes_are_validated() {
+        for ok in ["aduan", "ADUAN", "a_b-c9", "x"] {
+            assert!(validate_prefix(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a.b", "a b", "a*", "a>", "ädu", "a/b"] {
+            assert!(matches!(validate_prefix(bad), Err(BusError::BadPrefix(p)) if p == bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn server_versions_are_compared_numerically() {
+        assert!(version_at_least("2.10.0", 2, 10));
+        assert!(version_at_least("2.15.1", 2, 10));
+        assert!(version_at_least("2.10.0-RC.1", 2, 10));
+        assert!(version_at_least("3.0.0", 2, 10));
+        assert!(!version_at_least("2.9.10", 2, 10));
+        assert!(!version_at_least("2.2.0", 2, 10));
+        assert!(!version_at_least("", 2, 10));
+        assert!(!version_at_least("banana", 2, 10));
+    }
+
+    #[test]
+    fn too_old_names_the_version() {
+        let e = BusError::ServerTooOld { version: "2.9.10".to_string() };
+        assert_eq!(
+            e.to_string(),
+            "nats-server 2.9.10 is too old: Aduan needs 2.10 or newer for JetStream features it uses"
+        );
+    }
+}

@@ -1,0 +1,197 @@
+//! The outbox relay: the only publisher of events (invariant 3).
+//!
+//! A command's transaction writes its events to the outbox; the relay publishes the committed rows to
+//! JetStream in id order, each with `Nats-Msg-Id` = its event id, and marks them sent. It never drops,
+//! skips or reorders a row: when NATS is away it keeps retrying the same rows and catches up after.
+//! Several replicas may run a relay; only the holder of the outbox lease publishes.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::retry::{Backoff, Outage};
+use super::{Bus, BusError};
+
+/// How long a relay's lease lasts; it renews it on every loop, and mid-batch when half of it has passed.
+const LEASE_TTL: Duration = Duration::from_secs(10);
+/// Rows per batch. A full batch means more may be waiting: the relay loops at once.
+const BATCH: i64 = 256;
+/// Longest wait between two polls of the outbox when nobody wakes the relay.
+const IDLE_POLL: Duration = Duration::from_millis(500);
+/// Backoff after a failure: from [`MIN_BACKOFF`], doubling, up to [`MAX_BACKOFF`].
+const MIN_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// One committed outbox row: an event waiting to be published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    /// The outbox row id; rows are published in increasing id order.
+    pub id: i64,
+    /// The event id, sent as `Nats-Msg-Id` (integrations dedupe on it).
+    pub event_id: String,
+    /// The subject, from [`super::event_subject`].
+    pub subject: String,
+    /// The event payload (JSON, CONTRACT.md §8).
+    pub payload: String,
+}
+
+/// What the relay needs from the store's outbox. The store implements it over SQL; errors are the
+/// store's message (the relay only logs them and retries).
+pub trait Outbox: Send + Sync + 'static {
+    /// Up to `limit` unsent rows, in increasing id order.
+    fn batch(&self, limit: i64) -> impl Future<Output = Result<Vec<OutboxItem>, String>> + Send;
+    /// Marks these rows sent (published and acknowledged by JetStream).
+    fn mark_sent(&self, ids: &[i64]) -> impl Future<Output = Result<(), String>> + Send;
+    /// Takes or renews the relay lease for `holder` for `ttl`; false when another holder's lease is live.
+    fn try_lease(&self, holder: &str, ttl: Duration) -> impl Future<Output = Result<bool, String>> + Send;
+    /// Gives up the lease if `holder` holds it (on shutdown, so another replica takes over at once).
+    fn release_lease(&self, holder: &str) -> impl Future<Output = ()> + Send;
+}
+
+/// Runs the relay until `shutdown`: while holding the lease, publishes outbox rows in id order, awaiting
+/// each acknowledgement before the next publish, and marks them sent.
+///
+/// Call `wake.notify_one()` after committing outbox rows so they go out at once; without it the relay
+/// still polls every 500 ms. When NATS (or the outbox) fails, the relay logs once, backs off up to 2 s
+/// and retries the same rows; it logs again when it recovers. On shutdown it finishes the publish in
+/// hand, marks what was acknowledged and releases the lease.
+///
+/// Publishing one event at a time costs a round trip per event but makes reordering impossible: a
+/// retried event can only be followed by its successors, and a stale copy of it left in a reconnect
+/// buffer is dropped by JetStream as a duplicate (`Nats-Msg-Id`).
+pub async fn run_relay<O: Outbox>(outbox: O, bus: Bus, wake: Arc<Notify>, shutdown: CancellationToken, holder: String) {
+    let mut nats = Outage::new("outbox relay", "NATS");
+    let mut store = Outage::new("outbox relay", "the outbox");
+    let mut backoff = Backoff::new(MIN_BACKOFF, MAX_BACKOFF);
+    let mut holding = false;
+    while !shutdown.is_cancelled() {
+        match outbox.try_lease(&holder, LEASE_TTL).await {
+            Ok(true) => {
+                store.ok();
+                if !holding {
+                    tracing::info!(holder = %holder, "outbox relay: took the lease");
+                    holding = true;
+                }
+            }
+            Ok(false) => {
+                store.ok();
+                if holding {
+                    tracing::info!(holder = %holder, "outbox relay: lost the lease");
+                    holding = false;
+                }
+                idle(&wake, &shutdown).await;
+                continue;
+            }
+            Err(e) => {
+                store.fail(e);
+                backoff.wait(&shutdown).await;
+                continue;
+            }
+        }
+        let leased_at = Instant::now();
+
+        let mut items = match outbox.batch(BATCH).await {
+            Ok(items) => items,
+            Err(e) => {
+                store.fail(e);
+                backoff.wait(&shutdown).await;
+                continue;
+            }
+        };
+        if items.is_empty() {
+            backoff.reset();
+            idle(&wake, &shutdown).await;
+            continue;
+        }
+        // The outbox promises id order; sorting is cheap insurance for the one thing that matters.
+        items.sort_by_key(|item| item.id);
+        let full = items.len() as i64 >= BATCH;
+
+        let (sent, stop) = publish_in_order(&outbox, &bus, &items, &holder, leased_at, &shutdown).await;
+        if !sent.is_empty() {
+            nats.ok();
+            if let Err(e) = outbox.mark_sent(&sent).await {
+                // The rows go out again on the next loop; JetStream drops the copies (same Nats-Msg-Id)
+                // within its duplicate window, integrations dedupe on event_id beyond it.
+                store.fail(e);
+                backoff.wait(&shutdown).await;
+                continue;
+            }
+        }
+        match stop {
+            None => {
+                backoff.reset();
+                if !full {
+                    idle(&wake, &shutdown).await;
+                }
+            }
+            Some(Stop::Nats(e)) => {
+                nats.fail(e);
+                backoff.wait(&shutdown).await;
+            }
+            Some(Stop::Outbox(e)) => {
+                store.fail(e);
+                backoff.wait(&shutdown).await;
+            }
+            Some(Stop::LeaseLost) => {
+                holding = false;
+                tracing::info!(holder = %holder, "outbox relay: lost the lease");
+            }
+            Some(Stop::Shutdown) => break,
+        }
+    }
+    if holding {
+        outbox.release_lease(&holder).await;
+    }
+}
+
+/// Why a batch stopped before its end.
+enum Stop {
+    Nats(BusError),
+    Outbox(String),
+    LeaseLost,
+    Shutdown,
+}
+
+/// Publishes `items` one after the other, each after the previous one's acknowledgement, renewing the
+/// lease when half its time has passed. Returns the ids published, a prefix of `items`, and why it
+/// stopped early, if it did.
+async fn publish_in_order<O: Outbox>(
+    outbox: &O,
+    bus: &Bus,
+    items: &[OutboxItem],
+    holder: &str,
+    mut leased_at: Instant,
+    shutdown: &CancellationToken,
+) -> (Vec<i64>, Option<Stop>) {
+    let mut sent = Vec::with_capacity(items.len());
+    for item in items {
+        if shutdown.is_cancelled() {
+            return (sent, Some(Stop::Shutdown));
+        }
+        if leased_at.elapsed() >= LEASE_TTL / 2 {
+            match outbox.try_lease(holder, LEASE_TTL).await {
+                Ok(true) => leased_at = Instant::now(),
+                Ok(false) => return (sent, Some(Stop::LeaseLost)),
+                Err(e) => return (sent, Some(Stop::Outbox(e))),
+            }
+        }
+        if let Err(e) = bus.publish_event(&item.subject, &item.event_id, item.payload.as_bytes()).await {
+            return (sent, Some(Stop::Nats(e)));
+        }
+        sent.push(item.id);
+    }
+    (sent, None)
+}
+
+/// Waits for a wake-up, the idle poll interval, or shutdown.
+async fn idle(wake: &Notify, shutdown: &CancellationToken) {
+    tokio::select! {
+        _ = wake.notified() => {}
+        _ = tokio::time::sleep(IDLE_POLL) => {}
+        _ = shutdown.cancelled() => {}
+    }
+}

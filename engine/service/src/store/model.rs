@@ -1,0 +1,181 @@
+//! Row types the store reads and writes. They mirror the tables one to one; the service maps them to
+//! and from core domain types. Instants are `DateTime<Utc>` here and BIGINT epoch milliseconds in SQL
+//! (the same on SQLite and PostgreSQL, so ordering and indexes behave alike).
+
+use chrono::{DateTime, Utc};
+
+/// `complaints`: a case's current state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRow {
+    /// UUID v7, text.
+    pub id: String,
+    /// `XXXXX-XXXXX`, unique.
+    pub tracking_id: String,
+    /// `pengaduan` | `aspirasi` | `permintaan_informasi`.
+    pub kind: String,
+    /// Channel name.
+    pub channel: String,
+    /// Category id, once known.
+    pub category: Option<String>,
+    /// Kemendagri region code, if given.
+    pub region: Option<String>,
+    /// `public` | `anonymous` | `confidential`.
+    pub privacy: String,
+    /// Workflow state.
+    pub status: String,
+    /// The holding agency (null before dispatch).
+    pub agency: Option<String>,
+    /// 0 until escalated.
+    pub escalation_level: i32,
+    /// JSON array of flags, e.g. `["ombudsman_referral"]`.
+    pub flags: String,
+    /// Title.
+    pub title: String,
+    /// Body.
+    pub body: String,
+    /// Reporter identity as stored: JSON `{"name","contact"}`, or for anonymous reports the sealed form.
+    pub reporter: Option<String>,
+    /// JSON object of engine state that needs no index (investigation flag, forward counts, rating).
+    pub state: String,
+    /// When the case was created (its clocks' origin unless `received_at` moved it).
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Hash of the pack that took the latest decision.
+    pub pack: String,
+    /// Sequence number of the last event.
+    pub head_seq: i64,
+    /// Hash of the last event.
+    pub head_hash: String,
+    /// First dispatch (first `assigned` event), for statistics.
+    pub first_assigned_at: Option<DateTime<Utc>>,
+    /// First follow-up (respond, request_info or resolve), for statistics.
+    pub first_followup_at: Option<DateTime<Utc>>,
+    /// The agency that made the first follow-up.
+    pub first_followup_agency: Option<String>,
+}
+
+/// `events`: the append-only, hash-chained history of one case (`complaint_id` is null for events
+/// about no case, such as a morning digest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    /// UUID v7, text; also the NATS `Nats-Msg-Id`.
+    pub id: String,
+    /// The case.
+    pub complaint_id: String,
+    /// 1, 2, 3… per case; UNIQUE(complaint_id, seq) keeps a chain from forking.
+    pub seq: i64,
+    /// Event type (`submitted`, `assigned`, …).
+    pub event_type: String,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// Who did it (`system`, `admin:…`, `reporter`, …).
+    pub actor: String,
+    /// The holder after the event.
+    pub agency: Option<String>,
+    /// The level after the event.
+    pub escalation_level: i32,
+    /// Hash of the pack that decided it.
+    pub pack: String,
+    /// The exact JSON bytes hashed (TEXT, never jsonb).
+    pub payload: String,
+    /// Hash of the previous event ("" for the first).
+    pub prev_hash: String,
+    /// SHA-256 hex over prev_hash and payload.
+    pub hash: String,
+}
+
+/// `timers`: one row per running or paused clock of a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimerRow {
+    /// The case.
+    pub complaint_id: String,
+    /// Clock name; PRIMARY KEY(complaint_id, clock).
+    pub clock: String,
+    /// Bumped when the clock restarts or a manual escalation resets its rungs.
+    pub generation: i64,
+    /// `days` | `hours`.
+    pub budget_kind: String,
+    /// Working days or hours.
+    pub budget: i64,
+    /// Warning point in thousandths.
+    pub warn_permille: i32,
+    /// `region:35.78`, `agency:35.78/dinas-pu`, `national`.
+    pub calendar_ref: String,
+    /// When the clock started.
+    pub started_at: DateTime<Utc>,
+    /// JSON array of `{"from","to"}`.
+    pub suspensions: String,
+    /// `running` | `paused`.
+    pub status: String,
+    /// Derived deadline (null while paused).
+    pub due_at: Option<DateTime<Utc>>,
+    /// Derived warning point (null while paused).
+    pub warn_at: Option<DateTime<Utc>>,
+    /// The earliest instant a sweep has something to do (null while paused or when all rungs fired).
+    pub next_action_at: Option<DateTime<Utc>>,
+    /// The SLA layer that set the budget (provenance).
+    pub sla_source: String,
+}
+
+/// `outbox`: events waiting to be published, in (complaint, seq) order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    /// Autoincrement position.
+    pub id: i64,
+    /// The event id (= `Nats-Msg-Id`).
+    pub event_id: String,
+    /// NATS subject.
+    pub subject: String,
+    /// Wire JSON.
+    pub payload: String,
+    /// When it was written.
+    pub created_at: DateTime<Utc>,
+}
+
+/// `processed_commands`: idempotency keys and what they answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandRecord {
+    /// `submit`, or `{complaint_id}:{action}`.
+    pub scope: String,
+    /// The client's key.
+    pub key: String,
+    /// SHA-256 of the canonical request body: the same key with another body is a 409.
+    pub request_hash: String,
+    /// HTTP status first answered.
+    pub status: i32,
+    /// The case it touched.
+    pub complaint_id: Option<String>,
+    /// For submissions: the reporter token, sealed, kept 24 h then cleared.
+    pub reporter_token_sealed: Option<String>,
+    /// When it was first processed.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Filter of `GET /v1/complaints`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseFilter {
+    /// Only cases held by this agency or an agency under it (see [`subtree_patterns`]).
+    pub agency: Option<String>,
+    /// Only this status.
+    pub status: Option<String>,
+    /// Only cases with a running clock whose `due_at` ≤ this instant.
+    pub overdue_at: Option<DateTime<Utc>>,
+    /// Page size.
+    pub limit: i64,
+    /// Continue after this (created_at ms, id) position, newest first.
+    pub cursor: Option<(i64, String)>,
+}
+
+/// An agency's subtree, as SQL LIKE patterns over agency ids: the id itself, its units (`{id}/…`) and,
+/// for a province, its kab/kota (`{id}.…`). `kemenpanrb` covers everything (no patterns: no filter).
+pub fn subtree_patterns(agency: &str) -> Option<Vec<String>> {
+    if agency == "kemenpanrb" {
+        return None;
+    }
+    let mut p = vec![agency.to_owned(), format!("{agency}/%")];
+    if agency.len() == 2 && agency.bytes().all(|b| b.is_ascii_digit()) {
+        p.push(format!("{agency}.%"));
+    }
+    Some(p)
+}

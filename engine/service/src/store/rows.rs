@@ -1,0 +1,198 @@
+//! Column lists and row decoding shared by both backends. SQL here is plain text with `$N`
+//! placeholders, which PostgreSQL and SQLite (through sqlx) both bind by number, so each statement is
+//! written once.
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use super::model::{CaseRow, CommandRecord, EventRow, OutboxRow, TimerRow};
+use super::{StatsRow, StoreError};
+
+/// `complaints` columns in [`CaseRow`] field order (23).
+macro_rules! case_cols {
+    () => {
+        "id, tracking_id, kind, channel, category, region, privacy, status, agency, escalation_level, flags, \
+         title, body, reporter, state, created_at, updated_at, pack, head_seq, head_hash, first_assigned_at, \
+         first_followup_at, first_followup_agency"
+    };
+}
+
+/// `events` columns in [`EventRow`] field order (12).
+macro_rules! event_cols {
+    () => {
+        "id, complaint_id, seq, event_type, at, actor, agency, escalation_level, pack, payload, prev_hash, hash"
+    };
+}
+
+/// `timers` columns in [`TimerRow`] field order (14).
+macro_rules! timer_cols {
+    () => {
+        "complaint_id, clock, generation, budget_kind, budget, warn_permille, calendar_ref, started_at, \
+         suspensions, status, due_at, warn_at, next_action_at, sla_source"
+    };
+}
+
+/// `processed_commands` columns in [`CommandRecord`] field order (7).
+macro_rules! command_cols {
+    () => {
+        "scope, key, request_hash, status, complaint_id, reporter_token_sealed, created_at"
+    };
+}
+
+pub(super) use {case_cols, command_cols, event_cols, timer_cols};
+
+/// Epoch milliseconds, the stored form of every instant.
+pub(super) fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// Optional instant as epoch milliseconds.
+pub(super) fn opt_ms(t: Option<DateTime<Utc>>) -> Option<i64> {
+    t.map(ms)
+}
+
+/// Back from epoch milliseconds.
+pub(super) fn from_ms(v: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_millis(v).ok_or_else(|| StoreError::Other(format!("instant out of range: {v} ms")))
+}
+
+/// Typed column access over either backend's row, so each row type is decoded by one function.
+pub(super) trait RowExt {
+    fn text(&self, col: &str) -> Result<String, StoreError>;
+    fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError>;
+    fn int(&self, col: &str) -> Result<i64, StoreError>;
+    fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError>;
+    fn int32(&self, col: &str) -> Result<i32, StoreError>;
+
+    fn instant(&self, col: &str) -> Result<DateTime<Utc>, StoreError> {
+        from_ms(self.int(col)?)
+    }
+
+    fn opt_instant(&self, col: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.opt_int(col)?.map(from_ms).transpose()
+    }
+}
+
+macro_rules! impl_row_ext {
+    ($row:ty) => {
+        impl RowExt for $row {
+            fn text(&self, col: &str) -> Result<String, StoreError> {
+                Ok(self.try_get::<String, _>(col)?)
+            }
+            fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError> {
+                Ok(self.try_get::<Option<String>, _>(col)?)
+            }
+            fn int(&self, col: &str) -> Result<i64, StoreError> {
+                Ok(self.try_get::<i64, _>(col)?)
+            }
+            fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError> {
+                Ok(self.try_get::<Option<i64>, _>(col)?)
+            }
+            fn int32(&self, col: &str) -> Result<i32, StoreError> {
+                Ok(self.try_get::<i32, _>(col)?)
+            }
+        }
+    };
+}
+
+impl_row_ext!(SqliteRow);
+impl_row_ext!(PgRow);
+
+pub(super) fn case_row(r: &impl RowExt) -> Result<CaseRow, StoreError> {
+    Ok(CaseRow {
+        id: r.text("id")?,
+        tracking_id: r.text("tracking_id")?,
+        kind: r.text("kind")?,
+        channel: r.text("channel")?,
+        category: r.opt_text("category")?,
+        region: r.opt_text("region")?,
+        privacy: r.text("privacy")?,
+        status: r.text("status")?,
+        agency: r.opt_text("agency")?,
+        escalation_level: r.int32("escalation_level")?,
+        flags: r.text("flags")?,
+        title: r.text("title")?,
+        body: r.text("body")?,
+        reporter: r.opt_text("reporter")?,
+        state: r.text("state")?,
+        created_at: r.instant("created_at")?,
+        updated_at: r.instant("updated_at")?,
+        pack: r.text("pack")?,
+        head_seq: r.int("head_seq")?,
+        head_hash: r.text("head_hash")?,
+        first_assigned_at: r.opt_instant("first_assigned_at")?,
+        first_followup_at: r.opt_instant("first_followup_at")?,
+        first_followup_agency: r.opt_text("first_followup_agency")?,
+    })
+}
+
+pub(super) fn event_row(r: &impl RowExt) -> Result<EventRow, StoreError> {
+    Ok(EventRow {
+        id: r.text("id")?,
+        complaint_id: r.text("complaint_id")?,
+        seq: r.int("seq")?,
+        event_type: r.text("event_type")?,
+        at: r.instant("at")?,
+        actor: r.text("actor")?,
+        agency: r.opt_text("agency")?,
+        escalation_level: r.int32("escalation_level")?,
+        pack: r.text("pack")?,
+        payload: r.text("payload")?,
+        prev_hash: r.text("prev_hash")?,
+        hash: r.text("hash")?,
+    })
+}
+
+pub(super) fn timer_row(r: &impl RowExt) -> Result<TimerRow, StoreError> {
+    Ok(TimerRow {
+        complaint_id: r.text("complaint_id")?,
+        clock: r.text("clock")?,
+        generation: r.int("generation")?,
+        budget_kind: r.text("budget_kind")?,
+        budget: r.int("budget")?,
+        warn_permille: r.int32("warn_permille")?,
+        calendar_ref: r.text("calendar_ref")?,
+        started_at: r.instant("started_at")?,
+        suspensions: r.text("suspensions")?,
+        status: r.text("status")?,
+        due_at: r.opt_instant("due_at")?,
+        warn_at: r.opt_instant("warn_at")?,
+        next_action_at: r.opt_instant("next_action_at")?,
+        sla_source: r.text("sla_source")?,
+    })
+}
+
+pub(super) fn outbox_row(r: &impl RowExt) -> Result<OutboxRow, StoreError> {
+    Ok(OutboxRow {
+        id: r.int("id")?,
+        event_id: r.text("event_id")?,
+        subject: r.text("subject")?,
+        payload: r.text("payload")?,
+        created_at: r.instant("created_at")?,
+    })
+}
+
+pub(super) fn command_row(r: &impl RowExt) -> Result<CommandRecord, StoreError> {
+    Ok(CommandRecord {
+        scope: r.text("scope")?,
+        key: r.text("key")?,
+        request_hash: r.text("request_hash")?,
+        status: r.int32("status")?,
+        complaint_id: r.opt_text("complaint_id")?,
+        reporter_token_sealed: r.opt_text("reporter_token_sealed")?,
+        created_at: r.instant("created_at")?,
+    })
+}
+
+pub(super) fn stats_row(r: &impl RowExt) -> Result<StatsRow, StoreError> {
+    Ok(StatsRow {
+        status: r.text("status")?,
+        escalated_in_scope: r.int32("escalated_in_scope")? != 0,
+        overdue: r.int32("overdue")? != 0,
+        first_assigned_at: r.opt_instant("first_assigned_at")?,
+        first_followup_at: r.opt_instant("first_followup_at")?,
+        first_followup_agency: r.opt_text("first_followup_agency")?,
+    })
+}

@@ -1,0 +1,221 @@
+//! Wire types: what HTTP and NATS carry (CONTRACT.md §7–8). Separate from the domain types (invariant 7)
+//! so the public surface changes only on purpose. Every request type denies unknown fields; the OpenAPI
+//! document is generated from these types.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// Reporter identity as submitted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reporter {
+    /// Name.
+    pub name: Option<String>,
+    /// Phone, e-mail or other contact.
+    pub contact: Option<String>,
+}
+
+/// `POST /v1/complaints` and `{prefix}.cmd.submit`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Submission {
+    /// `pengaduan` | `aspirasi` | `permintaan_informasi`.
+    pub kind: String,
+    /// `web` | `sms` | `app` | `social` | `whatsapp` | `counter` | `letter` | `integration`.
+    pub channel: String,
+    /// At most 200 characters.
+    pub title: String,
+    /// At most 20,000 characters.
+    pub body: String,
+    /// A category id of the pack (optional: the admin may set it at verify).
+    pub category: Option<String>,
+    /// Kemendagri region code.
+    pub region: Option<String>,
+    /// `public` (default) | `anonymous` | `confidential`.
+    pub privacy: Option<String>,
+    /// The reporter.
+    pub reporter: Option<Reporter>,
+    /// Idempotency key.
+    pub command_id: Option<String>,
+    /// When the report was received on an offline channel (admins only; not in the future, ≤ 30 days back).
+    pub received_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /v1/complaints/{id}/actions`: `{"action": …, …fields}`; on NATS also `complaint`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRequest {
+    /// The action (`verify`, `archive`, `forward`, `respond`, `request_info`, `provide_info`, `resolve`,
+    /// `reopen`, `rate`, `escalate`).
+    pub action: Option<String>,
+    /// The complaint (NATS only; HTTP takes it from the path).
+    pub complaint: Option<String>,
+    /// Target agency (`verify`, `forward`).
+    pub agency: Option<String>,
+    /// Category (`verify`).
+    pub category: Option<String>,
+    /// Needs investigation (`verify`).
+    pub investigation: Option<bool>,
+    /// Reason (`archive`, `forward`, `escalate`).
+    pub reason: Option<String>,
+    /// Message (`respond`, `request_info`, `provide_info`, `resolve`, `reopen`).
+    pub message: Option<String>,
+    /// Score 1–5 (`rate`).
+    pub score: Option<i64>,
+    /// Idempotency key.
+    pub command_id: Option<String>,
+}
+
+/// One deadline of a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DeadlineView {
+    /// Clock name.
+    pub clock: String,
+    /// Exclusive deadline (null while paused).
+    pub due_at: Option<DateTime<Utc>>,
+    /// Local date of the last working day.
+    pub due_date: Option<String>,
+    /// The clock is paused (awaiting the reporter).
+    pub paused: bool,
+    /// Computed across a provisional date or past the calendar's years.
+    pub provisional: bool,
+}
+
+/// One history entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct HistoryEntry {
+    /// Event type.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: String,
+    /// Event data.
+    pub data: Value,
+}
+
+/// The complaint view (CONTRACT.md §7). Fields the viewer may not see are left out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ComplaintView {
+    /// UUID.
+    pub id: String,
+    /// `XXXXX-XXXXX`.
+    pub tracking_id: String,
+    /// Kind.
+    pub kind: String,
+    /// Channel.
+    pub channel: String,
+    /// Category.
+    pub category: Option<String>,
+    /// Region.
+    pub region: Option<String>,
+    /// Privacy.
+    pub privacy: String,
+    /// Status.
+    pub status: String,
+    /// Title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// Reporter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reporter: Option<Reporter>,
+    /// Holder.
+    pub agency: Option<String>,
+    /// Escalation level.
+    pub escalation_level: i32,
+    /// Deadlines of the running and paused clocks.
+    pub deadlines: Vec<DeadlineView>,
+    /// Hash of the pack that took the latest decision.
+    pub pack: String,
+    /// Hash of the last event.
+    pub head_hash: String,
+    /// Flags.
+    pub flags: Vec<String>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// History (single view only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<HistoryEntry>>,
+    /// The reporter token (only in the answer to a submission).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reporter_token: Option<String>,
+}
+
+/// `GET /v1/complaints`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ComplaintList {
+    /// Newest first, without history.
+    pub items: Vec<ComplaintView>,
+    /// Pass as `cursor` for the next page.
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /v1/stats`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Stats {
+    /// All cases in scope.
+    pub total: u64,
+    /// Resolved or closed.
+    pub resolved: u64,
+    /// In progress or awaiting the reporter.
+    pub in_progress: u64,
+    /// Assigned, with no follow-up yet.
+    pub not_followed_up: u64,
+    /// Open, with a running clock past `due_at`.
+    pub overdue: u64,
+    /// Escalated at least once while held in the subtree.
+    pub escalated: u64,
+    /// Archived.
+    pub archived: u64,
+    /// Median working days from first dispatch to first follow-up.
+    pub median_first_response_working_days: Option<f64>,
+}
+
+/// An RFC 9457 problem (`application/problem+json`); on NATS the same JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    /// A short title.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What is wrong, naming the field.
+    pub detail: String,
+    /// The field at fault, when one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// For 409: the actions allowed now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
+}
+
+/// An event as published on NATS and hashed in the store: the exact JSON bytes of this struct.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EventMessage {
+    /// UUID v7; also `Nats-Msg-Id`.
+    pub event_id: String,
+    /// The case (null for a digest).
+    pub complaint_id: Option<String>,
+    /// Its tracking id.
+    pub tracking_id: Option<String>,
+    /// Event type.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Holder after the event.
+    pub agency: Option<String>,
+    /// Level after the event.
+    pub escalation_level: i32,
+    /// Who acted (never the reporter's identity).
+    pub actor: String,
+    /// Hash of the pack that decided.
+    pub pack: String,
+    /// Event data.
+    pub data: Value,
+}

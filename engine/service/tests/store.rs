@@ -1,0 +1,829 @@
+//! The store's conformance suite: every test in [`conformance!`] runs against SQLite (a temp file) and
+//! PostgreSQL (a fresh database from `aduan_testkit::pg`), as `sqlite::NAME` and `postgres::NAME`.
+//! Backend-specific tests follow. Time is always an argument: nothing here sleeps or reads the clock to
+//! wait for an effect.
+
+use std::time::{Duration, Instant};
+
+use aduan_service::store::{
+    Backend, CaseFilter, CaseRow, CommandRecord, EventRow, StatsRow, StatsScope, Store, StoreError, StoreOptions,
+    TimerRow,
+};
+use chrono::{DateTime, Utc};
+
+/// Generates `sqlite::$name` and `postgres::$name` for each `async fn $name(store: Store)`.
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let dir = tempfile::tempdir().expect("tempdir");
+                    let url = format!("sqlite://{}", dir.path().join("aduan.db").display());
+                    let store = super::open(&url).await;
+                    assert_eq!(store.backend(), super::Backend::Sqlite);
+                    super::$name(store.clone()).await;
+                    store.close().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let url = aduan_testkit::pg::fresh_database().await;
+                    let store = super::open(&url).await;
+                    assert_eq!(store.backend(), super::Backend::Postgres);
+                    super::$name(store.clone()).await;
+                    store.close().await;
+                    aduan_testkit::pg::drop_database(&url).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    migrate_twice_is_a_noop,
+    check_writable_succeeds,
+    insert_and_read_case,
+    duplicate_case_conflicts,
+    update_case_is_optimistic,
+    append_event_chain,
+    events_ordered_by_seq,
+    replace_timers,
+    list_cases_newest_first_with_cursor,
+    list_cases_agency_subtree,
+    list_cases_status_and_overdue,
+    outbox_order_mark_sent_backlog,
+    idempotency_records,
+    holders_and_stats_scope,
+    leases,
+    packs_store_and_active,
+    case_ids_after_pages_by_id,
+    rollback_discards_writes,
+    savepoint_rolled_back_keeps_the_rest,
+);
+
+async fn open(url: &str) -> Store {
+    let store = Store::connect(url, StoreOptions::default()).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    store
+}
+
+/// An instant at `ms` epoch milliseconds (the store keeps millisecond precision).
+fn t(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).expect("instant")
+}
+
+const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+
+fn case(id: &str, tracking_id: &str, agency: Option<&str>, created_ms: i64) -> CaseRow {
+    CaseRow {
+        id: id.to_owned(),
+        tracking_id: tracking_id.to_owned(),
+        kind: "pengaduan".to_owned(),
+        channel: "web".to_owned(),
+        category: Some("infrastruktur".to_owned()),
+        region: Some("35.78".to_owned()),
+        privacy: "public".to_owned(),
+        status: if agency.is_some() { "assigned" } else { "submitted" }.to_owned(),
+        agency: agency.map(str::to_owned),
+        escalation_level: 0,
+        flags: "[]".to_owned(),
+        title: "Jalan rusak".to_owned(),
+        body: "Jalan di depan pasar berlubang — ½ lajur tertutup.".to_owned(),
+        reporter: Some(r#"{"name":"Siti","contact":"siti@example.org"}"#.to_owned()),
+        state: "{}".to_owned(),
+        created_at: t(created_ms),
+        updated_at: t(created_ms),
+        pack: "sha256:pack1".to_owned(),
+        head_seq: 1,
+        head_hash: format!("h-{id}-1"),
+        first_assigned_at: agency.map(|_| t(created_ms + 1_000)),
+        first_followup_at: None,
+        first_followup_agency: None,
+    }
+}
+
+fn event(complaint_id: &str, seq: i64) -> EventRow {
+    EventRow {
+        id: format!("ev-{complaint_id}-{seq}"),
+        complaint_id: complaint_id.to_owned(),
+        seq,
+        event_type: if seq == 1 { "submitted" } else { "assigned" }.to_owned(),
+        at: t(T0 + seq * 1_000),
+        actor: "system".to_owned(),
+        agency: Some("35.78/dinas-pu".to_owned()),
+        escalation_level: 0,
+        pack: "sha256:pack1".to_owned(),
+        payload: format!(r#"{{"seq":{seq},"note":"exact bytes ✓"}}"#),
+        prev_hash: if seq == 1 { String::new() } else { format!("h-{complaint_id}-{}", seq - 1) },
+        hash: format!("h-{complaint_id}-{seq}"),
+    }
+}
+
+fn timer(complaint_id: &str, clock: &str, due_ms: Option<i64>) -> TimerRow {
+    TimerRow {
+        complaint_id: complaint_id.to_owned(),
+        clock: clock.to_owned(),
+        generation: 1,
+        budget_kind: "days".to_owned(),
+        budget: 5,
+        warn_permille: 800,
+        calendar_ref: "region:35.78".to_owned(),
+        started_at: t(T0),
+        suspensions: r#"[{"from":"2026-01-02","to":"2026-01-03"}]"#.to_owned(),
+        status: if due_ms.is_some() { "running" } else { "paused" }.to_owned(),
+        due_at: due_ms.map(t),
+        warn_at: due_ms.map(|d| t(d - 10_000)),
+        next_action_at: due_ms.map(|d| t(d - 10_000)),
+        sla_source: "national:sla.yaml:12".to_owned(),
+    }
+}
+
+/// Inserts cases in one committed transaction.
+async fn insert_cases(store: &Store, rows: &[CaseRow]) {
+    let mut tx = store.begin().await.expect("begin");
+    for r in rows {
+        tx.insert_case(r).await.expect("insert case");
+    }
+    tx.commit().await.expect("commit");
+}
+
+fn ids(rows: &[CaseRow]) -> Vec<&str> {
+    rows.iter().map(|r| r.id.as_str()).collect()
+}
+
+fn filter(limit: i64) -> CaseFilter {
+    CaseFilter { limit, ..CaseFilter::default() }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Conformance tests (both backends)
+// ---------------------------------------------------------------------------------------------------
+
+async fn migrate_twice_is_a_noop(store: Store) {
+    insert_cases(&store, &[case("c1", "AAAAA-00001", None, T0)]).await;
+    store.migrate().await.expect("second migrate");
+    store.migrate().await.expect("third migrate");
+    assert!(store.case_by_id("c1").await.expect("read").is_some(), "migrating again kept the data");
+}
+
+async fn check_writable_succeeds(store: Store) {
+    store.check_writable().await.expect("writable");
+    store.check_writable().await.expect("writable twice");
+    // The probe write was rolled back: no lease exists, so anyone can take any lease.
+    assert!(store.try_lease("aduan.readyz", "someone", t(T0), Duration::from_secs(1)).await.expect("lease"));
+}
+
+async fn insert_and_read_case(store: Store) {
+    let mut row = case("c1", "AAAAA-00001", Some("35.78/dinas-pu"), T0);
+    row.first_followup_at = Some(t(T0 + 5_000));
+    row.first_followup_agency = Some("35.78/dinas-pu".to_owned());
+    row.escalation_level = 2;
+    let bare =
+        CaseRow { category: None, region: None, agency: None, reporter: None, ..case("c2", "AAAAA-00002", None, T0) };
+    insert_cases(&store, &[row.clone(), bare.clone()]).await;
+
+    assert_eq!(store.case_by_id("c1").await.expect("by id"), Some(row.clone()));
+    assert_eq!(store.case_by_tracking_id("AAAAA-00001").await.expect("by tracking id"), Some(row.clone()));
+    assert_eq!(store.case_by_id("c2").await.expect("by id"), Some(bare.clone()));
+    assert_eq!(store.case_by_id("nope").await.expect("missing"), None);
+    assert_eq!(store.case_by_tracking_id("ZZZZZ-99999").await.expect("missing"), None);
+
+    let mut tx = store.begin().await.expect("begin");
+    assert_eq!(tx.case_by_id("c1").await.expect("tx by id"), Some(row.clone()));
+    assert_eq!(tx.case_by_tracking_id("AAAAA-00002").await.expect("tx by tracking id"), Some(bare));
+    assert_eq!(tx.case_by_id("nope").await.expect("tx missing"), None);
+    tx.rollback().await.expect("rollback");
+}
+
+async fn duplicate_case_conflicts(store: Store) {
+    insert_cases(&store, &[case("c1", "AAAAA-00001", None, T0)]).await;
+    let mut tx = store.begin().await.expect("begin");
+    let same_id = tx.insert_case(&case("c1", "AAAAA-00009", None, T0)).await;
+    assert!(matches!(same_id, Err(StoreError::Conflict(_))), "{same_id:?}");
+    let same_tracking = tx.insert_case(&case("c9", "AAAAA-00001", None, T0)).await;
+    assert!(matches!(same_tracking, Err(StoreError::Conflict(_))), "{same_tracking:?}");
+    // A conflict leaves the transaction usable (on PostgreSQL too).
+    tx.insert_case(&case("c2", "AAAAA-00002", None, T0)).await.expect("insert after conflicts");
+    tx.commit().await.expect("commit");
+    assert!(store.case_by_id("c2").await.expect("read").is_some());
+    assert!(store.case_by_id("c9").await.expect("read").is_none());
+}
+
+async fn update_case_is_optimistic(store: Store) {
+    let original = case("c1", "AAAAA-00001", None, T0);
+    insert_cases(&store, std::slice::from_ref(&original)).await;
+
+    let mut next = original.clone();
+    next.status = "assigned".to_owned();
+    next.agency = Some("35.78/dinas-pu".to_owned());
+    next.head_seq = 2;
+    next.head_hash = "h-c1-2".to_owned();
+    next.updated_at = t(T0 + 60_000);
+    next.first_assigned_at = Some(t(T0 + 60_000));
+    let mut tx = store.begin().await.expect("begin");
+    tx.update_case(&next, 1).await.expect("update at head 1");
+    tx.commit().await.expect("commit");
+    assert_eq!(store.case_by_id("c1").await.expect("read"), Some(next.clone()));
+
+    // A second writer that read head 1 loses.
+    let mut stale = original.clone();
+    stale.status = "rejected".to_owned();
+    stale.head_seq = 2;
+    let mut tx = store.begin().await.expect("begin");
+    let lost = tx.update_case(&stale, 1).await;
+    assert!(matches!(lost, Err(StoreError::Conflict(_))), "{lost:?}");
+    let missing = tx.update_case(&case("nope", "ZZZZZ-00000", None, T0), 1).await;
+    assert!(matches!(missing, Err(StoreError::Conflict(_))), "{missing:?}");
+    tx.commit().await.expect("commit");
+    assert_eq!(store.case_by_id("c1").await.expect("read"), Some(next));
+}
+
+async fn append_event_chain(store: Store) {
+    insert_cases(&store, &[case("c1", "AAAAA-00001", None, T0)]).await;
+    let mut tx = store.begin().await.expect("begin");
+    for seq in 1..=3 {
+        tx.append_event(&event("c1", seq)).await.expect("append");
+    }
+    tx.commit().await.expect("commit");
+
+    // A second command that also read head 2 tries to write seq 3: the chain does not fork.
+    let mut tx = store.begin().await.expect("begin");
+    let fork = EventRow { id: "ev-other".to_owned(), hash: "h-other".to_owned(), ..event("c1", 3) };
+    let err = tx.append_event(&fork).await;
+    assert!(matches!(err, Err(StoreError::Conflict(_))), "{err:?}");
+    // The same event id twice is refused too.
+    let again = EventRow { seq: 4, ..event("c1", 3) };
+    let err = tx.append_event(&again).await;
+    assert!(matches!(err, Err(StoreError::Conflict(_))), "{err:?}");
+    // The transaction is still usable: seq 4 goes in.
+    tx.append_event(&event("c1", 4)).await.expect("append seq 4");
+    tx.commit().await.expect("commit");
+
+    let events = store.events("c1").await.expect("events");
+    assert_eq!(events, (1..=4).map(|s| event("c1", s)).collect::<Vec<_>>());
+    assert_eq!(events[1].prev_hash, events[0].hash);
+    assert!(store.events("nope").await.expect("none").is_empty());
+}
+
+async fn events_ordered_by_seq(store: Store) {
+    insert_cases(&store, &[case("c1", "AAAAA-00001", None, T0), case("c2", "AAAAA-00002", None, T0)]).await;
+    let mut tx = store.begin().await.expect("begin");
+    for (c, seq) in [("c1", 3), ("c2", 1), ("c1", 1), ("c1", 10), ("c1", 2), ("c2", 2)] {
+        tx.append_event(&event(c, seq)).await.expect("append");
+    }
+    tx.commit().await.expect("commit");
+    let seqs: Vec<i64> = store.events("c1").await.expect("events").iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, vec![1, 2, 3, 10]);
+    let seqs: Vec<i64> = store.events("c2").await.expect("events").iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, vec![1, 2]);
+}
+
+async fn replace_timers(store: Store) {
+    insert_cases(&store, &[case("c1", "AAAAA-00001", None, T0), case("c2", "AAAAA-00002", None, T0)]).await;
+    let mut tx = store.begin().await.expect("begin");
+    let first = vec![timer("c1", "verify", Some(T0 + 100_000)), timer("c1", "follow_up", None)];
+    tx.replace_timers("c1", &first).await.expect("replace");
+    tx.replace_timers("c2", &[timer("c2", "verify", Some(T0 + 50_000))]).await.expect("replace c2");
+    // The transaction sees its own writes, ordered by clock.
+    assert_eq!(tx.timers("c1").await.expect("tx timers"), vec![first[1].clone(), first[0].clone()]);
+    tx.commit().await.expect("commit");
+    assert_eq!(store.timers("c1").await.expect("timers"), vec![first[1].clone(), first[0].clone()]);
+    assert_eq!(store.open_timer_count().await.expect("count"), 3);
+
+    // Replacing drops clocks not in the new set and rewrites the rest.
+    let mut restarted = timer("c1", "follow_up", Some(T0 + 900_000));
+    restarted.generation = 2;
+    let mut tx = store.begin().await.expect("begin");
+    tx.replace_timers("c1", std::slice::from_ref(&restarted)).await.expect("replace");
+    tx.commit().await.expect("commit");
+    assert_eq!(store.timers("c1").await.expect("timers"), vec![restarted]);
+    assert_eq!(store.timers("c2").await.expect("other case untouched").len(), 1);
+    assert_eq!(store.open_timer_count().await.expect("count"), 2);
+
+    // Clearing, and a row of another case refused.
+    let mut tx = store.begin().await.expect("begin");
+    tx.replace_timers("c1", &[]).await.expect("clear");
+    let stray = tx.replace_timers("c1", &[timer("c2", "x", None)]).await;
+    assert!(matches!(stray, Err(StoreError::Other(_))), "{stray:?}");
+    tx.commit().await.expect("commit");
+    assert!(store.timers("c1").await.expect("timers").is_empty());
+    assert_eq!(store.open_timer_count().await.expect("count"), 1);
+}
+
+async fn list_cases_newest_first_with_cursor(store: Store) {
+    // Two cases share a creation instant: id breaks the tie (descending).
+    let rows = vec![
+        case("c1", "AAAAA-00001", None, T0),
+        case("c2", "AAAAA-00002", None, T0 + 1_000),
+        case("c3b", "AAAAA-00003", None, T0 + 2_000),
+        case("c3a", "AAAAA-00004", None, T0 + 2_000),
+        case("c4", "AAAAA-00005", None, T0 + 3_000),
+    ];
+    insert_cases(&store, &rows).await;
+    let all = store.list_cases(&filter(100)).await.expect("list");
+    assert_eq!(ids(&all), ["c4", "c3b", "c3a", "c2", "c1"]);
+    assert_eq!(all[0], rows[4]);
+
+    let mut pages = Vec::new();
+    let mut f = filter(2);
+    loop {
+        let page = store.list_cases(&f).await.expect("page");
+        if page.is_empty() {
+            break;
+        }
+        let last = page.last().expect("last");
+        f.cursor = Some((last.created_at.timestamp_millis(), last.id.clone()));
+        pages.push(ids(&page).into_iter().map(str::to_owned).collect::<Vec<_>>());
+    }
+    assert_eq!(pages, [vec!["c4", "c3b"], vec!["c3a", "c2"], vec!["c1"]]);
+
+    // A cursor between the two tied cases continues with the second.
+    let f = CaseFilter { cursor: Some((T0 + 2_000, "c3b".to_owned())), ..filter(10) };
+    assert_eq!(ids(&store.list_cases(&f).await.expect("list")), ["c3a", "c2", "c1"]);
+    assert!(store.list_cases(&filter(0)).await.expect("limit 0").is_empty());
+}
+
+async fn list_cases_agency_subtree(store: Store) {
+    let rows = vec![
+        case("a", "AAAAA-00001", Some("35"), T0),
+        case("b", "AAAAA-00002", Some("35.78"), T0 + 1),
+        case("c", "AAAAA-00003", Some("35.78/dinas-pu"), T0 + 2),
+        case("d", "AAAAA-00004", Some("36"), T0 + 3),
+        case("e", "AAAAA-00005", Some("351"), T0 + 4),
+        case("f", "AAAAA-00006", Some("35.7"), T0 + 5),
+        case("g", "AAAAA-00007", Some("35.78/DINAS-PU"), T0 + 6),
+        case("h", "AAAAA-00008", None, T0 + 7),
+        case("i", "AAAAA-00009", Some("kemenpanrb"), T0 + 8),
+    ];
+    insert_cases(&store, &rows).await;
+    let by = |agency: &str| CaseFilter { agency: Some(agency.to_owned()), ..filter(100) };
+    assert_eq!(ids(&store.list_cases(&by("35")).await.expect("35")), ["g", "f", "c", "b", "a"]);
+    assert_eq!(ids(&store.list_cases(&by("35.78")).await.expect("35.78")), ["g", "c", "b"]);
+    // LIKE is case-sensitive on both backends.
+    assert_eq!(ids(&store.list_cases(&by("35.78/dinas-pu")).await.expect("unit")), ["c"]);
+    assert_eq!(ids(&store.list_cases(&by("36")).await.expect("36")), ["d"]);
+    // The national ministry sees everything, undispatched cases included.
+    assert_eq!(store.list_cases(&by("kemenpanrb")).await.expect("all").len(), rows.len());
+}
+
+async fn list_cases_status_and_overdue(store: Store) {
+    let mut closed = case("c3", "AAAAA-00003", Some("35.78"), T0 + 2);
+    closed.status = "closed".to_owned();
+    insert_cases(
+        &store,
+        &[case("c1", "AAAAA-00001", Some("35.78"), T0), case("c2", "AAAAA-00002", None, T0 + 1), closed],
+    )
+    .await;
+    let mut tx = store.begin().await.expect("begin");
+    tx.replace_timers("c1", &[timer("c1", "follow_up", Some(T0 + 10_000)), timer("c1", "paused", None)])
+        .await
+        .expect("timers c1");
+    tx.replace_timers("c2", &[timer("c2", "verify", Some(T0 + 20_000))]).await.expect("timers c2");
+    // A paused clock with a stale due_at never makes a case overdue.
+    let mut paused = timer("c3", "follow_up", Some(T0 + 5_000));
+    paused.status = "paused".to_owned();
+    tx.replace_timers("c3", &[paused]).await.expect("timers c3");
+    tx.commit().await.expect("commit");
+
+    let status = |s: &str| CaseFilter { status: Some(s.to_owned()), ..filter(100) };
+    assert_eq!(ids(&store.list_cases(&status("assigned")).await.expect("assigned")), ["c1"]);
+    assert_eq!(ids(&store.list_cases(&status("closed")).await.expect("closed")), ["c3"]);
+    assert!(store.list_cases(&status("resolved")).await.expect("none").is_empty());
+
+    let overdue = |ms: i64| CaseFilter { overdue_at: Some(t(ms)), ..filter(100) };
+    assert!(store.list_cases(&overdue(T0 + 9_999)).await.expect("none yet").is_empty());
+    assert_eq!(ids(&store.list_cases(&overdue(T0 + 10_000)).await.expect("due = at")), ["c1"]);
+    assert_eq!(ids(&store.list_cases(&overdue(T0 + 30_000)).await.expect("both")), ["c2", "c1"]);
+
+    let combined = CaseFilter {
+        agency: Some("35".to_owned()),
+        status: Some("assigned".to_owned()),
+        overdue_at: Some(t(T0 + 30_000)),
+        ..filter(100)
+    };
+    assert_eq!(ids(&store.list_cases(&combined).await.expect("combined")), ["c1"]);
+}
+
+async fn outbox_order_mark_sent_backlog(store: Store) {
+    assert_eq!(store.outbox_backlog().await.expect("backlog"), 0);
+    let mut tx = store.begin().await.expect("begin");
+    for i in 1..=5 {
+        tx.insert_outbox(&format!("ev{i}"), "aduan.events.assigned", &format!(r#"{{"n":{i}}}"#), t(T0 + i))
+            .await
+            .expect("outbox");
+    }
+    let dup = tx.insert_outbox("ev3", "aduan.events.assigned", "{}", t(T0)).await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+    tx.commit().await.expect("commit");
+    assert_eq!(store.outbox_backlog().await.expect("backlog"), 5);
+
+    let batch = store.outbox_batch(3).await.expect("batch");
+    let events: Vec<&str> = batch.iter().map(|r| r.event_id.as_str()).collect();
+    assert_eq!(events, ["ev1", "ev2", "ev3"]);
+    assert!(batch.windows(2).all(|w| w[0].id < w[1].id));
+    assert_eq!(batch[0].subject, "aduan.events.assigned");
+    assert_eq!(batch[0].payload, r#"{"n":1}"#);
+    assert_eq!(batch[0].created_at, t(T0 + 1));
+
+    let sent: Vec<i64> = batch.iter().map(|r| r.id).collect();
+    store.mark_sent(&sent, t(T0 + 100)).await.expect("mark");
+    store.mark_sent(&[], t(T0 + 100)).await.expect("mark nothing");
+    assert_eq!(store.outbox_backlog().await.expect("backlog"), 2);
+    let rest: Vec<String> = store.outbox_batch(10).await.expect("rest").into_iter().map(|r| r.event_id).collect();
+    assert_eq!(rest, ["ev4", "ev5"]);
+
+    // Marking again, or ids that do not exist, is harmless.
+    store.mark_sent(&[sent[0], 999_999], t(T0 + 200)).await.expect("mark again");
+    assert_eq!(store.outbox_backlog().await.expect("backlog"), 2);
+
+    // More ids than one statement takes.
+    let mut tx = store.begin().await.expect("begin");
+    for i in 0..1_200 {
+        tx.insert_outbox(&format!("bulk{i}"), "aduan.events.x", "{}", t(T0)).await.expect("bulk");
+    }
+    tx.commit().await.expect("commit");
+    let all: Vec<i64> = store.outbox_batch(10_000).await.expect("all").iter().map(|r| r.id).collect();
+    assert_eq!(all.len(), 1_202);
+    store.mark_sent(&all, t(T0 + 300)).await.expect("mark bulk");
+    assert_eq!(store.outbox_backlog().await.expect("backlog"), 0);
+    assert!(store.outbox_batch(10).await.expect("empty").is_empty());
+}
+
+async fn idempotency_records(store: Store) {
+    insert_cases(&store, &[case("c1", "AAAAA-00001", None, T0)]).await;
+    let rec = CommandRecord {
+        scope: "submit".to_owned(),
+        key: "key-1".to_owned(),
+        request_hash: "sha256:abc".to_owned(),
+        status: 201,
+        complaint_id: Some("c1".to_owned()),
+        reporter_token_sealed: Some("sealed".to_owned()),
+        created_at: t(T0),
+    };
+    let other_scope =
+        CommandRecord { scope: "c1:verify".to_owned(), complaint_id: None, reporter_token_sealed: None, ..rec.clone() };
+    let mut tx = store.begin().await.expect("begin");
+    assert_eq!(tx.command("submit", "key-1").await.expect("get"), None);
+    tx.insert_command(&rec).await.expect("insert");
+    tx.insert_command(&other_scope).await.expect("same key, other scope");
+    let dup = tx.insert_command(&CommandRecord { request_hash: "sha256:other".to_owned(), ..rec.clone() }).await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+    assert_eq!(tx.command("submit", "key-1").await.expect("get"), Some(rec.clone()));
+    tx.commit().await.expect("commit");
+
+    let mut tx = store.begin().await.expect("begin");
+    assert_eq!(tx.command("submit", "key-1").await.expect("get"), Some(rec));
+    assert_eq!(tx.command("c1:verify", "key-1").await.expect("get"), Some(other_scope));
+    assert_eq!(tx.command("submit", "key-2").await.expect("get"), None);
+    tx.rollback().await.expect("rollback");
+}
+
+async fn holders_and_stats_scope(store: Store) {
+    // k1: held by 35.78/dinas-pu, escalated from it to 35.78, then to 35 (province).
+    // k2: held by 35.79/x only. k3: never dispatched, filed in 35.78. k4: never dispatched, filed in 36.
+    // k5: held by 36.01 only, created outside the window. k6: closed and past due, held by 35.78.
+    let mut k1 = case("k1", "AAAAA-00001", Some("35"), T0);
+    k1.status = "assigned".to_owned();
+    k1.escalation_level = 2;
+    k1.first_followup_at = Some(t(T0 + 5_000));
+    k1.first_followup_agency = Some("35.78".to_owned());
+    let k2 = case("k2", "AAAAA-00002", Some("35.79/x"), T0 + 1);
+    let mut k3 = case("k3", "AAAAA-00003", None, T0 + 2);
+    k3.region = Some("35.78.01".to_owned());
+    let mut k4 = case("k4", "AAAAA-00004", None, T0 + 3);
+    k4.region = Some("36".to_owned());
+    let k5 = case("k5", "AAAAA-00005", Some("36.01"), T0 + 100_000);
+    let mut k6 = case("k6", "AAAAA-00006", Some("35.78"), T0 + 4);
+    k6.status = "closed".to_owned();
+    insert_cases(&store, &[k1.clone(), k2, k3, k4, k5, k6]).await;
+
+    let mut tx = store.begin().await.expect("begin");
+    tx.add_holder("k1", "35.78/dinas-pu").await.expect("holder");
+    tx.mark_escalated_from("k1", "35.78/dinas-pu").await.expect("escalated");
+    tx.add_holder("k1", "35.78").await.expect("holder");
+    tx.mark_escalated_from("k1", "35.78").await.expect("escalated");
+    tx.add_holder("k1", "35").await.expect("holder");
+    // add_holder again keeps the escalation mark.
+    tx.add_holder("k1", "35.78/dinas-pu").await.expect("holder again");
+    tx.add_holder("k2", "35.79/x").await.expect("holder");
+    tx.add_holder("k5", "36.01").await.expect("holder");
+    tx.add_holder("k6", "35.78").await.expect("holder");
+    tx.replace_timers("k1", &[timer("k1", "follow_up", Some(T0 + 10_000))]).await.expect("timer");
+    tx.replace_timers("k6", &[timer("k6", "follow_up", Some(T0 + 10_000))]).await.expect("timer");
+    tx.commit().await.expect("commit");
+
+    let window = (Some(t(T0)), Some(t(T0 + 100_000)));
+    let now = t(T0 + 20_000);
+    let rows_for = |scope: Option<StatsScope>| {
+        let store = store.clone();
+        async move { store.stats_rows(scope.as_ref(), window.0, window.1, now).await.expect("stats") }
+    };
+    let scope = |agency: &str, region: Option<&str>| StatsScope {
+        agency_patterns: aduan_service::store::subtree_patterns(agency).expect("patterns"),
+        region: region.map(str::to_owned),
+    };
+
+    // Everything in the window: k1, k2, k3, k4, k6 (k5 starts at the window's end, excluded).
+    let all = rows_for(None).await;
+    assert_eq!(all.len(), 5);
+    assert_eq!(
+        all[0],
+        StatsRow {
+            status: "assigned".to_owned(),
+            escalated_in_scope: true,
+            overdue: true,
+            first_assigned_at: k1.first_assigned_at,
+            first_followup_at: Some(t(T0 + 5_000)),
+            first_followup_agency: Some("35.78".to_owned()),
+        }
+    );
+    let flags: Vec<(bool, bool)> = all.iter().map(|r| (r.escalated_in_scope, r.overdue)).collect();
+    // k6 is past due but closed: not overdue.
+    assert_eq!(flags, [(true, true), (false, false), (false, false), (false, false), (false, false)]);
+
+    // The city 35.78: k1 (held by its unit and itself, escalated away), k6; k3 is undispatched in 35.78.01.
+    let city = rows_for(Some(scope("35.78", Some("35.78")))).await;
+    let statuses: Vec<&str> = city.iter().map(|r| r.status.as_str()).collect();
+    assert_eq!(statuses, ["assigned", "submitted", "closed"]);
+    assert!(city[0].escalated_in_scope && city[0].overdue);
+    assert!(!city[2].escalated_in_scope && !city[2].overdue);
+
+    // The province 35 held k1 but never escalated it away; 35.79/x is in the province too.
+    let province = rows_for(Some(scope("35", Some("35")))).await;
+    assert_eq!(province.len(), 4, "{province:?}"); // k1, k2, k3, k6 each once
+    assert!(province[0].escalated_in_scope, "a unit of the province escalated k1");
+    let only_province = StatsScope { agency_patterns: vec!["35".to_owned()], region: None };
+    let exact = rows_for(Some(only_province)).await;
+    assert_eq!(exact.len(), 1);
+    assert!(!exact[0].escalated_in_scope, "35 itself was not escalated from");
+
+    // The unit only: k1, escalated from it.
+    let unit = rows_for(Some(scope("35.78/dinas-pu", None))).await;
+    assert_eq!(unit.len(), 1);
+    assert!(unit[0].escalated_in_scope);
+
+    // Region 36: k4 only (k5 is outside the window); region matching is by prefix with a dot.
+    let other = rows_for(Some(scope("36", Some("36")))).await;
+    assert_eq!(other.len(), 1);
+    assert_eq!(other[0].status, "submitted");
+    let region_3 = StatsScope { agency_patterns: vec![], region: Some("3".to_owned()) };
+    assert!(rows_for(Some(region_3)).await.is_empty());
+
+    // Open-ended windows.
+    let all_time = store.stats_rows(None, None, None, now).await.expect("stats");
+    assert_eq!(all_time.len(), 6);
+    let from_only = store.stats_rows(None, Some(t(T0 + 4)), None, now).await.expect("stats");
+    assert_eq!(from_only.len(), 2);
+}
+
+async fn leases(store: Store) {
+    let ttl = Duration::from_secs(10);
+    assert!(store.try_lease("relay", "a", t(T0), ttl).await.expect("a takes"));
+    assert!(!store.try_lease("relay", "b", t(T0 + 5_000), ttl).await.expect("b refused"));
+    // The holder extends its lease.
+    assert!(store.try_lease("relay", "a", t(T0 + 5_000), ttl).await.expect("a extends"));
+    assert!(!store.try_lease("relay", "b", t(T0 + 14_999), ttl).await.expect("b refused before expiry"));
+    assert!(store.try_lease("relay", "b", t(T0 + 15_000), ttl).await.expect("b takes at expiry"));
+    assert!(!store.try_lease("relay", "a", t(T0 + 16_000), ttl).await.expect("a refused now"));
+    // Other names are independent.
+    assert!(store.try_lease("sweeper", "a", t(T0 + 16_000), ttl).await.expect("other lease"));
+
+    // Release by a non-holder does nothing; by the holder frees it at once.
+    store.release_lease("relay", "a").await.expect("release by non-holder");
+    assert!(!store.try_lease("relay", "c", t(T0 + 17_000), ttl).await.expect("still b's"));
+    store.release_lease("relay", "b").await.expect("release");
+    assert!(store.try_lease("relay", "c", t(T0 + 17_000), ttl).await.expect("c takes"));
+    store.release_lease("nothing", "x").await.expect("release of an unknown lease");
+}
+
+async fn packs_store_and_active(store: Store) {
+    assert_eq!(store.active_pack().await.expect("none active"), None);
+    assert_eq!(store.pack_files("sha256:p1").await.expect("missing"), None);
+    let files = vec![
+        ("pack.yaml".to_owned(), b"name: lapor\n".to_vec()),
+        ("rules/route.rhai".to_owned(), "// ½ ✓\nfn route() {}\n".as_bytes().to_vec()),
+        ("bin".to_owned(), (0..=255u8).collect()),
+        ("empty".to_owned(), Vec::new()),
+    ];
+    store.store_pack("sha256:p1", &files, t(T0)).await.expect("store");
+    store.store_pack("sha256:p1", &files, t(T0 + 1)).await.expect("store again is a no-op");
+    store.store_pack("sha256:p2", &files[..1], t(T0)).await.expect("store p2");
+    assert_eq!(store.pack_files("sha256:p1").await.expect("files"), Some(files.clone()));
+    assert_eq!(store.pack_files("sha256:p2").await.expect("files"), Some(files[..1].to_vec()));
+
+    assert_eq!(store.active_pack().await.expect("none active yet"), None);
+    store.set_active_pack("sha256:p1").await.expect("activate p1");
+    assert_eq!(store.active_pack().await.expect("active"), Some("sha256:p1".to_owned()));
+    store.set_active_pack("sha256:p1").await.expect("activate p1 again");
+    store.set_active_pack("sha256:p2").await.expect("activate p2");
+    assert_eq!(store.active_pack().await.expect("active"), Some("sha256:p2".to_owned()));
+    let unknown = store.set_active_pack("sha256:nope").await;
+    assert!(matches!(unknown, Err(StoreError::Other(_))), "{unknown:?}");
+    assert_eq!(store.active_pack().await.expect("still p2"), Some("sha256:p2".to_owned()));
+}
+
+async fn case_ids_after_pages_by_id(store: Store) {
+    let rows: Vec<CaseRow> = ["c5", "c1", "c3", "c2", "c4"]
+        .iter()
+        .enumerate()
+        .map(|(i, id)| case(id, &format!("AAAAA-0000{i}"), None, T0))
+        .collect();
+    insert_cases(&store, &rows).await;
+    assert_eq!(store.case_ids_after(None, 2).await.expect("first"), ["c1", "c2"]);
+    assert_eq!(store.case_ids_after(Some("c2"), 2).await.expect("next"), ["c3", "c4"]);
+    assert_eq!(store.case_ids_after(Some("c4"), 2).await.expect("last"), ["c5"]);
+    assert!(store.case_ids_after(Some("c5"), 2).await.expect("end").is_empty());
+}
+
+async fn rollback_discards_writes(store: Store) {
+    let mut tx = store.begin().await.expect("begin");
+    tx.insert_case(&case("c1", "AAAAA-00001", None, T0)).await.expect("insert");
+    tx.append_event(&event("c1", 1)).await.expect("event");
+    tx.insert_outbox("ev-c1-1", "aduan.events.submitted", "{}", t(T0)).await.expect("outbox");
+    tx.rollback().await.expect("rollback");
+    assert_eq!(store.case_by_id("c1").await.expect("read"), None);
+    assert!(store.events("c1").await.expect("events").is_empty());
+    assert_eq!(store.outbox_backlog().await.expect("backlog"), 0);
+
+    // Dropping a transaction without committing rolls it back too.
+    {
+        let mut tx = store.begin().await.expect("begin");
+        tx.insert_case(&case("c2", "AAAAA-00002", None, T0)).await.expect("insert");
+    }
+    let mut tx = store.begin().await.expect("begin after drop");
+    assert_eq!(tx.case_by_id("c2").await.expect("read"), None);
+    tx.commit().await.expect("commit");
+    assert_eq!(store.case_by_id("c2").await.expect("read"), None);
+}
+
+async fn savepoint_rolled_back_keeps_the_rest(store: Store) {
+    let mut tx = store.begin().await.expect("begin");
+    // Command 1 succeeds.
+    tx.savepoint("cmd_1").await.expect("savepoint");
+    tx.insert_case(&case("c1", "AAAAA-00001", None, T0)).await.expect("insert c1");
+    tx.append_event(&event("c1", 1)).await.expect("event c1");
+    tx.release("cmd_1").await.expect("release");
+    // Command 2 writes, then fails and rolls back to its savepoint.
+    tx.savepoint("cmd_2").await.expect("savepoint");
+    tx.insert_case(&case("c2", "AAAAA-00002", None, T0)).await.expect("insert c2");
+    tx.append_event(&event("c2", 1)).await.expect("event c2");
+    tx.rollback_to("cmd_2").await.expect("rollback to");
+    tx.release("cmd_2").await.expect("release after rollback");
+    // Command 3 hits a database error (a case for an unknown foreign key) and rolls back: on
+    // PostgreSQL this also clears the aborted transaction state.
+    tx.savepoint("cmd_3").await.expect("savepoint");
+    let bad = tx.replace_timers("nope", &[timer("nope", "x", None)]).await;
+    assert!(matches!(bad, Err(StoreError::Other(_))), "{bad:?}");
+    tx.rollback_to("cmd_3").await.expect("rollback to");
+    tx.release("cmd_3").await.expect("release");
+    // Command 4 succeeds after them.
+    tx.savepoint("cmd_4").await.expect("savepoint");
+    tx.insert_case(&case("c4", "AAAAA-00004", None, T0)).await.expect("insert c4");
+    tx.release("cmd_4").await.expect("release");
+    let bad_name = tx.savepoint("x; DROP TABLE events").await;
+    assert!(matches!(bad_name, Err(StoreError::Other(_))), "{bad_name:?}");
+    tx.commit().await.expect("commit");
+
+    assert!(store.case_by_id("c1").await.expect("c1").is_some());
+    assert_eq!(store.events("c1").await.expect("events").len(), 1);
+    assert!(store.case_by_id("c2").await.expect("c2").is_none());
+    assert!(store.events("c2").await.expect("events").is_empty());
+    assert!(store.case_by_id("c4").await.expect("c4").is_some());
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Backend-specific tests
+// ---------------------------------------------------------------------------------------------------
+
+/// Two stores on one file (as two processes would be) and several tasks each do read-modify-write
+/// transactions on the same case. `BEGIN IMMEDIATE` makes them queue: none fails with SQLITE_BUSY and
+/// none loses an update.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_concurrent_transactions_serialize() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("aduan.db").display());
+    let a = open(&url).await;
+    let b = open(&url).await;
+    insert_cases(&a, &[case("c1", "AAAAA-00001", None, T0)]).await;
+
+    const TASKS_PER_STORE: usize = 3;
+    const ROUNDS: usize = 4;
+    let mut tasks = tokio::task::JoinSet::new();
+    for store in [a.clone(), b.clone()] {
+        for _ in 0..TASKS_PER_STORE {
+            let store = store.clone();
+            tasks.spawn(async move {
+                for _ in 0..ROUNDS {
+                    let mut tx = store.begin().await?;
+                    let mut row = tx.case_by_id("c1").await?.expect("case");
+                    let head = row.head_seq;
+                    row.head_seq += 1;
+                    tx.append_event(&event("c1", row.head_seq)).await?;
+                    tx.update_case(&row, head).await?;
+                    tx.commit().await?;
+                }
+                Ok::<(), StoreError>(())
+            });
+        }
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("task").expect("transaction");
+    }
+    let total = (2 * TASKS_PER_STORE * ROUNDS) as i64;
+    assert_eq!(b.case_by_id("c1").await.expect("read").expect("case").head_seq, 1 + total);
+    assert_eq!(a.events("c1").await.expect("events").len() as i64, total);
+    a.close().await;
+    b.close().await;
+}
+
+/// The SQLite file and its missing parent directories are created.
+#[tokio::test]
+async fn sqlite_creates_file_and_directories() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("nested/deeper/aduan.db");
+    let store = open(&format!("sqlite://{}", path.display())).await;
+    assert!(path.exists());
+    store.check_writable().await.expect("writable");
+    store.close().await;
+
+    // Reopening with options: synchronous=FULL and a one-connection read pool.
+    let store = Store::connect(
+        &format!("sqlite://{}", path.display()),
+        StoreOptions { sqlite_synchronous_full: true, max_connections: Some(1) },
+    )
+    .await
+    .expect("reopen with options");
+    store.migrate().await.expect("migrate");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_in_memory_is_refused() {
+    for url in ["sqlite::memory:", "sqlite://:memory:", "sqlite://"] {
+        let err = Store::connect(url, StoreOptions::default()).await.expect_err(url);
+        assert!(matches!(err, StoreError::BadUrl(_)), "{url}: {err:?}");
+    }
+}
+
+#[tokio::test]
+async fn unsupported_url_is_bad_url() {
+    for (url, scheme) in [("mysql://root@localhost/aduan", "mysql"), ("aduan.db", ""), ("redis://x", "redis")] {
+        let err = Store::connect(url, StoreOptions::default()).await.expect_err(url);
+        match &err {
+            StoreError::BadUrl(msg) => assert!(msg.contains(scheme), "{url}: {msg}"),
+            other => panic!("{url}: {other:?}"),
+        }
+        assert!(!err.is_transient());
+    }
+}
+
+#[tokio::test]
+async fn postgres_nothing_listening_is_unavailable_quickly() {
+    let started = Instant::now();
+    let err =
+        Store::connect("postgres://postgres@127.0.0.1:1/aduan", StoreOptions::default()).await.expect_err("port 1");
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+    assert!(err.is_transient());
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    // postgresql:// is accepted as a scheme too.
+    let err =
+        Store::connect("postgresql://postgres@127.0.0.1:1/aduan", StoreOptions::default()).await.expect_err("port 1");
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+}
+
+/// Two stores on one PostgreSQL database: a stale head loses with Conflict rather than forking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_concurrent_writers_conflict_not_fork() {
+    let url = aduan_testkit::pg::fresh_database().await;
+    let a = open(&url).await;
+    let b = Store::connect(&url, StoreOptions { max_connections: Some(2), ..StoreOptions::default() })
+        .await
+        .expect("second store");
+    b.migrate().await.expect("concurrent-safe migrate");
+    insert_cases(&a, &[case("c1", "AAAAA-00001", None, T0)]).await;
+
+    let mut ta = a.begin().await.expect("begin a");
+    let mut tb = b.begin().await.expect("begin b");
+    let mut ra = ta.case_by_id("c1").await.expect("read a").expect("case");
+    let mut rb = tb.case_by_id("c1").await.expect("read b").expect("case");
+    ra.head_seq = 2;
+    rb.head_seq = 2;
+    ta.append_event(&event("c1", 2)).await.expect("append a");
+    ta.update_case(&ra, 1).await.expect("update a");
+    ta.commit().await.expect("commit a");
+    // b read head 1 too; its event slot is now taken and its head check fails.
+    let forked = tb.append_event(&EventRow { id: "ev-b".to_owned(), ..event("c1", 2) }).await;
+    assert!(matches!(forked, Err(StoreError::Conflict(_))), "{forked:?}");
+    let stale = tb.update_case(&rb, 1).await;
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    tb.rollback().await.expect("rollback b");
+    assert_eq!(b.events("c1").await.expect("events").len(), 1);
+
+    a.close().await;
+    b.close().await;
+    aduan_testkit::pg::drop_database(&url).await;
+}

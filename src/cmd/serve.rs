@@ -1,0 +1,217 @@
+//! `aduan serve` (HTTP API, NATS command consumer, outbox relay, workers) and `aduan migrate`.
+
+use crate::Config;
+use aduan_core::pack::Pack;
+use aduan_service::api::{self, ApiState, RateLimiter};
+use aduan_service::bus::{run_consumer, run_relay, Bus, BusError};
+use aduan_service::crypto::DataKey;
+use aduan_service::metrics::Metrics;
+use aduan_service::packs::{read_pack_dir, LoadError};
+use aduan_service::runtime::{CommandService, StoreOutbox};
+use aduan_service::service::Service;
+use aduan_service::store::{Backend, Store, StoreOptions};
+use anyhow::{anyhow, bail, Context};
+use chrono::Utc;
+use clap::Args;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Which parts `serve` runs.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ServeArgs {
+    /// Do not serve HTTP.
+    #[arg(long)]
+    pub no_api: bool,
+    /// Do not consume NATS commands.
+    #[arg(long)]
+    pub no_consumer: bool,
+    /// Do not run the cron workers.
+    #[arg(long)]
+    pub no_workers: bool,
+    /// Do not apply pending migrations at start.
+    #[arg(long)]
+    pub no_migrate: bool,
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+/// `aduan migrate`.
+pub fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let store = Store::connect(&config.database_url, StoreOptions::default())
+            .await
+            .context("connecting to the database")?;
+        store.migrate().await.context("applying migrations")?;
+        tracing::info!(database = %redact(&config.database_url), "migrations applied");
+        store.close().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// The URL without its password, for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}{}@{}", &url[..s + 3], user, &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn data_key(config: &Config, backend: Backend) -> anyhow::Result<DataKey> {
+    if let Some(k) = &config.data_key {
+        return DataKey::from_base64(k).map_err(|e| anyhow!(e));
+    }
+    if backend == Backend::Postgres {
+        bail!(
+            "ADUAN_DATA_KEY is not set: on PostgreSQL, serve needs it (32 bytes, base64) to seal anonymous identities"
+        );
+    }
+    let path = Path::new("data/aduan.key");
+    if !path.exists() {
+        std::fs::create_dir_all("data").context("creating data/")?;
+        std::fs::write(path, DataKey::generate_base64()).context("writing data/aduan.key")?;
+        tracing::info!("generated a data key into data/aduan.key");
+    }
+    let text = std::fs::read_to_string(path).context("reading data/aduan.key")?;
+    DataKey::from_base64(&text).map_err(|e| anyhow!("data/aduan.key: {e}"))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// `aduan serve`.
+pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(serve(args, config.clone()))
+}
+
+async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
+    let files = read_pack_dir(&config.policy_dir).map_err(|e| anyhow!("{}: {e}", config.policy_dir.display()))?;
+    let pack = Pack::from_files(&files)
+        .map_err(|e| anyhow!(LoadError::Invalid(e)))
+        .with_context(|| format!("the pack in {} is invalid", config.policy_dir.display()))?;
+    let pack = Arc::new(pack);
+    let store =
+        Store::connect(&config.database_url, StoreOptions::default()).await.context("connecting to the database")?;
+    if !args.no_migrate {
+        store.migrate().await.context("applying migrations")?;
+    }
+    let key = data_key(&config, store.backend())?;
+    let stored: Vec<(String, Vec<u8>)> = files.iter().map(|f| (f.path.clone(), f.bytes.clone())).collect();
+    store.store_pack(&pack.hash, &stored, Utc::now()).await.context("storing the pack")?;
+    store.set_active_pack(&pack.hash).await.context("marking the pack active")?;
+    tracing::info!(pack = %pack.hash, dir = %config.policy_dir.display(), "policy pack active");
+
+    let service = Service::new(store.clone(), pack, key, &config.nats_prefix, Arc::new(Metrics::new()));
+    let shutdown = CancellationToken::new();
+    let bus_slot: Arc<RwLock<Option<Bus>>> = Arc::new(RwLock::new(None));
+
+    // NATS: a server too old is fatal; one that is away is retried in the background.
+    let first = Bus::connect(&config.nats_url, &config.nats_prefix).await;
+    if let Err(BusError::ServerTooOld { version }) = &first {
+        bail!("nats-server {version} at {} is too old: Aduan needs 2.10 or newer", config.nats_url);
+    }
+    let holder = format!("relay-{}", uuid_like());
+    let mut tasks = Vec::new();
+    {
+        let (service, shutdown, slot, url, prefix, no_consumer) = (
+            service.clone(),
+            shutdown.clone(),
+            bus_slot.clone(),
+            config.nats_url.clone(),
+            config.nats_prefix.clone(),
+            args.no_consumer,
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut attempt = first;
+            let mut warned = false;
+            let bus = loop {
+                match attempt {
+                    Ok(bus) => break bus,
+                    Err(e) => {
+                        if !warned {
+                            tracing::warn!(error = %e, url = %url, "NATS unavailable; events wait in the outbox and commands over HTTP still work");
+                            warned = true;
+                        }
+                        tokio::select! {
+                            _ = shutdown.cancelled() => return,
+                            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        }
+                        attempt = Bus::connect(&url, &prefix).await;
+                    }
+                }
+            };
+            tracing::info!(url = %url, "connected to NATS; streams ready");
+            *slot.write().unwrap_or_else(|e| e.into_inner()) = Some(bus.clone());
+            let relay = tokio::spawn(run_relay(StoreOutbox(service.store().clone()), bus.clone(), service.relay_wake(), shutdown.clone(), holder));
+            if !no_consumer {
+                run_consumer(bus, Arc::new(CommandService(service)), shutdown.clone()).await;
+            }
+            let _ = relay.await;
+        }));
+    }
+
+    if !args.no_workers {
+        tracing::debug!("cron workers arrive with issue 3");
+    }
+
+    if args.no_api {
+        tracing::info!("serving without HTTP (--no-api)");
+        shutdown_signal().await;
+    } else {
+        let listener = tokio::net::TcpListener::bind(&config.http_addr)
+            .await
+            .with_context(|| format!("binding {}", config.http_addr))?;
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, "listening on http://{addr}");
+        let state = ApiState {
+            service: service.clone(),
+            bus: bus_slot.clone(),
+            rate: Arc::new(RateLimiter::new(config.rate_limit)),
+        };
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            stop.cancel();
+        });
+        api::serve(listener, state, shutdown.clone()).await.context("serving HTTP")?;
+    }
+    tracing::info!("shutting down: finishing work in hand");
+    shutdown.cancel();
+    for t in tasks {
+        let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
+    }
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A short random id for this process's relay lease.
+fn uuid_like() -> String {
+    aduan_service::crypto::new_token()[..12].to_owned()
+}

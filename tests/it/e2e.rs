@@ -1,0 +1,265 @@
+//! End-to-end: the real `aduan serve` against a real nats-server and both databases.
+
+use crate::support::{nats_command, read_stream, shared_nats, submission, Db, Server};
+use aduan_testkit::nats::NatsServer;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+fn lifecycle_over_http(db: Db) {
+    let s = Server::start(db, &shared_nats());
+    let r = s.submit(&submission("35.78", "infrastruktur"), &[]);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let v = r.json();
+    let id = v["id"].as_str().unwrap().to_owned();
+    let tracking = v["tracking_id"].as_str().unwrap().to_owned();
+    assert_eq!(v["status"], "submitted");
+    assert!(v["reporter_token"].as_str().unwrap().len() >= 40);
+    assert_eq!(v["deadlines"][0]["clock"], "verify");
+    let steps: [(Value, &str); 7] = [
+        (json!({"action": "verify"}), "assigned"),
+        (json!({"action": "respond", "message": "Sedang kami cek"}), "in_progress"),
+        (json!({"action": "request_info", "message": "Lokasi persisnya?"}), "awaiting_reporter"),
+        (json!({"action": "provide_info", "message": "Depan pasar"}), "in_progress"),
+        (json!({"action": "resolve", "message": "Sudah ditambal"}), "resolved"),
+        (json!({"action": "reopen", "message": "Belum rapi"}), "in_progress"),
+        (json!({"action": "resolve", "message": "Sudah rapi"}), "resolved"),
+    ];
+    for (body, status) in steps {
+        let r = s.act(&tracking, &body, &[]);
+        assert_eq!(r.status, 200, "{body}: {}", r.text());
+        assert_eq!(r.json()["status"], status, "{body}");
+    }
+    let r = s.act(&id, &json!({"action": "rate", "score": 5}), &[]);
+    assert_eq!(r.json()["status"], "closed");
+    let view = s.get(&format!("/v1/complaints/{tracking}")).json();
+    assert_eq!(view["agency"], "35.78/dinas-pu");
+    let types: Vec<&str> = view["history"].as_array().unwrap().iter().map(|h| h["type"].as_str().unwrap()).collect();
+    let expected = [
+        "submitted",
+        "assigned",
+        "responded",
+        "info_requested",
+        "info_provided",
+        "resolved",
+        "reopened",
+        "resolved",
+        "rated",
+        "closed",
+    ];
+    assert_eq!(types, expected);
+    // Every event reaches NATS, in order, with Nats-Msg-Id = event id, on the holder's subject.
+    let msgs = read_stream(&s.nats_url, &s.stream("EVT"), expected.len() as u64);
+    let ours: Vec<_> = msgs.iter().filter(|m| m.payload["complaint_id"] == id.as_str()).collect();
+    assert_eq!(ours.iter().map(|m| m.payload["type"].as_str().unwrap()).collect::<Vec<_>>(), expected);
+    for m in &ours {
+        assert_eq!(m.msg_id.as_deref(), m.payload["event_id"].as_str());
+        assert!(m.payload.get("reporter").is_none(), "no event carries the reporter's identity");
+    }
+    assert_eq!(ours[0].subject, format!("{}.evt._._._.submitted", s.prefix));
+    assert_eq!(ours[1].subject, format!("{}.evt.35.78.dinas-pu.assigned", s.prefix));
+    assert_eq!(ours[0].payload["data"]["title"], "Jalan berlubang");
+}
+
+#[test]
+fn lifecycle_over_http_sqlite() {
+    lifecycle_over_http(Db::Sqlite);
+}
+
+#[test]
+fn lifecycle_over_http_postgres() {
+    lifecycle_over_http(Db::Postgres);
+}
+
+fn lifecycle_over_nats(db: Db) {
+    let s = Server::start(db, &shared_nats());
+    let sub = serde_json::to_vec(&submission("33.74", "kesehatan")).unwrap();
+    let v = nats_command(&s.nats_url, &s.prefix, "submit", &sub, Some("sub-1"));
+    assert_eq!(v["status"], "submitted", "{v}");
+    assert!(v["reporter_token"].is_string());
+    let id = v["id"].as_str().unwrap().to_owned();
+    let v =
+        nats_command(&s.nats_url, &s.prefix, "verify", json!({"complaint": id}).to_string().as_bytes(), Some("v-1"));
+    assert_eq!(v["agency"], "33.74/dinkes");
+    // Kota Semarang's overlay: respond in 7 working days.
+    let respond = v["deadlines"].as_array().unwrap().iter().find(|d| d["clock"] == "respond").unwrap().clone();
+    assert!(respond["due_date"].is_string());
+    for (action, body, status) in [
+        ("respond", json!({"complaint": id, "message": "Ditindaklanjuti"}), "in_progress"),
+        ("resolve", json!({"complaint": id, "message": "Selesai"}), "resolved"),
+        ("rate", json!({"complaint": id, "score": 4}), "closed"),
+    ] {
+        let v = nats_command(&s.nats_url, &s.prefix, action, body.to_string().as_bytes(), None);
+        assert_eq!(v["status"], status, "{action}: {v}");
+    }
+    // Idempotency on NATS: two messages (different Nats-Msg-Id, or none) with the same command_id make
+    // one case; the replay answers with the same case. (A re-published Nats-Msg-Id is dropped by
+    // JetStream's duplicate window before it reaches us; a redelivery after a crash uses the same key.)
+    let mut with_key = submission("33.74", "kesehatan");
+    with_key["command_id"] = json!("nats-k");
+    let a = nats_command(&s.nats_url, &s.prefix, "submit", with_key.to_string().as_bytes(), None);
+    let b = nats_command(&s.nats_url, &s.prefix, "submit", with_key.to_string().as_bytes(), None);
+    assert_eq!(a["id"], b["id"]);
+    assert_eq!(a["reporter_token"], b["reporter_token"]);
+    let list = s.get("/v1/complaints?limit=10").json();
+    assert_eq!(list["items"].as_array().unwrap().len(), 2, "two distinct cases: {list}");
+}
+
+#[test]
+fn lifecycle_over_nats_sqlite() {
+    lifecycle_over_nats(Db::Sqlite);
+}
+
+#[test]
+fn lifecycle_over_nats_postgres() {
+    lifecycle_over_nats(Db::Postgres);
+}
+
+#[test]
+fn idempotency_over_http() {
+    let s = Server::start(Db::Sqlite, &shared_nats());
+    let body = submission("35.78", "infrastruktur");
+    let a = s.submit(&body, &[("Idempotency-Key", "k1")]);
+    let b = s.submit(&body, &[("Idempotency-Key", "k1")]);
+    assert_eq!((a.status, b.status), (201, 201), "a replay answers with the original status");
+    let (a, b) = (a.json(), b.json());
+    assert_eq!(a["id"], b["id"]);
+    assert_eq!(a["reporter_token"], b["reporter_token"], "the same reporter token within 24 h");
+    let mut other = body.clone();
+    other["title"] = json!("Lain");
+    let c = s.submit(&other, &[("Idempotency-Key", "k1")]);
+    assert_eq!(c.status, 409);
+    assert_eq!(c.json()["detail"], "idempotency key reused");
+    // command_id in the body works the same way.
+    let mut with_id = body.clone();
+    with_id["command_id"] = json!("k2");
+    let d = s.submit(&with_id, &[]).json();
+    let e = s.submit(&with_id, &[]).json();
+    assert_eq!(d["id"], e["id"]);
+    // Actions: replaying a verify writes no new event.
+    let id = a["id"].as_str().unwrap();
+    let v1 = s.act(id, &json!({"action": "verify"}), &[("Idempotency-Key", "v")]);
+    let v2 = s.act(id, &json!({"action": "verify"}), &[("Idempotency-Key", "v")]);
+    assert_eq!((v1.status, v2.status), (200, 200));
+    let history = s.get(&format!("/v1/complaints/{id}")).json()["history"].as_array().unwrap().len();
+    assert_eq!(history, 2, "submitted + assigned, once");
+    let list = s.get("/v1/complaints").json();
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn invalid_transitions_and_bad_input_get_clear_problems() {
+    let s = Server::start(Db::Sqlite, &shared_nats());
+    let v = s.submit(&submission("35.78", "infrastruktur"), &[]).json();
+    let id = v["id"].as_str().unwrap();
+    let r = s.act(id, &json!({"action": "resolve", "message": "x"}), &[]);
+    assert_eq!(r.status, 409);
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    assert_eq!(r.json()["allowed"], json!(["archive", "verify"]));
+    let r = s.act(id, &json!({"action": "archive"}), &[]);
+    assert_eq!((r.status, r.json()["field"].clone()), (422, json!("reason")));
+    let r = s.act(id, &json!({"action": "verify", "mesage": "x"}), &[]);
+    assert_eq!((r.status, r.json()["field"].clone()), (422, json!("mesage")));
+    let r = s.act("no-such-id", &json!({"action": "verify"}), &[]);
+    assert_eq!(r.status, 404);
+    let mut bad = submission("35-78", "infrastruktur");
+    let r = s.submit(&bad, &[]);
+    assert_eq!((r.status, r.json()["field"].clone()), (422, json!("region")));
+    bad["region"] = json!("35.78");
+    bad["title"] = json!("x".repeat(201));
+    assert_eq!(s.submit(&bad, &[]).json()["field"], "title");
+    let r = aduan_testkit::http::request(
+        "POST",
+        &s.url("/v1/complaints"),
+        &[("content-type", "application/json")],
+        Some(b"{\"kind\":"),
+    );
+    assert_eq!(r.status, 400);
+    let big = vec![b'x'; 1024 * 1024 + 10];
+    let r = aduan_testkit::http::request(
+        "POST",
+        &s.url("/v1/complaints"),
+        &[("content-type", "application/json")],
+        Some(&big),
+    );
+    assert_eq!(r.status, 413);
+    // Archived: final, still counted in stats.
+    s.act(id, &json!({"action": "archive", "reason": "duplikat"}), &[]);
+    let r = s.act(id, &json!({"action": "verify"}), &[]);
+    assert_eq!(r.status, 409);
+    let stats = s.get("/v1/stats").json();
+    assert_eq!((stats["total"].clone(), stats["archived"].clone()), (json!(1), json!(1)));
+}
+
+#[test]
+fn a_poison_message_goes_to_the_dlq_and_the_consumer_carries_on() {
+    let s = Server::start(Db::Sqlite, &shared_nats());
+    let poison = nats_command(&s.nats_url, &s.prefix, "submit", b"{\"kind\": \"pengaduan\", \"oops\": 1}", None);
+    assert_eq!(poison["status"], 422, "{poison}");
+    let ok = nats_command(
+        &s.nats_url,
+        &s.prefix,
+        "submit",
+        &serde_json::to_vec(&submission("35.78", "listrik")).unwrap(),
+        None,
+    );
+    assert_eq!(ok["status"], "submitted");
+    let dlq = read_stream(&s.nats_url, &s.stream("DLQ"), 1);
+    assert_eq!(dlq.len(), 1);
+    assert_eq!(dlq[0].subject, format!("{}.dlq.submit", s.prefix));
+}
+
+fn restart_keeps_everything(db: Db) {
+    let mut s = Server::start(db, &shared_nats());
+    let v = s.submit(&submission("51.71", "kesehatan"), &[]).json();
+    let id = v["id"].as_str().unwrap().to_owned();
+    s.act(&id, &json!({"action": "verify"}), &[]);
+    s.act(&id, &json!({"action": "request_info", "message": "?"}), &[]);
+    let before = s.get(&format!("/v1/complaints/{id}")).json();
+    s.restart();
+    let after = s.get(&format!("/v1/complaints/{id}")).json();
+    assert_eq!(before, after);
+    assert_eq!(after["status"], "awaiting_reporter");
+    assert!(after["deadlines"].as_array().unwrap().iter().any(|d| d["clock"] == "complete" && d["paused"] == true));
+    let r = s.act(&id, &json!({"action": "provide_info", "message": "Ini"}), &[]);
+    assert_eq!(r.json()["status"], "in_progress");
+}
+
+#[test]
+fn restart_keeps_everything_sqlite() {
+    restart_keeps_everything(Db::Sqlite);
+}
+
+#[test]
+fn restart_keeps_everything_postgres() {
+    restart_keeps_everything(Db::Postgres);
+}
+
+/// NATS away for 10 s during HTTP intake loses nothing: the outbox drains once it is back.
+#[test]
+fn fault_nats_down_for_10s_loses_nothing() {
+    let mut nats = NatsServer::start();
+    let s = Server::start(Db::Sqlite, nats.url());
+    let first = s.submit(&submission("35.78", "infrastruktur"), &[]);
+    assert_eq!(first.status, 201);
+    read_stream(&s.nats_url, &s.stream("EVT"), 1);
+    nats.stop();
+    let down = Instant::now();
+    let mut ids = Vec::new();
+    while down.elapsed() < Duration::from_secs(10) {
+        let r = s.submit(&submission("35.78", "infrastruktur"), &[]);
+        assert_eq!(r.status, 201, "intake works while NATS is away: {}", r.text());
+        ids.push(r.json()["id"].as_str().unwrap().to_owned());
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let ready = s.get("/readyz").json();
+    assert_eq!(ready["nats"], "down");
+    assert_eq!(ready["database"], "ok");
+    nats.restart();
+    let msgs = read_stream(nats.url(), &s.stream("EVT"), 1 + ids.len() as u64);
+    let published: Vec<&str> = msgs.iter().map(|m| m.payload["complaint_id"].as_str().unwrap()).collect();
+    for id in &ids {
+        assert_eq!(published.iter().filter(|p| *p == id).count(), 1, "{id} published exactly once");
+    }
+    let order: Vec<&str> = published[1..].to_vec();
+    assert_eq!(order, ids.iter().map(String::as_str).collect::<Vec<_>>(), "in outbox order");
+}

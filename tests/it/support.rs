@@ -1,0 +1,256 @@
+//! Harness for end-to-end tests: a real `aduan serve` process per test (its own NATS prefix and
+//! database), a shared nats-server per test binary, and NATS helpers that read events back from
+//! JetStream by sequence. Waits poll with a deadline; nothing sleeps to wait for an effect.
+
+use aduan_testkit::http::{self, Response};
+use aduan_testkit::nats::NatsServer;
+use serde_json::{json, Value};
+use std::future::Future;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// A runtime for the async parts (NATS client, PostgreSQL database creation).
+pub fn block_on<F: Future>(f: F) -> F::Output {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap())
+        .block_on(f)
+}
+
+/// The nats-server shared by this test binary.
+pub fn shared_nats() -> String {
+    static NATS: OnceLock<Mutex<NatsServer>> = OnceLock::new();
+    NATS.get_or_init(|| Mutex::new(NatsServer::start())).lock().unwrap().url().to_owned()
+}
+
+/// A fresh NATS prefix per test, so streams never mix.
+pub fn fresh_prefix() -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!("t{}x{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+}
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A running `aduan serve`.
+pub struct Server {
+    child: Option<Child>,
+    pub base: String,
+    pub db_url: String,
+    pub nats_url: String,
+    pub prefix: String,
+    pub dir: tempfile::TempDir,
+    port: u16,
+    log: PathBuf,
+}
+
+pub const DATA_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+impl Server {
+    /// Starts serve on a new database of the given kind, against `nats_url`.
+    pub fn start(db: Db, nats_url: &str) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let db_url = match db {
+            Db::Sqlite => format!("sqlite://{}/aduan.db", dir.path().display()),
+            Db::Postgres => block_on(aduan_testkit::pg::fresh_database()),
+        };
+        let port = free_port();
+        let log = dir.path().join("serve.log");
+        let mut s = Server {
+            child: None,
+            base: format!("http://127.0.0.1:{port}"),
+            db_url,
+            nats_url: nats_url.to_owned(),
+            prefix: fresh_prefix(),
+            dir,
+            port,
+            log,
+        };
+        s.spawn();
+        s
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_aduan"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("ADUAN_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.current_dir(self.dir.path())
+            .arg("serve")
+            .env("ADUAN_DATABASE_URL", &self.db_url)
+            .env("ADUAN_NATS_URL", &self.nats_url)
+            .env("ADUAN_NATS_PREFIX", &self.prefix)
+            .env("ADUAN_HTTP_ADDR", format!("127.0.0.1:{}", self.port))
+            .env("ADUAN_POLICY_DIR", crate::root().join("policies/lapor"))
+            .env("ADUAN_DATA_KEY", DATA_KEY)
+            .env("ADUAN_RATE_LIMIT", "0")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        self.child = Some(cmd.spawn().expect("aduan serve starts"));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = http::try_request("GET", &format!("{}/healthz", self.base), &[], None) {
+                if r.status == 200 {
+                    return;
+                }
+            }
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("serve exited with {status}:\n{}", self.log_text());
+            }
+            assert!(Instant::now() < deadline, "serve did not answer in 30 s:\n{}", self.log_text());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The process's log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM, then wait for a clean exit (status 0).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                if let Some(status) = child.try_wait().unwrap() {
+                    assert!(status.success(), "serve exited with {status}:\n{}", self.log_text());
+                    return;
+                }
+                assert!(Instant::now() < deadline, "serve did not stop in 20 s");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+
+    /// Stops and starts again on the same database, port and prefix.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn submit(&self, body: &Value, headers: &[(&str, &str)]) -> Response {
+        http::post_json(&self.url("/v1/complaints"), body, headers)
+    }
+
+    pub fn act(&self, id: &str, body: &Value, headers: &[(&str, &str)]) -> Response {
+        http::post_json(&self.url(&format!("/v1/complaints/{id}/actions")), body, headers)
+    }
+
+    pub fn get(&self, path: &str) -> Response {
+        http::get(&self.url(path))
+    }
+
+    /// The JetStream event stream of this server's prefix.
+    pub fn stream(&self, suffix: &str) -> String {
+        format!("{}_{suffix}", self.prefix.to_uppercase())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A submission for tests.
+pub fn submission(region: &str, category: &str) -> Value {
+    json!({"kind": "pengaduan", "channel": "web", "title": "Jalan berlubang", "body": "Di depan pasar",
+           "category": category, "region": region, "privacy": "public",
+           "reporter": {"name": "Sri", "contact": "0812"}})
+}
+
+/// A stored JetStream message.
+#[derive(Debug, Clone)]
+pub struct StoredMsg {
+    pub subject: String,
+    pub msg_id: Option<String>,
+    pub payload: Value,
+}
+
+/// Reads every message of a stream, by sequence, once it holds at least `at_least` (polls up to 30 s).
+pub fn read_stream(nats_url: &str, stream: &str, at_least: u64) -> Vec<StoredMsg> {
+    block_on(async {
+        let client = async_nats::connect(nats_url).await.unwrap();
+        let js = async_nats::jetstream::new(client);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut s = loop {
+            if let Ok(s) = js.get_stream(stream).await {
+                break s;
+            }
+            assert!(Instant::now() < deadline, "stream {stream} never appeared");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let count = loop {
+            let n = s.info().await.unwrap().state.messages;
+            if n >= at_least {
+                break n;
+            }
+            assert!(Instant::now() < deadline, "stream {stream} holds {n} messages, expected at least {at_least}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let first = s.info().await.unwrap().state.first_sequence;
+        let mut out = Vec::new();
+        for seq in first..first + count {
+            let m = s.get_raw_message(seq).await.unwrap();
+            let msg_id = m.headers.get("Nats-Msg-Id").map(|v| v.to_string());
+            out.push(StoredMsg {
+                subject: m.subject.to_string(),
+                msg_id,
+                payload: serde_json::from_slice(&m.payload).unwrap_or(Value::Null),
+            });
+        }
+        out
+    })
+}
+
+/// Publishes a command to `{prefix}.cmd.{action}` and waits for the answer on `Aduan-Reply-To`.
+pub fn nats_command(nats_url: &str, prefix: &str, action: &str, body: &[u8], msg_id: Option<&str>) -> Value {
+    block_on(async {
+        let client = async_nats::connect(nats_url).await.unwrap();
+        let inbox = client.new_inbox();
+        let mut sub = client.subscribe(inbox.clone()).await.unwrap();
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Aduan-Reply-To", inbox.as_str());
+        if let Some(id) = msg_id {
+            headers.insert("Nats-Msg-Id", id);
+        }
+        let js = async_nats::jetstream::new(client.clone());
+        js.publish_with_headers(format!("{prefix}.cmd.{action}"), headers, body.to_vec().into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        let next = std::future::poll_fn(|cx| std::pin::Pin::new(&mut sub).poll_next(cx));
+        let msg = tokio::time::timeout(Duration::from_secs(30), next)
+            .await
+            .expect("a reply within 30 s")
+            .expect("subscription open");
+        serde_json::from_slice(&msg.payload).unwrap()
+    })
+}
+
+use futures_core::Stream as _;
