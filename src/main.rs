@@ -65,9 +65,9 @@ enum Command {
     /// Apply the database migrations and exit.
     Migrate,
     /// One deadline sweep as of an instant: warnings, escalations, auto-closes.
-    Sweep,
+    Sweep(cmd::sweep::SweepArgs),
     /// Write N complete, hash-chained cases with their timers (benchmarks, demos).
-    Seed,
+    Seed(cmd::sweep::SeedArgs),
     /// Policy pack tools: check, test, explain, replay, publish.
     #[command(subcommand)]
     Policy(cmd::policy::PolicyCommand),
@@ -77,13 +77,13 @@ enum Command {
     /// API tokens: create, list, revoke.
     Token,
     /// The benchmark suite.
-    Bench,
+    Bench(cmd::bench::BenchArgs),
 }
 
 #[derive(Subcommand, Debug)]
 enum AuditCommand {
     /// Walk every case's hash chain; exit 1 naming any case whose history was altered.
-    Verify,
+    Verify(cmd::audit::VerifyArgs),
 }
 
 fn not_yet(issue: u32) -> ExitCode {
@@ -107,9 +107,10 @@ fn main() -> ExitCode {
         Command::Policy(p) => cmd::policy::run(p, &cli.config),
         Command::Serve(args) => cmd::serve::run(args, &cli.config),
         Command::Migrate => cmd::serve::migrate(&cli.config),
-        Command::Bench => return not_yet(2),
-        Command::Audit(AuditCommand::Verify) => return not_yet(2),
-        Command::Sweep | Command::Seed => return not_yet(3),
+        Command::Bench(args) => cmd::bench::run(args, &cli.config),
+        Command::Audit(AuditCommand::Verify(args)) => cmd::audit::verify(args, &cli.config),
+        Command::Sweep(args) => cmd::sweep::sweep(args, &cli.config),
+        Command::Seed(args) => cmd::sweep::seed(args, &cli.config),
         Command::Token => return not_yet(5),
     };
     match result {

@@ -177,7 +177,8 @@ async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
     }
 
     if !args.no_workers {
-        tracing::debug!("cron workers arrive with issue 3");
+        let schedule = aduan_workers::sweep_schedule(&service)?;
+        tasks.push(tokio::spawn(aduan_workers::run(service.clone(), schedule, shutdown.clone())));
     }
 
     if args.no_api {

@@ -1,8 +1,11 @@
 //! End-to-end tests of the `aduan` binary (one test binary; modules by area).
 
+mod audit;
 mod e2e;
+mod invariants;
 mod policy_cli;
 mod support;
+mod sweeps;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -71,6 +71,8 @@ pub struct CaseState {
     pub generations: BTreeMap<String, u64>,
     /// SHA-256 of the reporter token, which lets the reporter reply (checked by the service).
     pub reporter_token_sha256: Option<String>,
+    /// Clocks whose breach has escalated the case (`complete` escalates only once).
+    pub breach_escalated: std::collections::BTreeSet<String>,
 }
 
 /// A case as the core sees it.

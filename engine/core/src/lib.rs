@@ -16,6 +16,7 @@
 //! - [`rules`]: the rhai sandbox and pluggable route/escalate policies.
 //! - [`case`]: a case and every decision on it (submit, actions, escalation).
 //! - [`chain`]: the per-case hash chain of events.
+//! - [`sweep`]: what a deadline sweep does to one case at one instant.
 
 pub mod calendar;
 pub mod case;
@@ -27,5 +28,6 @@ pub mod pack;
 pub mod region;
 pub mod rules;
 pub mod sla;
+pub mod sweep;
 pub mod timer;
 pub mod workflow;

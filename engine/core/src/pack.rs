@@ -289,6 +289,36 @@ pub struct Pack {
     pub workflow: Workflow,
     /// The compiled rhai policies.
     pub policies: Policies,
+    /// Worker schedules (job → cron expression), from `schedules.yaml`.
+    pub schedules: Schedules,
+}
+
+/// `schedules.yaml`: cron expressions of the workers' jobs. The workers parse them with the `cron`
+/// crate at start; here only the shape is checked (six or seven fields, day-of-week by name).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schedules {
+    /// The deadline sweep (default: every minute).
+    pub sweep: Option<String>,
+}
+
+impl Schedules {
+    fn check(&self, file: &str) -> Result<(), PackError> {
+        if let Some(expr) = &self.sweep {
+            let fields: Vec<&str> = expr.split_whitespace().collect();
+            if !(6..=7).contains(&fields.len()) {
+                return Err(Problem::file(file, format!("sweep: `{expr}` needs 6 or 7 fields (seconds first)")).into());
+            }
+            if fields[5].chars().any(|c| c.is_ascii_digit()) {
+                return Err(Problem::file(
+                    file,
+                    format!("sweep: write days of the week as names (Mon-Fri), not numbers: `{expr}`"),
+                )
+                .into());
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The pack hash: SHA-256 over, for each loaded file in path order, the path, a NUL, the length in
@@ -349,6 +379,13 @@ impl Pack {
             }
         }
         let manifest = manifest.ok_or_else(|| Problem::file("pack.yaml", "missing: every pack has a pack.yaml"));
+        let schedules = match texts.get("schedules.yaml") {
+            Some(t) => parse_yaml::<Schedules>("schedules.yaml", t).and_then(|s| s.check("schedules.yaml").map(|_| s)),
+            None => Ok(Schedules::default()),
+        };
+        if let Err(e) = &schedules {
+            problems.extend(e.0.clone());
+        }
         let calendars = CalendarSet::build(layers).map(Arc::new);
         let slas = SlaSet::build(sla_layers);
         let directory = Directory::build(&DirectorySources {
@@ -371,7 +408,16 @@ impl Pack {
             (Ok(manifest), Ok(calendars), Ok(slas), Ok(directory), Ok(Some(workflow)), Ok(Some(policies)))
                 if problems.is_empty() =>
             {
-                Ok(Self { hash: pack_hash(files), manifest, calendars, slas, directory, workflow, policies })
+                Ok(Self {
+                    hash: pack_hash(files),
+                    manifest,
+                    calendars,
+                    slas,
+                    directory,
+                    workflow,
+                    policies,
+                    schedules: schedules.unwrap_or_default(),
+                })
             }
             (m, c, s, d, w, p) => {
                 problems.extend(m.err());
@@ -385,9 +431,10 @@ impl Pack {
 }
 
 /// Pack files at fixed paths that are parsed after the layer files.
-const KNOWN_FILES: [&str; 5] = [
+const KNOWN_FILES: [&str; 6] = [
     "workflow.yaml",
     "categories.yaml",
+    "schedules.yaml",
     "directory/governments.yaml",
     "directory/units.yaml",
     "directory/national.yaml",

@@ -43,12 +43,38 @@ pub enum AppliesTo {
     NewCases,
 }
 
+/// The rollout of one rung: whether a sweep acts on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rollout {
+    /// Never acts; a due rung is counted as held.
+    Off,
+    /// Counted as held (and logged), not acted on: for trying a new rung safely.
+    ReportOnly,
+    /// Acts.
+    #[default]
+    Enforce,
+}
+
+/// The rollout of a clock's two rungs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rungs {
+    /// The warning rung (at `warn_at` of the budget).
+    #[serde(default)]
+    pub warning: Rollout,
+    /// The breach rung (at `due_at`).
+    #[serde(default)]
+    pub breach: Rollout,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BudgetSpec {
     working_days: Option<u32>,
     working_hours: Option<u32>,
     warn_at: Option<f64>,
+    rungs: Option<Rungs>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -162,6 +188,8 @@ pub struct SlaLayer {
     entries: Vec<Entry>,
     /// clock → tier → (budget in working days, line).
     tiers: BTreeMap<String, BTreeMap<Tier, (u32, u64)>>,
+    /// clock → rung rollout (national layer).
+    rungs: BTreeMap<String, Rungs>,
 }
 
 fn permille(file: &str, w: Option<f64>, problems: &mut Vec<Problem>) -> Option<u16> {
@@ -215,8 +243,15 @@ impl SlaLayer {
         };
         let warn_permille = permille(file, raw.warn_at, &mut problems);
         let mut entries = Vec::new();
+        let mut rungs = BTreeMap::new();
         for (clock, spec) in &raw.clocks {
             let s = &spec.value;
+            if let Some(r) = s.rungs {
+                if scope != SlaScope::National {
+                    problems.push(Problem::at(file, &spec.referenced, "only the national SLA sets `rungs`"));
+                }
+                rungs.insert(clock.clone(), r);
+            }
             if let Some(budget) = budget_of(file, &spec.referenced, s.working_days, s.working_hours, &mut problems) {
                 entries.push(Entry {
                     clock: clock.clone(),
@@ -272,6 +307,7 @@ impl SlaLayer {
             warn_permille,
             entries,
             tiers,
+            rungs,
         })
     }
 
@@ -407,6 +443,11 @@ impl SlaSet {
             return Err(PackError(problems));
         }
         Ok(Self { national, overlays })
+    }
+
+    /// The rollout of a clock's rungs (enforce unless the national SLA says otherwise).
+    pub fn rungs(&self, clock: &str) -> Rungs {
+        self.national.rungs.get(clock).copied().unwrap_or_default()
     }
 
     /// The clocks the national SLA defines, in the order its file lists them.

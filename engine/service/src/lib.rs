@@ -6,6 +6,7 @@
 //! - [`api`]: the HTTP API (axum); the only module that imports axum. Handlers decode, call one service
 //!   function, encode.
 //! - [`service`]: the service functions that combine core decisions, the store and the outbox.
+//! - [`sweeper`]: deadline sweeps (claim due timers, act once per rung) as a service function.
 //! - [`wire`]: HTTP and NATS wire types, separate from domain types.
 //! - [`crypto`]: the data key, sealed identities, tokens, tracking ids.
 //! - [`metrics`]: Prometheus metrics.
@@ -20,4 +21,5 @@ pub mod packs;
 pub mod runtime;
 pub mod service;
 pub mod store;
+pub mod sweeper;
 pub mod wire;

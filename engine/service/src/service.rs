@@ -17,6 +17,7 @@ use aduan_core::domain::Kind;
 use aduan_core::pack::Pack;
 use aduan_core::region::RegionCode;
 use aduan_core::sla::Budget;
+use aduan_core::sweep::{next_action_at, Fired};
 use aduan_core::timer::{CalendarRef, Suspension, Timer};
 use arc_swap::ArcSwap;
 use chrono::{DateTime, Duration, Utc};
@@ -264,7 +265,7 @@ impl Service {
                 }
                 other => other?,
             }
-            let row = self.append(&mut tx, row, 0, &case, &pack, outcome, "anyone", now).await?;
+            let (row, timers) = self.append(&mut tx, row, 0, &case, &pack, outcome, "anyone", now).await?;
             if let Some(k) = &key {
                 let rec = CommandRecord {
                     scope: "submit".into(),
@@ -282,7 +283,7 @@ impl Service {
             }
             tx.commit().await?;
             self.inner.wake.notify_one();
-            let mut view = self.view_of(&row, true, None).await?;
+            let mut view = self.render(&row, &timers, None)?;
             view.reporter_token = Some(token);
             return Ok(Reply { status: 201, view });
         }
@@ -299,7 +300,7 @@ impl Service {
             .ok_or_else(|| ServiceError::Internal("a replayed command names no case".into()))?;
         let row =
             self.inner.store.case_by_id(&id).await?.ok_or_else(|| ServiceError::NotFound(format!("complaint {id}")))?;
-        let mut view = self.view_of(&row, true, None).await?;
+        let mut view = self.view_of(&row, false, None).await?;
         if rec.scope == "submit" && now - rec.created_at < TOKEN_REPLAY_WINDOW {
             view.reporter_token = rec.reporter_token_sealed.as_deref().and_then(|s| self.inner.key.open(s).ok());
         }
@@ -385,13 +386,15 @@ impl Service {
             let mut new_row = case_row(&case, &pack, &row.body, row.reporter.clone(), now);
             new_row.created_at = row.created_at;
             new_row.title = row.title.clone();
-            let new_row = match self.append(&mut tx, new_row, head, &case, &pack, outcome, &actor.label(), now).await {
-                Err(ServiceError::Conflict { .. }) => {
-                    tx.rollback().await?;
-                    continue;
-                }
-                other => other?,
-            };
+            new_row.head_hash = row.head_hash.clone();
+            let (new_row, timers) =
+                match self.append(&mut tx, new_row, head, &case, &pack, outcome, &actor.label(), now).await {
+                    Err(ServiceError::Conflict { .. }) => {
+                        tx.rollback().await?;
+                        continue;
+                    }
+                    other => other?,
+                };
             if let Some(k) = &key {
                 let rec = CommandRecord {
                     scope,
@@ -409,7 +412,7 @@ impl Service {
             }
             tx.commit().await?;
             self.inner.wake.notify_one();
-            let view = self.view_of(&new_row, true, None).await?;
+            let view = self.render(&new_row, &timers, None)?;
             return Ok(Reply { status: 200, view });
         }
         Err(ServiceError::Unavailable("the case kept changing under the command; retry".into()))
@@ -420,6 +423,23 @@ impl Service {
     async fn append(
         &self,
         tx: &mut Tx,
+        row: CaseRow,
+        head_seq: i64,
+        case: &Case,
+        pack: &Pack,
+        outcome: Outcome,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(CaseRow, Vec<TimerRow>), ServiceError> {
+        let fired = if head_seq == 0 { Fired::new() } else { fired_of(tx, &case.id).await? };
+        self.append_with(tx, row, head_seq, case, pack, outcome, actor, now, &fired).await
+    }
+
+    /// [`Service::append`] with the case's fired rungs already known.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn append_with(
+        &self,
+        tx: &mut Tx,
         mut row: CaseRow,
         head_seq: i64,
         case: &Case,
@@ -427,9 +447,9 @@ impl Service {
         outcome: Outcome,
         actor: &str,
         now: DateTime<Utc>,
-    ) -> Result<CaseRow, ServiceError> {
-        let existing_head = if head_seq == 0 { String::new() } else { self.head_hash_of(tx, &row.id).await? };
-        let mut prev = existing_head;
+        fired: &Fired,
+    ) -> Result<(CaseRow, Vec<TimerRow>), ServiceError> {
+        let mut prev = std::mem::take(&mut row.head_hash);
         let mut seq = head_seq;
         for ev in outcome.events {
             seq += 1;
@@ -483,18 +503,15 @@ impl Service {
                 other => other?,
             }
         }
-        tx.replace_timers(&case.id, &timer_rows(case, pack)).await?;
+        let timers = timer_rows(case, pack, fired, now);
+        tx.replace_timers(&case.id, &timers).await?;
         for h in &outcome.new_holders {
             tx.add_holder(&case.id, h).await?;
         }
         if let Some(f) = &outcome.escalated_from {
             tx.mark_escalated_from(&case.id, f).await?;
         }
-        Ok(row)
-    }
-
-    async fn head_hash_of(&self, tx: &mut Tx, id: &str) -> Result<String, ServiceError> {
-        Ok(tx.case_by_id(id).await?.map(|r| r.head_hash).unwrap_or_default())
+        Ok((row, timers))
     }
 
     /// The single view of a case by id or tracking id, with history.
@@ -676,6 +693,10 @@ impl Service {
     }
 }
 
+async fn fired_of(tx: &mut Tx, id: &str) -> Result<Fired, ServiceError> {
+    Ok(tx.fired_rungs(id).await?.into_iter().map(|(c, g, r)| (c, g as u64, r)).collect())
+}
+
 /// Validates a submission into a new case (ids are drawn at commit) and the reporter identity.
 fn validate_submission(
     pack: &Pack,
@@ -822,7 +843,7 @@ fn command_of(req: &ActionRequest) -> Result<Command, ServiceError> {
 }
 
 /// The stored row of a case after a decision (title, body and reporter carried over by the caller).
-fn case_row(case: &Case, pack: &Pack, body: &str, reporter: Option<String>, now: DateTime<Utc>) -> CaseRow {
+pub(crate) fn case_row(case: &Case, pack: &Pack, body: &str, reporter: Option<String>, now: DateTime<Utc>) -> CaseRow {
     CaseRow {
         id: case.id.clone(),
         tracking_id: case.tracking_id.clone(),
@@ -850,8 +871,9 @@ fn case_row(case: &Case, pack: &Pack, body: &str, reporter: Option<String>, now:
     }
 }
 
-/// The timers of a case as rows, with their derived deadlines.
-pub fn timer_rows(case: &Case, pack: &Pack) -> Vec<TimerRow> {
+/// The timers of a case as rows, with their derived deadlines and the next instant a sweep has
+/// something to do (given the rungs already fired).
+pub fn timer_rows(case: &Case, pack: &Pack, fired: &Fired, now: DateTime<Utc>) -> Vec<TimerRow> {
     case.timers
         .iter()
         .map(|(clock, t)| {
@@ -873,7 +895,7 @@ pub fn timer_rows(case: &Case, pack: &Pack) -> Vec<TimerRow> {
                 status: if s.paused { "paused" } else { "running" }.into(),
                 due_at: s.due_at(),
                 warn_at: s.warn_at,
-                next_action_at: s.warn_at,
+                next_action_at: next_action_at(pack, case, clock, fired, now),
                 sla_source: t.sla_source.clone(),
             }
         })
@@ -927,4 +949,68 @@ pub fn case_of(row: &CaseRow, timers: &[TimerRow]) -> Result<Case, ServiceError>
         first_followup_agency: row.first_followup_agency.clone(),
         timers: map,
     })
+}
+
+/// A new UUID v7 (ids of cases and events).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Rows for the bulk path (`aduan seed`): cases with their hash-chained events (no outbox: seeded history
+/// is not published), timers and holders.
+#[allow(clippy::type_complexity)]
+pub fn seed_rows(
+    pack: &Pack,
+    cases: &[(Case, Outcome)],
+    now: DateTime<Utc>,
+) -> (Vec<CaseRow>, Vec<EventRow>, Vec<TimerRow>, Vec<(String, String)>) {
+    let mut rows = Vec::with_capacity(cases.len());
+    let mut events = Vec::with_capacity(cases.len() * 2);
+    let mut timers = Vec::with_capacity(cases.len() * 2);
+    let mut holders = Vec::new();
+    for (case, outcome) in cases {
+        let mut prev = String::new();
+        let mut seq = 0;
+        for ev in &outcome.events {
+            seq += 1;
+            let msg = EventMessage {
+                event_id: new_id(),
+                complaint_id: Some(case.id.clone()),
+                tracking_id: Some(case.tracking_id.clone()),
+                event_type: ev.event_type.clone(),
+                at: now,
+                agency: case.agency.clone(),
+                escalation_level: case.escalation_level as i32,
+                actor: "system:seed".into(),
+                pack: pack.hash.clone(),
+                data: ev.data.clone(),
+            };
+            let payload = serde_json::to_string(&msg).unwrap_or_default();
+            let hash = event_hash(&prev, &payload);
+            events.push(EventRow {
+                id: msg.event_id,
+                complaint_id: case.id.clone(),
+                seq,
+                event_type: msg.event_type,
+                at: now,
+                actor: msg.actor,
+                agency: case.agency.clone(),
+                escalation_level: msg.escalation_level,
+                pack: pack.hash.clone(),
+                payload,
+                prev_hash: prev.clone(),
+                hash: hash.clone(),
+            });
+            prev = hash;
+        }
+        let mut row = case_row(case, pack, "Seeded for benchmarks and demos.", None, now);
+        row.head_seq = seq;
+        row.head_hash = prev;
+        rows.push(row);
+        timers.extend(timer_rows(case, pack, &Fired::new(), now));
+        for h in &outcome.new_holders {
+            holders.push((case.id.clone(), h.clone()));
+        }
+    }
+    (rows, events, timers, holders)
 }

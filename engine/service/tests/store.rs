@@ -63,6 +63,15 @@ conformance!(
     case_ids_after_pages_by_id,
     rollback_discards_writes,
     savepoint_rolled_back_keeps_the_rest,
+    claim_due_claims_due_unclaimed_timers,
+    claim_due_limit_takes_earliest_first,
+    release_claims_frees_only_the_owners,
+    replace_timers_clears_claims,
+    lock_case_reads_in_tx,
+    rungs_fire_once,
+    bulk_insert_round_trips,
+    due_queries_use_the_index,
+    concurrent_claims_are_disjoint,
 );
 
 async fn open(url: &str) -> Store {
@@ -696,6 +705,327 @@ async fn savepoint_rolled_back_keeps_the_rest(store: Store) {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Sweeps: claims, rungs, bulk load (both backends)
+// ---------------------------------------------------------------------------------------------------
+
+/// A timer whose next action is at `next_ms` exactly (None: paused).
+fn timer_next(complaint_id: &str, clock: &str, next_ms: Option<i64>) -> TimerRow {
+    timer(complaint_id, clock, next_ms.map(|n| n + 10_000))
+}
+
+/// Cases c1…c4 with timers: c1 has two due timers, c2 one due later, c3 a paused clock, c4 one not due
+/// before `T0 + 1_000_000`.
+async fn claim_fixture(store: &Store) {
+    let cases: Vec<CaseRow> =
+        (1..=4).map(|i| case(&format!("c{i}"), &format!("AAAAA-0000{i}"), Some("35.78"), T0)).collect();
+    insert_cases(store, &cases).await;
+    let mut tx = store.begin().await.expect("begin");
+    tx.replace_timers(
+        "c1",
+        &[timer_next("c1", "verify", Some(T0 + 1_000)), timer_next("c1", "warn", Some(T0 + 2_000))],
+    )
+    .await
+    .expect("timers c1");
+    tx.replace_timers("c2", &[timer_next("c2", "verify", Some(T0 + 5_000))]).await.expect("timers c2");
+    tx.replace_timers("c3", &[timer_next("c3", "verify", None)]).await.expect("timers c3");
+    tx.replace_timers("c4", &[timer_next("c4", "verify", Some(T0 + 1_000_000))]).await.expect("timers c4");
+    tx.commit().await.expect("commit");
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+async fn claim_due_claims_due_unclaimed_timers(store: Store) {
+    claim_fixture(&store).await;
+    let ttl = Duration::from_secs(30);
+    let now = T0 + 10_000;
+    assert_eq!(store.due_count(t(T0 + 999)).await.expect("none due"), 0);
+    assert_eq!(store.due_count(t(T0 + 1_000)).await.expect("due at next_action_at"), 1);
+    assert_eq!(store.due_count(t(now)).await.expect("due"), 3);
+    assert!(store.claim_due("a", t(T0 + 999), ttl, 10).await.expect("nothing due yet").is_empty());
+
+    // Three due timers, two cases: c1's two timers give one id.
+    let claimed = store.claim_due("a", t(now), ttl, 10).await.expect("claim");
+    assert_eq!(claimed.len(), 2, "{claimed:?}");
+    assert_eq!(sorted(claimed), ["c1", "c2"]);
+    // Claiming does not make a timer less due.
+    assert_eq!(store.due_count(t(now)).await.expect("still due"), 3);
+
+    // Another owner gets none of a's live claims, up to the last millisecond of the lease.
+    assert!(store.claim_due("b", t(now), ttl, 10).await.expect("b at once").is_empty());
+    assert!(store.claim_due("b", t(now + 29_999), ttl, 10).await.expect("b before expiry").is_empty());
+    // a claims its own again, which extends its claims from that instant.
+    assert_eq!(sorted(store.claim_due("a", t(now + 20_000), ttl, 10).await.expect("a again")), ["c1", "c2"]);
+    assert!(store.claim_due("b", t(now + 30_000), ttl, 10).await.expect("b, extended").is_empty());
+    // Once a's claims lapse (claim_until <= now), b takes them over; then a is the one refused.
+    let later = now + 50_000;
+    assert_eq!(sorted(store.claim_due("b", t(later), ttl, 10).await.expect("b takes over")), ["c1", "c2"]);
+    assert!(store.claim_due("a", t(later + 1), ttl, 10).await.expect("a refused").is_empty());
+    // Much later c4 is due too, and b's claims have lapsed.
+    let all = store.claim_due("a", t(T0 + 1_000_000), ttl, 10).await.expect("all");
+    assert_eq!(sorted(all), ["c1", "c2", "c4"]);
+}
+
+async fn claim_due_limit_takes_earliest_first(store: Store) {
+    claim_fixture(&store).await;
+    let ttl = Duration::from_secs(30);
+    let now = t(T0 + 10_000);
+    assert!(store.claim_due("a", now, ttl, 0).await.expect("limit 0").is_empty());
+    assert!(store.claim_due("a", now, ttl, -1).await.expect("negative limit").is_empty());
+    // The earliest timer is c1's verify.
+    assert_eq!(store.claim_due("a", now, ttl, 1).await.expect("one"), ["c1"]);
+    // b gets what a left: c1's second timer (due at T0+2000) before c2's (T0+5000). Claims are per
+    // timer, so c1 shows up again, for b.
+    assert_eq!(store.claim_due("b", now, ttl, 1).await.expect("next"), ["c1"]);
+    assert_eq!(sorted(store.claim_due("b", now, ttl, 5).await.expect("rest")), ["c1", "c2"]);
+    assert!(store.claim_due("c", now, ttl, 5).await.expect("all claimed").is_empty());
+}
+
+async fn release_claims_frees_only_the_owners(store: Store) {
+    claim_fixture(&store).await;
+    let ttl = Duration::from_secs(30);
+    let now = t(T0 + 10_000);
+    assert_eq!(sorted(store.claim_due("a", now, ttl, 10).await.expect("claim")), ["c1", "c2"]);
+    // Releasing someone else's claim, or nothing, changes nothing.
+    store.release_claims("b", &["c1".to_owned(), "c2".to_owned()]).await.expect("release by non-owner");
+    store.release_claims("a", &[]).await.expect("release nothing");
+    store.release_claims("a", &["nope".to_owned()]).await.expect("release an unknown case");
+    assert!(store.claim_due("b", now, ttl, 10).await.expect("still a's").is_empty());
+    // a releases c1 only: b gets it at once, c2 stays a's.
+    store.release_claims("a", &["c1".to_owned()]).await.expect("release c1");
+    assert_eq!(store.claim_due("b", now, ttl, 10).await.expect("b gets c1"), ["c1"]);
+    store.release_claims("a", &["c1".to_owned(), "c2".to_owned()]).await.expect("release both");
+    // c1 is b's now (a's release did not touch it); c2 is free.
+    assert_eq!(store.claim_due("c", now, ttl, 10).await.expect("c gets c2"), ["c2"]);
+    // Many ids at once (more than one chunk).
+    let many: Vec<String> = (0..1_200).map(|i| format!("x{i}")).chain(["c1".to_owned()]).collect();
+    store.release_claims("b", &many).await.expect("release many");
+    assert_eq!(store.claim_due("d", now, ttl, 10).await.expect("d gets c1"), ["c1"]);
+}
+
+async fn replace_timers_clears_claims(store: Store) {
+    claim_fixture(&store).await;
+    let ttl = Duration::from_secs(30);
+    let now = t(T0 + 10_000);
+    assert_eq!(sorted(store.claim_due("a", now, ttl, 10).await.expect("claim")), ["c1", "c2"]);
+    // a's action on c1 rewrites its timers (unchanged here): the rewritten rows are unclaimed.
+    let mut tx = store.begin().await.expect("begin");
+    let timers = tx.timers("c1").await.expect("timers");
+    tx.replace_timers("c1", &timers).await.expect("rewrite");
+    tx.commit().await.expect("commit");
+    assert_eq!(store.timers("c1").await.expect("read"), timers, "the rewrite kept every column");
+    assert_eq!(store.claim_due("b", now, ttl, 10).await.expect("b gets c1"), ["c1"]);
+    // A bulk-loaded timer is unclaimed too.
+    let (cases, events, timers, holders) = seed_rows("z", 1, 1);
+    store.bulk_insert(&cases, &events, &timers, &holders).await.expect("bulk");
+    let later = store.claim_due("b", t(T0 + 1_000_000_000), ttl, 10).await.expect("b");
+    assert_eq!(sorted(later), ["c1", "c2", "c4", "z0000000"]);
+}
+
+async fn lock_case_reads_in_tx(store: Store) {
+    let row = case("c1", "AAAAA-00001", Some("35.78"), T0);
+    insert_cases(&store, std::slice::from_ref(&row)).await;
+    let mut tx = store.begin().await.expect("begin");
+    assert_eq!(tx.lock_case("c1").await.expect("lock"), Some(row.clone()));
+    assert_eq!(tx.lock_case("c1").await.expect("lock again in the same tx"), Some(row.clone()));
+    assert_eq!(tx.lock_case("nope").await.expect("missing"), None);
+    let mut next = row.clone();
+    next.head_seq = 2;
+    tx.update_case(&next, 1).await.expect("update the locked case");
+    tx.commit().await.expect("commit");
+    assert_eq!(store.case_by_id("c1").await.expect("read"), Some(next));
+}
+
+async fn rungs_fire_once(store: Store) {
+    insert_cases(&store, &[case("c1", "AAAAA-00001", None, T0), case("c2", "AAAAA-00002", None, T0)]).await;
+    let mut tx = store.begin().await.expect("begin");
+    assert!(tx.fired_rungs("c1").await.expect("none yet").is_empty());
+    tx.insert_rung("c1", "verify", 1, "warn", t(T0 + 1)).await.expect("warn");
+    let again = tx.insert_rung("c1", "verify", 1, "warn", t(T0 + 2)).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    // The transaction is still usable: other rungs, generations and clocks go in.
+    tx.insert_rung("c1", "verify", 1, "escalate:1", t(T0 + 3)).await.expect("escalate");
+    tx.insert_rung("c1", "verify", 2, "warn", t(T0 + 4)).await.expect("next generation");
+    tx.insert_rung("c1", "follow_up", 1, "warn", t(T0 + 5)).await.expect("other clock");
+    tx.insert_rung("c2", "verify", 1, "warn", t(T0 + 6)).await.expect("other case");
+    let fired = vec![
+        ("follow_up".to_owned(), 1, "warn".to_owned()),
+        ("verify".to_owned(), 1, "escalate:1".to_owned()),
+        ("verify".to_owned(), 1, "warn".to_owned()),
+        ("verify".to_owned(), 2, "warn".to_owned()),
+    ];
+    assert_eq!(tx.fired_rungs("c1").await.expect("fired in tx"), fired);
+    tx.commit().await.expect("commit");
+
+    // A later action (another worker, after a crash) finds the rung taken.
+    let mut tx = store.begin().await.expect("begin");
+    assert_eq!(tx.fired_rungs("c1").await.expect("fired"), fired);
+    assert_eq!(tx.fired_rungs("c2").await.expect("fired c2").len(), 1);
+    let late = tx.insert_rung("c1", "verify", 1, "warn", t(T0 + 9)).await;
+    assert!(matches!(late, Err(StoreError::Conflict(_))), "{late:?}");
+    // A rolled-back action leaves no rung behind.
+    tx.insert_rung("c2", "verify", 1, "close", t(T0 + 9)).await.expect("close");
+    tx.rollback().await.expect("rollback");
+    let mut tx = store.begin().await.expect("begin");
+    assert_eq!(tx.fired_rungs("c2").await.expect("fired c2"), [("verify".to_owned(), 1, "warn".to_owned())]);
+    assert!(tx.fired_rungs("nope").await.expect("unknown case").is_empty());
+    tx.commit().await.expect("commit");
+}
+
+/// `n` seeded cases `{prefix}{i:07}`, each with one event, a `verify` timer and a `finish` timer, and
+/// one holder. Every `due_every`-th case's verify timer is due from `T0 + i` ms; every other timer's
+/// next action is far in the future (T0 + 10^9 ms and later), or paused for odd cases' finish timers.
+#[allow(clippy::type_complexity)]
+fn seed_rows(
+    prefix: &str,
+    n: usize,
+    due_every: usize,
+) -> (Vec<CaseRow>, Vec<EventRow>, Vec<TimerRow>, Vec<(String, String)>) {
+    let mut cases = Vec::with_capacity(n);
+    let mut events = Vec::with_capacity(n);
+    let mut timers = Vec::with_capacity(2 * n);
+    let mut holders = Vec::with_capacity(n);
+    for i in 0..n {
+        let id = format!("{prefix}{i:07}");
+        let agency = if i % 3 == 0 { None } else { Some("35.78/dinas-pu") };
+        let mut c = case(&id, &format!("{}-{i:09}", prefix.to_uppercase()), agency, T0 + i as i64);
+        if i % 5 == 0 {
+            c.category = None;
+            c.reporter = None;
+        }
+        cases.push(c);
+        events.push(event(&id, 1));
+        let far = T0 + 1_000_000_000 + i as i64;
+        let verify_next = if i % due_every == 0 { T0 + i as i64 } else { far };
+        timers.push(timer_next(&id, "verify", Some(verify_next)));
+        timers.push(timer_next(&id, "finish", if i % 2 == 0 { Some(far + 1) } else { None }));
+        holders.push((id, "35.78/dinas-pu".to_owned()));
+    }
+    (cases, events, timers, holders)
+}
+
+async fn bulk_insert_round_trips(store: Store) {
+    const N: usize = 10_000;
+    let (cases, events, timers, holders) = seed_rows("b", N, 100);
+    let started = Instant::now();
+    store.bulk_insert(&cases, &events, &timers, &holders).await.expect("bulk insert");
+    let took = started.elapsed();
+    let rows = cases.len() + events.len() + timers.len() + holders.len();
+    println!("bulk_insert {N} cases ({rows} rows) in {took:?}: {:.0} rows/s", rows as f64 / took.as_secs_f64());
+    store.bulk_insert(&[], &[], &[], &[]).await.expect("nothing to insert");
+
+    assert_eq!(store.case_ids_after(None, 2 * N as i64).await.expect("ids").len(), N);
+    assert_eq!(store.open_timer_count().await.expect("timers"), 2 * N as i64);
+    assert_eq!(store.outbox_backlog().await.expect("no outbox rows"), 0, "seeded history is not published");
+    for i in [0, 1, 4_321, N - 1] {
+        let id = &cases[i].id;
+        assert_eq!(store.case_by_id(id).await.expect("case").as_ref(), Some(&cases[i]));
+        assert_eq!(
+            store.case_by_tracking_id(&cases[i].tracking_id).await.expect("by tracking id").as_ref(),
+            Some(&cases[i])
+        );
+        assert_eq!(store.events(id).await.expect("events"), [events[i].clone()]);
+        let mut expected = vec![timers[2 * i].clone(), timers[2 * i + 1].clone()];
+        expected.sort_by(|a, b| a.clock.cmp(&b.clock));
+        assert_eq!(store.timers(id).await.expect("timers"), expected);
+    }
+    // Holders: every case counts for the unit's statistics.
+    let scope = StatsScope { agency_patterns: vec!["35.78/dinas-pu".to_owned()], region: None };
+    assert_eq!(store.stats_rows(Some(&scope), None, None, t(T0)).await.expect("stats").len(), N);
+    // Every 100th case is due by T0 + N.
+    assert_eq!(store.due_count(t(T0 + N as i64)).await.expect("due"), (N / 100) as i64);
+
+    // One existing key fails the whole call and writes nothing.
+    let (more, more_events, more_timers, more_holders) = seed_rows("m", 10, 1);
+    let mut clash = more.clone();
+    clash.push(cases[7].clone());
+    let err = store.bulk_insert(&clash, &more_events, &more_timers, &more_holders).await;
+    assert!(matches!(err, Err(StoreError::Conflict(_))), "{err:?}");
+    let err = store.bulk_insert(&more, &more_events, &more_timers, &holders[..1]).await;
+    assert!(matches!(err, Err(StoreError::Conflict(_))), "{err:?}");
+    assert_eq!(store.case_by_id(&more[0].id).await.expect("read"), None);
+    assert_eq!(store.open_timer_count().await.expect("timers"), 2 * N as i64);
+}
+
+/// The claim and the due count run on `timers_next_action`, never a scan of `timers`, on a table big
+/// enough (and analyzed) for the planner's choice to be its real one.
+async fn due_queries_use_the_index(store: Store) {
+    let (cases, events, timers, holders) = seed_rows("p", 10_000, 100);
+    store.bulk_insert(&cases, &events, &timers, &holders).await.expect("bulk insert");
+    store.analyze().await.expect("analyze");
+    for (what, now) in [("some due", T0 + 5_000), ("nothing due", T0 - 1)] {
+        let plan = store.explain_claim(t(now)).await.expect("explain");
+        println!("{:?} plan, {what}:\n{plan}\n", store.backend());
+        assert!(plan.contains("timers_next_action"), "{what}: not on the index:\n{plan}");
+        match store.backend() {
+            Backend::Sqlite => assert!(!plan.contains("SCAN timers"), "{what}: scans timers:\n{plan}"),
+            Backend::Postgres => assert!(!plan.contains("Seq Scan"), "{what}: sequential scan:\n{plan}"),
+        }
+        for part in ["-- claim_due", "-- due_count"] {
+            let section = plan.split(part).nth(1).expect("section").split("-- ").next().expect("body");
+            assert!(section.contains("timers_next_action"), "{what}: {part} not on the index:\n{plan}");
+        }
+    }
+}
+
+/// Three sweepers claim 3,000 due cases concurrently, 100 at a time, and act on each claimed case as
+/// a sweep does (lock it, record the rung, rewrite its timers, which ends the claim and the dueness),
+/// until nothing is left: each case goes to exactly one of them (no claim lapses within the test) and
+/// every rung fires once. (A sweeper that did not act would get its own claims back on every call.)
+async fn concurrent_claims_are_disjoint(store: Store) {
+    const N: usize = 3_000;
+    let (cases, events, timers, holders) = seed_rows("k", N, 1);
+    store.bulk_insert(&cases, &events, &timers, &holders).await.expect("bulk insert");
+    let now = t(T0 + N as i64);
+    assert_eq!(store.due_count(now).await.expect("due"), N as i64);
+    let mut tasks = tokio::task::JoinSet::new();
+    for w in 0..3 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            let owner = format!("worker-{w}");
+            let mut mine = Vec::new();
+            for _ in 0..N {
+                let got = store.claim_due(&owner, now, Duration::from_secs(30), 100).await?;
+                if got.is_empty() {
+                    return Ok::<_, StoreError>(mine);
+                }
+                assert!(got.len() <= 100);
+                for id in &got {
+                    let mut tx = store.begin().await?;
+                    tx.lock_case(id).await?.expect("claimed case exists");
+                    let mut timers = tx.timers(id).await?;
+                    for t in &mut timers {
+                        if t.next_action_at.is_some_and(|n| n <= now) {
+                            tx.insert_rung(id, &t.clock, t.generation, "warn", now).await?;
+                            t.next_action_at = None;
+                        }
+                    }
+                    tx.replace_timers(id, &timers).await?;
+                    tx.commit().await?;
+                }
+                mine.extend(got);
+            }
+            panic!("{owner} never ran out of due cases");
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        let mine = done.expect("task").expect("claims");
+        println!("{:?}: one sweeper claimed {} cases", store.backend(), mine.len());
+        all.extend(mine);
+    }
+    let claimed = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), claimed, "a case was claimed twice");
+    assert_eq!(all.len(), N, "every due case was claimed");
+    assert_eq!(store.due_count(now).await.expect("due"), 0);
+    assert!(store.claim_due("late", now, Duration::from_secs(30), 100).await.expect("late").is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Backend-specific tests
 // ---------------------------------------------------------------------------------------------------
 
@@ -825,5 +1155,118 @@ async fn postgres_concurrent_writers_conflict_not_fork() {
 
     a.close().await;
     b.close().await;
+    aduan_testkit::pg::drop_database(&url).await;
+}
+
+/// On PostgreSQL, `lock_case` waits for a transaction holding the case: a second read-modify-write
+/// of the case reads after the first commits, so its optimistic update succeeds instead of conflicting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_lock_case_waits_for_the_holder() {
+    let url = aduan_testkit::pg::fresh_database().await;
+    let store = open(&url).await;
+    insert_cases(&store, &[case("c1", "AAAAA-00001", None, T0)]).await;
+
+    let bump = |store: Store| async move {
+        let mut tx = store.begin().await?;
+        let mut row = tx.lock_case("c1").await?.expect("case");
+        let head = row.head_seq;
+        row.head_seq += 1;
+        tx.update_case(&row, head).await?;
+        tx.commit().await
+    };
+    let mut first = store.begin().await.expect("begin");
+    let mut row = first.lock_case("c1").await.expect("lock").expect("case");
+    let second = tokio::spawn(bump(store.clone()));
+    // Give the second transaction every chance to read the case before the first commits (it must not
+    // be able to: were it to read head 1, its update would conflict below).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!second.is_finished(), "the second lock did not wait");
+    row.head_seq = 2;
+    first.update_case(&row, 1).await.expect("update");
+    first.commit().await.expect("commit");
+    second.await.expect("task").expect("second read-modify-write");
+    assert_eq!(store.case_by_id("c1").await.expect("read").expect("case").head_seq, 3);
+
+    store.close().await;
+    aduan_testkit::pg::drop_database(&url).await;
+}
+
+/// Measures `bulk_insert` and `claim_due` at scale (not a pass/fail timing; run with
+/// `cargo test --profile ci -p aduan-service --test store -- --ignored --nocapture scale`):
+/// 100,000 cases (+1 event, 2 timers, 1 holder each) in batches of 10,000, then 500,000 cases
+/// (1,000,000 open timers, 10,000 due): a sweep's claims of every due timer and a claim with nothing due.
+async fn scale(store: Store) {
+    const BATCH: usize = 10_000;
+    let mut rows_done = 0usize;
+    let started = Instant::now();
+    for b in 0..10 {
+        let (cases, events, timers, holders) = seed_rows(&format!("s{b}_"), BATCH, 50);
+        rows_done += cases.len() + events.len() + timers.len() + holders.len();
+        store.bulk_insert(&cases, &events, &timers, &holders).await.expect("bulk insert");
+    }
+    let took = started.elapsed();
+    println!(
+        "{:?}: bulk_insert 100,000 cases ({rows_done} rows) in {took:.2?}: {:.0} rows/s, {:.0} cases/s",
+        store.backend(),
+        rows_done as f64 / took.as_secs_f64(),
+        100_000.0 / took.as_secs_f64()
+    );
+    let started = Instant::now();
+    for b in 10..50 {
+        let (cases, events, timers, holders) = seed_rows(&format!("s{b}_"), BATCH, 50);
+        store.bulk_insert(&cases, &events, &timers, &holders).await.expect("bulk insert");
+    }
+    println!("{:?}: 400,000 more cases in {:.2?}", store.backend(), started.elapsed());
+    let started = Instant::now();
+    store.analyze().await.expect("analyze");
+    println!("{:?}: analyze in {:.2?}", store.backend(), started.elapsed());
+    assert_eq!(store.open_timer_count().await.expect("count"), 1_000_000);
+    let now = t(T0 + BATCH as i64);
+    assert_eq!(store.due_count(now).await.expect("due"), 10_000);
+    println!("{}", store.explain_claim(now).await.expect("plan"));
+
+    let nothing = t(T0 - 1);
+    let mut best = Duration::MAX;
+    for _ in 0..20 {
+        let started = Instant::now();
+        assert!(store.claim_due("w", nothing, Duration::from_secs(60), 1_000).await.expect("claim").is_empty());
+        best = best.min(started.elapsed());
+    }
+    println!("{:?}: claim_due with nothing due: best of 20 {best:.2?}", store.backend());
+    let started = Instant::now();
+    let count = store.due_count(nothing).await.expect("due");
+    println!("{:?}: due_count with nothing due ({count}) {:.2?}", store.backend(), started.elapsed());
+
+    // Claims only (the sweep's actions are not the store's): a new owner per round stands in for the
+    // action that would end each claim, so every round skips the claims before it.
+    let started = Instant::now();
+    let mut claimed = 0;
+    for round in 0.. {
+        let got = store.claim_due(&format!("w{round}"), now, Duration::from_secs(60), 1_000).await.expect("claim");
+        if got.is_empty() {
+            break;
+        }
+        claimed += got.len();
+    }
+    println!("{:?}: claimed {claimed} due cases, 1,000 at a time, in {:.2?}", store.backend(), started.elapsed());
+    assert_eq!(claimed, 10_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement: run with --ignored --nocapture"]
+async fn sqlite_scale() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&format!("sqlite://{}", dir.path().join("aduan.db").display())).await;
+    scale(store.clone()).await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement: run with --ignored --nocapture"]
+async fn postgres_scale() {
+    let url = aduan_testkit::pg::fresh_database().await;
+    let store = open(&url).await;
+    scale(store.clone()).await;
+    store.close().await;
     aduan_testkit::pg::drop_database(&url).await;
 }

@@ -438,6 +438,25 @@ impl Calendar {
         }
     }
 
+    /// Whether `t` falls inside working hours on a working day.
+    pub fn within_working_hours(&self, t: DateTime<Utc>) -> bool {
+        let (day, secs) = self.local(t);
+        let (open, close) = self.hours[weekday_of(day)];
+        self.is_working(day) && secs >= open && secs < close
+    }
+
+    /// `t` itself when inside working hours, else the next opening.
+    pub fn next_opening(&self, t: DateTime<Utc>) -> DateTime<Utc> {
+        if self.within_working_hours(t) {
+            return t;
+        }
+        let (mut day, secs) = self.local(t);
+        if !(self.is_working(day) && secs < self.hours[weekday_of(day)].0) {
+            day = self.nth_after(day, 1);
+        }
+        self.instant(day, self.hours[weekday_of(day)].0)
+    }
+
     /// Working seconds inside working hours between two instants (0 when `to` ≤ `from`).
     pub fn working_seconds_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
         if to <= from {

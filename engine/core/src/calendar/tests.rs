@@ -92,3 +92,17 @@ fn a_chain_must_start_with_the_national_layer() {
     let e = Calendar::compile(&[&national(), &late], Tz::Asia__Makassar).unwrap_err();
     assert!(e.to_string().contains("outside the years"), "{e}");
 }
+
+#[test]
+fn working_hours_and_the_next_opening() {
+    let n = national();
+    let cal = Calendar::compile(&[&n], Tz::Asia__Jakarta).unwrap();
+    assert!(cal.within_working_hours(utc("2026-12-21T07:30:00+07:00")));
+    assert!(!cal.within_working_hours(utc("2026-12-21T16:00:00+07:00")));
+    assert!(cal.within_working_hours(utc("2026-12-18T16:15:00+07:00")), "Friday closes at 16:30");
+    assert!(!cal.within_working_hours(utc("2026-12-24T10:00:00+07:00")), "cuti bersama");
+    assert_eq!(cal.next_opening(utc("2026-12-21T10:00:00+07:00")), utc("2026-12-21T10:00:00+07:00"));
+    assert_eq!(cal.next_opening(utc("2026-12-21T03:00:00+07:00")), utc("2026-12-21T07:30:00+07:00"));
+    assert_eq!(cal.next_opening(utc("2026-12-23T17:00:00+07:00")), utc("2026-12-28T07:30:00+07:00"));
+    assert_eq!(cal.next_opening(utc("2026-12-26T12:00:00+07:00")), utc("2026-12-28T07:30:00+07:00"));
+}

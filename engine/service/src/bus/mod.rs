@@ -311,6 +311,57 @@ pub(crate) async fn next<S: futures_core::Stream + Unpin>(stream: &mut S) -> Opt
     std::future::poll_fn(|cx| std::pin::Pin::new(&mut *stream).poll_next(cx)).await
 }
 
+/// A core-NATS subscription for tools (the load generator, tests): messages as (subject, payload).
+pub struct Subscription(async_nats::Subscriber);
+
+impl Subscription {
+    /// The next message, or `None` when the subscription ended.
+    pub async fn next(&mut self) -> Option<(String, Vec<u8>)> {
+        next(&mut self.0).await.map(|m| (m.subject.to_string(), m.payload.to_vec()))
+    }
+}
+
+impl Bus {
+    /// Subscribes to `subject` (wildcards allowed) on core NATS.
+    pub async fn subscribe(&self, subject: &str) -> Result<Subscription, BusError> {
+        self.client()
+            .subscribe(subject.to_owned())
+            .await
+            .map(Subscription)
+            .map_err(|e| BusError::Unavailable(e.to_string()))
+    }
+
+    /// A fresh inbox subject for replies.
+    pub fn new_inbox(&self) -> String {
+        self.client().new_inbox()
+    }
+
+    /// Publishes a command to `{prefix}.cmd.{action}` the way an integration would: JetStream, with
+    /// `Nats-Msg-Id` and `Aduan-Reply-To` when given, awaiting the stream's ack.
+    pub async fn send_command(
+        &self,
+        action: &str,
+        body: Vec<u8>,
+        msg_id: Option<&str>,
+        reply_to: Option<&str>,
+    ) -> Result<(), BusError> {
+        let mut headers = async_nats::HeaderMap::new();
+        if let Some(id) = msg_id {
+            headers.insert("Nats-Msg-Id", id);
+        }
+        if let Some(r) = reply_to {
+            headers.insert("Aduan-Reply-To", r);
+        }
+        let subject = format!("{}.cmd.{action}", self.prefix());
+        let ack = self
+            .jetstream()
+            .publish_with_headers(subject, headers, body.into())
+            .await
+            .map_err(|e| BusError::Unavailable(e.to_string()))?;
+        ack.await.map(|_| ()).map_err(|e| BusError::Unavailable(e.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# deploy/bench.sh: runs `aduan bench` (the load generator of BENCHMARKS.md) on this machine, built with
+# --release: starts the pinned nats-server on a free loopback port (temp store), creates a fresh
+# PostgreSQL database for the PostgreSQL scenarios (deploy/pg.sh finds or starts a server), and
+# passes extra arguments to `aduan bench` (e.g. --quick, --lifecycles 5000, --transports http).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${HOME}/.cache/aduan/target}"
+eval "$(bash deploy/tools.sh)"
+eval "$(bash deploy/pg.sh)"
+work="$(mktemp -d)"
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+"${ADUAN_NATS_SERVER_BIN}" -js -a 127.0.0.1 -p "${port}" -sd "${work}/js" >"${work}/nats.log" 2>&1 &
+nats_pid=$!
+db="aduan_bench_$$"
+base="${ADUAN_TEST_PG_URL%/*}"
+cleanup() {
+  kill "${nats_pid}" 2>/dev/null || true
+  psql "${ADUAN_TEST_PG_URL}" -qc "DROP DATABASE IF EXISTS ${db}" >/dev/null 2>&1 || true
+  if [[ -n "${ADUAN_PG_PRIVATE_DIR:-}" ]]; then bash deploy/pg.sh stop "${ADUAN_PG_PRIVATE_DIR}" || true; fi
+  rm -rf "${work}"
+}
+trap cleanup EXIT
+psql "${ADUAN_TEST_PG_URL}" -qc "CREATE DATABASE ${db}"
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/${port}") 2>/dev/null && break; sleep 0.1; done
+cargo build --release --quiet
+RUST_LOG="${RUST_LOG:-warn}" "${CARGO_TARGET_DIR}/release/aduan" bench \
+  --nats-url "nats://127.0.0.1:${port}" --postgres "${base}/${db}" "$@"

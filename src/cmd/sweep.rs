@@ -1,0 +1,185 @@
+//! `aduan sweep [--now RFC3339] [--dry-run]` and `aduan seed --complaints N …`: the operator's deadline
+//! tools. Both need only the database; they act with the pack the database marks active (the one
+//! `serve` validated), else the configured pack directory.
+
+use crate::Config;
+use aduan_core::case::{decide, submit, Actor, Command, NewCase, Privacy};
+use aduan_core::domain::Kind;
+use aduan_core::pack::{Pack, PackFile};
+use aduan_core::region::RegionCode;
+use aduan_service::crypto::{new_tracking_id, DataKey};
+use aduan_service::metrics::Metrics;
+use aduan_service::packs::read_pack_dir;
+use aduan_service::service::{seed_rows, Service};
+use aduan_service::store::{Store, StoreOptions};
+use anyhow::{anyhow, bail, Context};
+use chrono::{DateTime, Duration, Utc};
+use clap::Args;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Arguments of `sweep`.
+#[derive(Args, Debug, Clone)]
+pub struct SweepArgs {
+    /// Sweep as of this instant (default: now).
+    #[arg(long)]
+    pub now: Option<DateTime<Utc>>,
+    /// Print what the sweep would do and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// How long this sweep's claims last (`30s`, `500ms`), judged on the sweep's clock (`--now`).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub claim_ttl: std::time::Duration,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let (n, unit) = s.find(|c: char| !c.is_ascii_digit()).map_or((s, "s"), |i| (&s[..i], &s[i..]));
+    let n: u64 = n.parse().map_err(|_| format!("`{s}` is not a duration like 30s or 500ms"))?;
+    match unit {
+        "ms" => Ok(std::time::Duration::from_millis(n)),
+        "s" => Ok(std::time::Duration::from_secs(n)),
+        "m" => Ok(std::time::Duration::from_secs(n * 60)),
+        _ => Err(format!("`{s}`: use ms, s or m")),
+    }
+}
+
+/// Arguments of `seed`.
+#[derive(Args, Debug, Clone)]
+pub struct SeedArgs {
+    /// How many cases.
+    #[arg(long)]
+    pub complaints: usize,
+    /// Region of every case (default: spread over all kab/kota of the directory).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// `submitted` or `assigned` (verified and dispatched).
+    #[arg(long, default_value = "assigned")]
+    pub status: String,
+    /// Start the clocks early enough that `respond` (and `verify`) are due before this instant.
+    #[arg(long)]
+    pub due_before: Option<DateTime<Utc>>,
+    /// Start the clocks at this instant (default: now).
+    #[arg(long)]
+    pub at: Option<DateTime<Utc>>,
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+/// The pack the database marks active, else the configured directory's.
+async fn active_pack(store: &Store, config: &Config) -> anyhow::Result<Arc<Pack>> {
+    let files: Vec<PackFile> = match store.active_pack().await? {
+        Some(hash) => store
+            .pack_files(&hash)
+            .await?
+            .ok_or_else(|| anyhow!("the active pack {hash} is not stored"))?
+            .into_iter()
+            .map(|(path, bytes)| PackFile { path, bytes })
+            .collect(),
+        None => read_pack_dir(&config.policy_dir).map_err(|e| anyhow!("{e}"))?,
+    };
+    Ok(Arc::new(Pack::from_files(&files).map_err(|e| anyhow!("the active pack is invalid:\n{e}"))?))
+}
+
+async fn service(config: &Config) -> anyhow::Result<Service> {
+    let store =
+        Store::connect(&config.database_url, StoreOptions::default()).await.context("connecting to the database")?;
+    store.migrate().await.context("applying migrations")?;
+    let pack = active_pack(&store, config).await?;
+    // Sweeps and seeds never open sealed identities: any key will do.
+    let key = DataKey::from_base64(&DataKey::generate_base64()).map_err(|e| anyhow!(e))?;
+    Ok(Service::new(store, pack, key, &config.nats_prefix, Arc::new(Metrics::new())))
+}
+
+/// `aduan sweep`.
+pub fn sweep(args: SweepArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let svc = service(config).await?;
+        let now = args.now.unwrap_or_else(Utc::now);
+        let owner = format!("sweep-{}-{}", std::process::id(), &aduan_service::crypto::new_token()[..8]);
+        let started = std::time::Instant::now();
+        let counts = svc.sweep(now, &owner, args.claim_ttl, args.dry_run).await.map_err(|e| anyhow!(e))?;
+        // The sweep's own time, without process start and pack loading (BENCHMARKS.md).
+        tracing::info!(elapsed_ms = started.elapsed().as_secs_f64() * 1000.0, "sweep finished");
+        println!("{}", serde_json::to_string(&counts)?);
+        svc.store().close().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `aduan seed`.
+pub fn seed(args: SeedArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    if args.status != "assigned" && args.status != "submitted" {
+        bail!("--status: `{}` is not submitted or assigned", args.status);
+    }
+    runtime()?.block_on(async {
+        let svc = service(config).await?;
+        let pack = svc.pack();
+        let regions: Vec<RegionCode> = match &args.region {
+            Some(r) => vec![RegionCode::parse(r).map_err(|e| anyhow!("--region: {e}"))?],
+            None => {
+                let mut v: Vec<RegionCode> = (11..=96)
+                    .flat_map(|p| (1..=80).map(move |k| format!("{p:02}.{k:02}")))
+                    .filter_map(|c| RegionCode::parse(&c).ok())
+                    .filter(|r| pack.directory.agency(r.as_str()).is_some())
+                    .collect();
+                if v.is_empty() {
+                    v.push(RegionCode::parse("35.78").expect("valid"));
+                }
+                v
+            }
+        };
+        let at = match (args.due_before, args.at) {
+            (Some(t), _) => t - Duration::days(30),
+            (None, Some(a)) => a,
+            (None, None) => Utc::now(),
+        };
+        let at = DateTime::from_timestamp_millis(at.timestamp_millis()).unwrap_or(at);
+        let batch = 2_000usize;
+        let mut done = 0usize;
+        let started = std::time::Instant::now();
+        while done < args.complaints {
+            let n = batch.min(args.complaints - done);
+            let mut cases = Vec::with_capacity(n);
+            for i in 0..n {
+                let region = regions[(done + i) % regions.len()].clone();
+                let new = NewCase {
+                    id: uuid_v7(),
+                    tracking_id: new_tracking_id(),
+                    kind: Kind::Pengaduan,
+                    channel: "web".into(),
+                    category: Some("infrastruktur".into()),
+                    region: Some(region.clone()),
+                    privacy: Privacy::Public,
+                    title: "Jalan berlubang (seed)".into(),
+                    received_at: at,
+                };
+                let (mut case, mut out) = submit(&pack, new, at);
+                if args.status == "assigned" {
+                    let (agency, _) = pack.directory.default_route(Some(&region), case.category.as_deref());
+                    let cmd = Command::Verify { agency: Some(agency), category: None, investigation: None };
+                    let o = decide(&pack, &mut case, &Actor::system(), &cmd, at).map_err(|e| anyhow!(e))?;
+                    out.events.extend(o.events);
+                    out.new_holders.extend(o.new_holders);
+                }
+                cases.push((case, out));
+            }
+            let (rows, events, timers, holders) = seed_rows(&pack, &cases, at);
+            svc.store().bulk_insert(&rows, &events, &timers, &holders).await.context("bulk insert")?;
+            done += n;
+            eprint!(
+                "\rseeded {done}/{} ({:.0} cases/s)",
+                args.complaints,
+                done as f64 / started.elapsed().as_secs_f64()
+            );
+        }
+        eprintln!();
+        svc.store().close().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn uuid_v7() -> String {
+    aduan_service::service::new_id()
+}
