@@ -175,6 +175,7 @@ pub fn seed(args: SeedArgs, config: &Config) -> anyhow::Result<ExitCode> {
             );
         }
         eprintln!();
+        svc.store().analyze().await.context("refreshing planner statistics")?;
         svc.store().close().await;
         Ok(ExitCode::SUCCESS)
     })

@@ -41,11 +41,11 @@ fn counts(o: &std::process::Output) -> Value {
 fn sweep_acts_once_per_instant_and_dry_run_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/a.db", dir.path().display());
-    seed(&db, 25);
+    seed(&db, 1_200);
     let dry = counts(&run(&db, &["sweep", "--now", NOW, "--dry-run"]));
-    assert_eq!(dry["escalated"], 25, "{dry}");
+    assert_eq!(dry["escalated"], 1_200, "a dry run covers every due case, past one claim batch: {dry}");
     let first = counts(&run(&db, &["sweep", "--now", NOW]));
-    assert_eq!(first, serde_json::json!({"warned": 0, "escalated": 25, "closed": 0, "held": 0}));
+    assert_eq!(first, serde_json::json!({"warned": 0, "escalated": 1_200, "closed": 0, "held": 0}));
     let second = counts(&run(&db, &["sweep", "--now", NOW]));
     assert_eq!(second, serde_json::json!({"warned": 0, "escalated": 0, "closed": 0, "held": 0}));
     let audit = run(&db, &["audit", "verify"]);

@@ -54,28 +54,47 @@ impl Service {
     ) -> Result<SweepCounts, ServiceError> {
         let mut total = SweepCounts::default();
         let mut seen: HashSet<String> = HashSet::new();
+        let mut owners = vec![owner.to_owned()];
         loop {
-            let ids = self.store().claim_due(owner, now, claim_ttl, CLAIM_BATCH).await?;
+            // A dry run changes nothing, so its claims stay due: each round claims under a fresh owner
+            // (skipping the earlier rounds' live claims), and every claim is released at the end.
+            if dry_run && !seen.is_empty() {
+                owners.push(format!("{owner}-{}", owners.len()));
+            }
+            let round_owner = owners.last().expect("one owner").clone();
+            let ids = self.store().claim_due(&round_owner, now, claim_ttl, CLAIM_BATCH).await?;
             let fresh: Vec<String> = ids.into_iter().filter(|id| seen.insert(id.clone())).collect();
             if fresh.is_empty() {
                 break;
             }
             for id in &fresh {
-                total += self.sweep_one(id, now, dry_run).await?;
+                let (counts, finished) = self.sweep_one(id, now, dry_run).await?;
+                total += counts;
+                if !finished && !dry_run {
+                    // Left to the worker that acted first: give the claim back at once.
+                    self.store().release_claims(owner, std::slice::from_ref(id)).await?;
+                }
             }
         }
         let claimed: Vec<String> = seen.into_iter().collect();
-        self.store().release_claims(owner, &claimed).await?;
+        for o in &owners {
+            self.store().release_claims(o, &claimed).await?;
+        }
         Ok(total)
     }
 
-    /// Sweeps one claimed case in its own transaction.
-    async fn sweep_one(&self, id: &str, now: DateTime<Utc>, dry_run: bool) -> Result<SweepCounts, ServiceError> {
+    /// Sweeps one claimed case in its own transaction; `false` when another worker had acted first.
+    async fn sweep_one(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        dry_run: bool,
+    ) -> Result<(SweepCounts, bool), ServiceError> {
         let pack = self.pack();
         let mut tx = self.store().begin().await?;
         let Some(row) = tx.lock_case(id).await? else {
             tx.rollback().await?;
-            return Ok(SweepCounts::default());
+            return Ok((SweepCounts::default(), true));
         };
         let timers = tx.timers(id).await?;
         let done: Fired = tx.fired_rungs(id).await?.into_iter().map(|(c, g, r)| (c, g as u64, r)).collect();
@@ -97,7 +116,7 @@ impl Service {
         };
         if dry_run {
             tx.rollback().await?;
-            return Ok(counts);
+            return Ok((counts, true));
         }
         let mut fired = done;
         for (clock, generation, rung) in &result.fire {
@@ -105,7 +124,7 @@ impl Service {
                 Err(StoreError::Conflict(_)) => {
                     // Another worker acted on this rung first: leave the case to it.
                     tx.rollback().await?;
-                    return Ok(SweepCounts::default());
+                    return Ok((SweepCounts::default(), false));
                 }
                 other => other?,
             }
@@ -126,6 +145,6 @@ impl Service {
         if changed {
             self.relay_wake().notify_one();
         }
-        Ok(counts)
+        Ok((counts, true))
     }
 }

@@ -908,7 +908,12 @@ fn seed_rows(
 
 async fn bulk_insert_round_trips(store: Store) {
     const N: usize = 10_000;
-    let (cases, events, timers, holders) = seed_rows("b", N, 100);
+    let (mut cases, mut events, timers, holders) = seed_rows("b", N, 100);
+    // Text that a bulk format must escape, and a value that looks like its NULL marker.
+    cases[1].body = "tab\there\nnew line\r\n back\\slash \\N ½ end\\".to_owned();
+    cases[1].reporter = Some("\\N".to_owned());
+    cases[1].first_followup_agency = Some(String::new());
+    events[1].payload = "{\"note\":\"line\\nbreak\\ttab\"}\n".to_owned();
     let started = Instant::now();
     store.bulk_insert(&cases, &events, &timers, &holders).await.expect("bulk insert");
     let took = started.elapsed();
