@@ -773,54 +773,40 @@ fn validate_submission(
 /// Maps an action request to a core command, naming the first missing or wrong field.
 fn command_of(req: &ActionRequest) -> Result<Command, ServiceError> {
     let action = req.action.as_deref().ok_or_else(|| ServiceError::invalid("action", "required"))?;
+    let allowed: &[&str] = match action {
+        "verify" => &["agency", "category", "investigation"],
+        "archive" | "escalate" => &["reason"],
+        "forward" => &["agency", "reason"],
+        "respond" | "request_info" | "provide_info" | "resolve" | "reopen" => &["message"],
+        "rate" => &["score"],
+        other => return Err(ServiceError::invalid("action", format!("unknown action `{other}`"))),
+    };
+    let r = req;
+    let set = [
+        ("agency", r.agency.is_some()),
+        ("category", r.category.is_some()),
+        ("investigation", r.investigation.is_some()),
+        ("reason", r.reason.is_some()),
+        ("message", r.message.is_some()),
+        ("score", r.score.is_some()),
+    ];
+    if let Some((f, _)) = set.iter().find(|(f, present)| *present && !allowed.contains(f)) {
+        return Err(ServiceError::invalid(f, format!("not a field of `{action}`")));
+    }
     let need = |v: &Option<String>, f: &str| {
         v.clone().ok_or_else(|| ServiceError::invalid(f, format!("required for `{action}`")))
     };
-    let extra = |fields: &[(&str, bool)]| -> Result<(), ServiceError> {
-        match fields.iter().find(|(_, set)| *set) {
-            Some((f, _)) => Err(ServiceError::invalid(f, format!("not a field of `{action}`"))),
-            None => Ok(()),
-        }
-    };
-    let r = req;
-    let msg_only = || {
-        extra(&[
-            ("agency", r.agency.is_some()),
-            ("category", r.category.is_some()),
-            ("investigation", r.investigation.is_some()),
-            ("reason", r.reason.is_some()),
-            ("score", r.score.is_some()),
-        ])
-    };
-    let reason_only = || {
-        extra(&[
-            ("agency", r.agency.is_some()),
-            ("category", r.category.is_some()),
-            ("investigation", r.investigation.is_some()),
-            ("message", r.message.is_some()),
-            ("score", r.score.is_some()),
-        ])
-    };
     Ok(match action {
         "verify" => {
-            extra(&[("reason", r.reason.is_some()), ("message", r.message.is_some()), ("score", r.score.is_some())])?;
             Command::Verify { agency: r.agency.clone(), category: r.category.clone(), investigation: r.investigation }
         }
-        "archive" => {
-            reason_only()?;
-            Command::Archive { reason: need(&r.reason, "reason")? }
+        "archive" => Command::Archive { reason: need(&r.reason, "reason")? },
+        "escalate" => Command::Escalate { reason: need(&r.reason, "reason")? },
+        "forward" => Command::Forward { agency: need(&r.agency, "agency")?, reason: need(&r.reason, "reason")? },
+        "rate" => {
+            Command::Rate { score: r.score.ok_or_else(|| ServiceError::invalid("score", "required for `rate`"))? }
         }
-        "forward" => {
-            extra(&[
-                ("category", r.category.is_some()),
-                ("investigation", r.investigation.is_some()),
-                ("message", r.message.is_some()),
-                ("score", r.score.is_some()),
-            ])?;
-            Command::Forward { agency: need(&r.agency, "agency")?, reason: need(&r.reason, "reason")? }
-        }
-        "respond" | "request_info" | "provide_info" | "resolve" | "reopen" => {
-            msg_only()?;
+        _ => {
             let message = need(&r.message, "message")?;
             match action {
                 "respond" => Command::Respond { message },
@@ -830,15 +816,6 @@ fn command_of(req: &ActionRequest) -> Result<Command, ServiceError> {
                 _ => Command::Reopen { message },
             }
         }
-        "rate" => {
-            extra(&[("agency", r.agency.is_some()), ("reason", r.reason.is_some()), ("message", r.message.is_some())])?;
-            Command::Rate { score: r.score.ok_or_else(|| ServiceError::invalid("score", "required for `rate`"))? }
-        }
-        "escalate" => {
-            reason_only()?;
-            Command::Escalate { reason: need(&r.reason, "reason")? }
-        }
-        other => return Err(ServiceError::invalid("action", format!("unknown action `{other}`"))),
     })
 }
 
@@ -1013,4 +990,30 @@ pub fn seed_rows(
         }
     }
     (rows, events, timers, holders)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(action: &str) -> ActionRequest {
+        ActionRequest { action: Some(action.into()), ..ActionRequest::default() }
+    }
+
+    #[test]
+    fn commands_name_the_field_at_fault() {
+        let field = |r: &ActionRequest| match command_of(r) {
+            Err(ServiceError::Invalid { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(field(&ActionRequest { message: Some("x".into()), ..req("verify") }), "message");
+        assert_eq!(field(&req("archive")), "reason");
+        assert_eq!(field(&ActionRequest { reason: Some("x".into()), ..req("forward") }), "agency");
+        assert_eq!(field(&ActionRequest { score: Some(3), ..req("respond") }), "score");
+        assert_eq!(field(&req("rate")), "score");
+        assert_eq!(field(&req("teleport")), "action");
+        assert_eq!(field(&ActionRequest::default()), "action");
+        let ok = command_of(&ActionRequest { agency: Some("pln".into()), reason: Some("x".into()), ..req("forward") });
+        assert_eq!(ok, Ok(Command::Forward { agency: "pln".into(), reason: "x".into() }));
+    }
 }
