@@ -124,10 +124,23 @@ async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
     let key = data_key(&config, store.backend())?;
     let stored: Vec<(String, Vec<u8>)> = files.iter().map(|f| (f.path.clone(), f.bytes.clone())).collect();
     store.store_pack(&pack.hash, &stored, Utc::now()).await.context("storing the pack")?;
+    let previous = store.active_pack().await.context("reading the active pack")?;
     store.set_active_pack(&pack.hash).await.context("marking the pack active")?;
     tracing::info!(pack = %pack.hash, dir = %config.policy_dir.display(), "policy pack active");
 
-    let service = Service::new(store.clone(), pack, key, &config.nats_prefix, Arc::new(Metrics::new()));
+    let service = Service::new(store.clone(), pack.clone(), key, &config.nats_prefix, Arc::new(Metrics::new()));
+    // A new pack: recompute open deadlines in the background (its calendars may have changed).
+    if previous.as_deref().is_some_and(|p| p != pack.hash) {
+        let (svc, hash) = (service.clone(), pack.hash.clone());
+        tokio::spawn(async move {
+            match svc.recompute_open_deadlines(&hash, 500).await {
+                Ok(n) => tracing::info!(cases = n, pack = %hash, "recomputed open deadlines for the new pack"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "recomputing open deadlines stopped early; cases not reached keep their old deadlines until the next pack change")
+                }
+            }
+        });
+    }
     let shutdown = CancellationToken::new();
     let bus_slot: Arc<RwLock<Option<Bus>>> = Arc::new(RwLock::new(None));
 

@@ -263,3 +263,60 @@ fn fault_nats_down_for_10s_loses_nothing() {
     let order: Vec<&str> = published[1..].to_vec();
     assert_eq!(order, ids.iter().map(String::as_str).collect::<Vec<_>>(), "in outbox order");
 }
+
+/// A holiday added to the pack mid-year moves the open deadlines that cross it: `serve` recomputes them
+/// in the background at start and journals one `deadline_changed` per case.
+#[test]
+fn a_holiday_added_to_the_pack_moves_open_deadlines() {
+    let mut s = Server::start(Db::Sqlite, &shared_nats());
+    let v = s.submit(&submission("35.78", "infrastruktur"), &[]).json();
+    let id = v["id"].as_str().unwrap().to_owned();
+    let v = s.act(&id, &json!({"action": "verify"}), &[]).json();
+    let respond =
+        |v: &Value| v["deadlines"].as_array().unwrap().iter().find(|d| d["clock"] == "respond").unwrap().clone();
+    let before = respond(&v);
+    let due_date = before["due_date"].as_str().unwrap().to_owned();
+    if due_date.as_str() > "2027-12-31" {
+        eprintln!("skipped: the respond deadline {due_date} lies past the calendar's covered years");
+        return;
+    }
+    // A new pack: the same, with the respond due date declared a day off.
+    let pack = crate::pack_copy();
+    let cal = pack.path().join("calendars/indonesia.yaml");
+    let year = &due_date[..4];
+    let text = std::fs::read_to_string(&cal).unwrap().replacen(
+        &format!("  {year}:\n    public:\n"),
+        &format!("  {year}:\n    public:\n      - {{date: {due_date}, name: \"Added mid-year\"}}\n"),
+        1,
+    );
+    std::fs::write(&cal, text).unwrap();
+    s.policy_dir = pack.path().to_path_buf();
+    s.restart();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let view = loop {
+        let v = s.get(&format!("/v1/complaints/{id}")).json();
+        if v["history"].as_array().unwrap().iter().any(|h| h["type"] == "deadline_changed") {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "no deadline_changed within 30 s:\n{}", s.log_text());
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let after = respond(&view);
+    assert_ne!(after["due_date"], before["due_date"], "respond moved past the new holiday");
+    assert!(after["due_date"].as_str().unwrap() > due_date.as_str());
+    let change = view["history"].as_array().unwrap().iter().find(|h| h["type"] == "deadline_changed").unwrap();
+    let changes = change["data"]["changes"].as_array().unwrap();
+    let r = changes.iter().find(|c| c["clock"] == "respond").expect("respond journaled");
+    assert_eq!(r["reason"]["kind"], "calendar_changed");
+    assert_eq!(r["old_due_at"], before["due_at"]);
+    assert_eq!(r["new_due_at"], after["due_at"]);
+    // Restarting on the same pack recomputes nothing more.
+    s.restart();
+    let n = s.get(&format!("/v1/complaints/{id}")).json()["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["type"] == "deadline_changed")
+        .count();
+    assert_eq!(n, 1);
+}

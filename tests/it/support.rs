@@ -53,6 +53,8 @@ pub struct Server {
     pub dir: tempfile::TempDir,
     port: u16,
     log: PathBuf,
+    /// The pack `serve` loads (change it, then `restart`, to publish a new pack).
+    pub policy_dir: PathBuf,
 }
 
 pub const DATA_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
@@ -76,6 +78,7 @@ impl Server {
             dir,
             port,
             log,
+            policy_dir: crate::root().join("policies/lapor"),
         };
         s.spawn();
         s
@@ -95,7 +98,7 @@ impl Server {
             .env("ADUAN_NATS_URL", &self.nats_url)
             .env("ADUAN_NATS_PREFIX", &self.prefix)
             .env("ADUAN_HTTP_ADDR", format!("127.0.0.1:{}", self.port))
-            .env("ADUAN_POLICY_DIR", crate::root().join("policies/lapor"))
+            .env("ADUAN_POLICY_DIR", &self.policy_dir)
             .env("ADUAN_DATA_KEY", DATA_KEY)
             .env("ADUAN_RATE_LIMIT", "0")
             .env("RUST_LOG", "info")

@@ -148,3 +148,76 @@ impl Service {
         Ok((counts, true))
     }
 }
+
+impl Service {
+    /// Recomputes every open timer on the active pack after its calendars changed (a holiday added
+    /// mid-year, a region's new day off): for each case whose deadlines moved, one `deadline_changed`
+    /// event with the old and new `due_at` of each clock, in its own transaction. Runs in the background
+    /// in batches; intake is never blocked (each case is locked only for its own short transaction).
+    /// Returns how many cases changed.
+    pub async fn recompute_open_deadlines(&self, reason_pack: &str, batch: i64) -> Result<u64, ServiceError> {
+        let mut after: Option<String> = None;
+        let mut changed = 0u64;
+        loop {
+            let ids = self.store().case_ids_after(after.as_deref(), batch).await?;
+            let Some(last) = ids.last().cloned() else { break };
+            for id in &ids {
+                if self.store().timers(id).await?.is_empty() {
+                    continue;
+                }
+                if self.recompute_one(id, reason_pack).await? {
+                    changed += 1;
+                }
+            }
+            after = Some(last);
+        }
+        Ok(changed)
+    }
+
+    async fn recompute_one(&self, id: &str, reason_pack: &str) -> Result<bool, ServiceError> {
+        let pack = self.pack();
+        let now = Utc::now();
+        let now = DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
+        let mut tx = self.store().begin().await?;
+        let Some(row) = tx.lock_case(id).await? else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        let timers = tx.timers(id).await?;
+        let case = case_of(&row, &timers)?;
+        let mut changes = Vec::new();
+        for t in &timers {
+            let Some(ct) = case.timers.get(&t.clock) else { continue };
+            let new = ct.timer.schedule(&pack.calendar_for(&ct.timer.calendar)).due_at();
+            if new != t.due_at {
+                changes.push(aduan_core::timer::DeadlineChange {
+                    clock: t.clock.clone(),
+                    old_due_at: t.due_at,
+                    new_due_at: new,
+                    reason: aduan_core::timer::ChangeReason::CalendarChanged { pack: reason_pack.to_owned() },
+                });
+            }
+        }
+        if changes.is_empty() {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        let fired: Fired = tx.fired_rungs(id).await?.into_iter().map(|(c, g, r)| (c, g as u64, r)).collect();
+        let outcome = aduan_core::case::Outcome {
+            events: vec![aduan_core::case::NewEvent {
+                event_type: "deadline_changed".into(),
+                data: serde_json::json!({ "changes": changes }),
+            }],
+            ..Default::default()
+        };
+        let mut new_row = crate::service::case_row(&case, &pack, &row.body, row.reporter.clone(), now);
+        new_row.created_at = row.created_at;
+        new_row.title = row.title.clone();
+        new_row.head_hash = row.head_hash.clone();
+        self.append_with(&mut tx, new_row, row.head_seq, &case, &pack, outcome, "system:recompute", now, &fired)
+            .await?;
+        tx.commit().await?;
+        self.relay_wake().notify_one();
+        Ok(true)
+    }
+}
