@@ -383,10 +383,7 @@ impl Service {
                 }
             };
             let head = row.head_seq;
-            let mut new_row = case_row(&case, &pack, &row.body, row.reporter.clone(), now);
-            new_row.created_at = row.created_at;
-            new_row.title = row.title.clone();
-            new_row.head_hash = row.head_hash.clone();
+            let new_row = row_after(&case, &pack, &row, now);
             let (new_row, timers) =
                 match self.append(&mut tx, new_row, head, &case, &pack, outcome, &actor.label(), now).await {
                     Err(ServiceError::Conflict { .. }) => {
@@ -846,6 +843,16 @@ pub(crate) fn case_row(case: &Case, pack: &Pack, body: &str, reporter: Option<St
         first_followup_at: case.first_followup_at,
         first_followup_agency: case.first_followup_agency.clone(),
     }
+}
+
+/// The row of an existing case after a decision: the case's new state, with what the core does not
+/// hold (body, sealed reporter, creation time, title, current head hash) carried over from the stored row.
+pub(crate) fn row_after(case: &Case, pack: &Pack, stored: &CaseRow, now: DateTime<Utc>) -> CaseRow {
+    let mut row = case_row(case, pack, &stored.body, stored.reporter.clone(), now);
+    row.created_at = stored.created_at;
+    row.title = stored.title.clone();
+    row.head_hash = stored.head_hash.clone();
+    row
 }
 
 /// The timers of a case as rows, with their derived deadlines and the next instant a sweep has

@@ -132,10 +132,7 @@ impl Service {
         }
         let changed = result.changed();
         if changed {
-            let mut new_row = crate::service::case_row(&case, &pack, &row.body, row.reporter.clone(), now);
-            new_row.created_at = row.created_at;
-            new_row.title = row.title.clone();
-            new_row.head_hash = row.head_hash.clone();
+            let new_row = crate::service::row_after(&case, &pack, &row, now);
             self.append_with(&mut tx, new_row, row.head_seq, &case, &pack, result.outcome, "system:sweep", now, &fired)
                 .await?;
         } else {
@@ -210,10 +207,7 @@ impl Service {
             }],
             ..Default::default()
         };
-        let mut new_row = crate::service::case_row(&case, &pack, &row.body, row.reporter.clone(), now);
-        new_row.created_at = row.created_at;
-        new_row.title = row.title.clone();
-        new_row.head_hash = row.head_hash.clone();
+        let new_row = crate::service::row_after(&case, &pack, &row, now);
         self.append_with(&mut tx, new_row, row.head_seq, &case, &pack, outcome, "system:recompute", now, &fired)
             .await?;
         tx.commit().await?;
