@@ -686,10 +686,10 @@ pub fn apply_escalation(
         }
         case.timers.remove("respond");
     } else {
-        rebase_calendars(case);
         case.timers.remove("respond");
         start_clock(pack, case, "respond", now);
     }
+    // `complete` and `close` now count on the new holder's calendar.
     rebase_calendars(case);
     if let Some(f) = &from {
         out.escalated_from = Some(f.clone());

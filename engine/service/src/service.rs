@@ -300,7 +300,7 @@ impl Service {
             .ok_or_else(|| ServiceError::Internal("a replayed command names no case".into()))?;
         let row =
             self.inner.store.case_by_id(&id).await?.ok_or_else(|| ServiceError::NotFound(format!("complaint {id}")))?;
-        let mut view = self.view_of(&row, false, None).await?;
+        let mut view = self.view_of(&row, false).await?;
         if rec.scope == "submit" && now - rec.created_at < TOKEN_REPLAY_WINDOW {
             view.reporter_token = rec.reporter_token_sealed.as_deref().and_then(|s| self.inner.key.open(s).ok());
         }
@@ -512,7 +512,7 @@ impl Service {
     }
 
     /// The single view of a case by id or tracking id, with history.
-    pub async fn get(&self, id: &str, bearer: Option<&str>) -> Result<ComplaintView, ServiceError> {
+    pub async fn get(&self, id: &str) -> Result<ComplaintView, ServiceError> {
         let row = match self.inner.store.case_by_id(id).await? {
             Some(r) => r,
             None => self
@@ -522,15 +522,10 @@ impl Service {
                 .await?
                 .ok_or_else(|| ServiceError::NotFound(format!("no complaint `{id}`")))?,
         };
-        self.view_of(&row, true, bearer).await
+        self.view_of(&row, true).await
     }
 
-    async fn view_of(
-        &self,
-        row: &CaseRow,
-        with_history: bool,
-        _bearer: Option<&str>,
-    ) -> Result<ComplaintView, ServiceError> {
+    async fn view_of(&self, row: &CaseRow, with_history: bool) -> Result<ComplaintView, ServiceError> {
         let timers = self.inner.store.timers(&row.id).await?;
         let history = if with_history {
             let events = self.inner.store.events(&row.id).await?;

@@ -27,12 +27,13 @@
 //! do not call the store's own write methods (leases, packs, outbox marks, claims, bulk inserts)
 //! while holding one in the same task, or they wait for it until the 2 s acquire timeout.
 
-mod base64;
 mod copy;
 mod error;
 pub mod model;
 mod rows;
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -708,7 +709,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let json: Vec<serde_json::Value> = files
             .iter()
-            .map(|(path, bytes)| serde_json::json!({ "path": path, "bytes_base64": base64::encode(bytes) }))
+            .map(|(path, bytes)| serde_json::json!({ "path": path, "bytes_base64": STANDARD.encode(bytes) }))
             .collect();
         let files = serde_json::Value::Array(json).to_string();
         let mut tx = self.begin().await?;
@@ -744,9 +745,9 @@ impl Store {
             .map_err(|e| StoreError::Other(format!("pack {hash}: files column is not valid JSON: {e}")))?;
         parsed
             .into_iter()
-            .map(|f| match base64::decode(&f.bytes_base64) {
-                Some(bytes) => Ok((f.path, bytes)),
-                None => Err(StoreError::Other(format!("pack {hash}: {}: bad base64", f.path))),
+            .map(|f| match STANDARD.decode(&f.bytes_base64) {
+                Ok(bytes) => Ok((f.path, bytes)),
+                Err(_) => Err(StoreError::Other(format!("pack {hash}: {}: bad base64", f.path))),
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
