@@ -68,6 +68,8 @@ enum Command {
     Sweep(cmd::sweep::SweepArgs),
     /// Write N complete, hash-chained cases with their timers (benchmarks, demos).
     Seed(cmd::sweep::SeedArgs),
+    /// The morning digest as of an instant: per agency, what falls due today, inside its working hours.
+    Digest(cmd::digest::DigestArgs),
     /// Policy pack tools: check, test, explain, replay, publish.
     #[command(subcommand)]
     Policy(cmd::policy::PolicyCommand),
@@ -111,6 +113,7 @@ fn main() -> ExitCode {
         Command::Audit(AuditCommand::Verify(args)) => cmd::audit::verify(args, &cli.config),
         Command::Sweep(args) => cmd::sweep::sweep(args, &cli.config),
         Command::Seed(args) => cmd::sweep::seed(args, &cli.config),
+        Command::Digest(args) => cmd::digest::run(args, &cli.config),
         Command::Token => return not_yet(5),
     };
     match result {

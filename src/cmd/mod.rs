@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod bench;
+pub mod digest;
 pub mod policy;
 pub mod serve;
 pub mod sweep;

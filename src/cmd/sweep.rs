@@ -63,7 +63,8 @@ pub struct SeedArgs {
     pub at: Option<DateTime<Utc>>,
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+/// A multi-threaded runtime for one operator command.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
 }
 
@@ -82,7 +83,8 @@ async fn active_pack(store: &Store, config: &Config) -> anyhow::Result<Arc<Pack>
     Ok(Arc::new(Pack::from_files(&files).map_err(|e| anyhow!("the active pack is invalid:\n{e}"))?))
 }
 
-async fn service(config: &Config) -> anyhow::Result<Service> {
+/// The service over the configured database (migrated) and the active pack, for operator commands.
+pub(crate) async fn service(config: &Config) -> anyhow::Result<Service> {
     let store =
         Store::connect(&config.database_url, StoreOptions::default()).await.context("connecting to the database")?;
     store.migrate().await.context("applying migrations")?;

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `aduan` binary (one test binary; modules by area).
 
 mod audit;
+mod digest;
 mod e2e;
 mod invariants;
 mod policy_cli;

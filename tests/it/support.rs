@@ -55,6 +55,8 @@ pub struct Server {
     log: PathBuf,
     /// The pack `serve` loads (change it, then `restart`, to publish a new pack).
     pub policy_dir: PathBuf,
+    /// Extra arguments of `serve` (`--no-workers`).
+    args: Vec<String>,
 }
 
 pub const DATA_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
@@ -62,6 +64,11 @@ pub const DATA_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 impl Server {
     /// Starts serve on a new database of the given kind, against `nats_url`.
     pub fn start(db: Db, nats_url: &str) -> Server {
+        Self::start_with(db, nats_url, &[])
+    }
+
+    /// [`Server::start`] with extra arguments of `serve` (`--no-workers` for tests that control time).
+    pub fn start_with(db: Db, nats_url: &str, args: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let db_url = match db {
             Db::Sqlite => format!("sqlite://{}/aduan.db", dir.path().display()),
@@ -79,6 +86,7 @@ impl Server {
             port,
             log,
             policy_dir: crate::root().join("policies/lapor"),
+            args: args.iter().map(|a| a.to_string()).collect(),
         };
         s.spawn();
         s
@@ -94,6 +102,7 @@ impl Server {
         }
         cmd.current_dir(self.dir.path())
             .arg("serve")
+            .args(&self.args)
             .env("ADUAN_DATABASE_URL", &self.db_url)
             .env("ADUAN_NATS_URL", &self.nats_url)
             .env("ADUAN_NATS_PREFIX", &self.prefix)

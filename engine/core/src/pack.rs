@@ -14,6 +14,7 @@ use crate::workflow::Workflow;
 use chrono_tz::Tz;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use serde_saphyr::Spanned;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fmt;
@@ -293,31 +294,70 @@ pub struct Pack {
     pub schedules: Schedules,
 }
 
-/// `schedules.yaml`: cron expressions of the workers' jobs. The workers parse them with the `cron`
-/// crate at start; here only the shape is checked (six or seven fields, day-of-week by name).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `schedules.yaml`: cron expressions of the workers' jobs (the `cron` crate: seconds first). Each is
+/// parsed when the pack loads, so `policy check` and `serve` refuse a pack with a bad schedule; days of
+/// the week must be names, since in that crate 1 means Sunday.
+#[derive(Debug, Clone, Default)]
 pub struct Schedules {
-    /// The deadline sweep (default: every minute).
+    /// The deadline sweep, in UTC (default: [`Schedules::DEFAULT_SWEEP`]).
     pub sweep: Option<String>,
+    /// The morning digest, evaluated in each of the four Indonesian time zones (default:
+    /// [`Schedules::DEFAULT_DIGEST`]).
+    pub digest: Option<String>,
+}
+
+/// `schedules.yaml` as written, with each value's location for problems.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SchedulesSpec {
+    sweep: Option<Spanned<String>>,
+    digest: Option<Spanned<String>>,
 }
 
 impl Schedules {
-    fn check(&self, file: &str) -> Result<(), PackError> {
-        if let Some(expr) = &self.sweep {
-            let fields: Vec<&str> = expr.split_whitespace().collect();
-            if !(6..=7).contains(&fields.len()) {
-                return Err(Problem::file(file, format!("sweep: `{expr}` needs 6 or 7 fields (seconds first)")).into());
-            }
-            if fields[5].chars().any(|c| c.is_ascii_digit()) {
-                return Err(Problem::file(
-                    file,
-                    format!("sweep: write days of the week as names (Mon-Fri), not numbers: `{expr}`"),
-                )
-                .into());
-            }
+    /// The sweep's schedule when the pack sets none: every minute.
+    pub const DEFAULT_SWEEP: &'static str = "0 * * * * *";
+    /// The digest's schedule when the pack sets none: hourly from 08:00 to 11:00 local, Monday to
+    /// Saturday. Several fires a morning reach agencies whose hours open later and survive a replica that
+    /// was down at 08:00; the digest itself goes out once per agency and local date.
+    pub const DEFAULT_DIGEST: &'static str = "0 0 8-11 * * Mon-Sat";
+
+    /// The sweep's expression (the pack's, else the default).
+    pub fn sweep_expr(&self) -> &str {
+        self.sweep.as_deref().unwrap_or(Self::DEFAULT_SWEEP)
+    }
+
+    /// The digest's expression (the pack's, else the default).
+    pub fn digest_expr(&self) -> &str {
+        self.digest.as_deref().unwrap_or(Self::DEFAULT_DIGEST)
+    }
+
+    /// Parses one job's expression; the error names the job (`digest: …`) for a [`Problem`].
+    pub fn parse(job: &str, expr: &str) -> Result<cron::Schedule, String> {
+        let fields: Vec<&str> = expr.split_whitespace().collect();
+        if !(6..=7).contains(&fields.len()) {
+            return Err(format!("{job}: `{expr}` needs 6 or 7 fields (seconds first)"));
         }
-        Ok(())
+        if fields[5].chars().any(|c| c.is_ascii_digit()) {
+            return Err(format!("{job}: write days of the week as names (Mon-Fri), not numbers: `{expr}`"));
+        }
+        expr.parse::<cron::Schedule>().map_err(|e| format!("{job}: `{expr}` is not a cron expression ({e})"))
+    }
+
+    /// Parses and checks `schedules.yaml`, reporting each bad expression at its line and column.
+    pub fn from_yaml(file: &str, text: &str) -> Result<Self, PackError> {
+        let spec: SchedulesSpec = parse_yaml(file, text)?;
+        let problems: Vec<Problem> = [("sweep", &spec.sweep), ("digest", &spec.digest)]
+            .into_iter()
+            .filter_map(|(job, expr)| {
+                let expr = expr.as_ref()?;
+                Self::parse(job, &expr.value).err().map(|m| Problem::at(file, &expr.referenced, m))
+            })
+            .collect();
+        if !problems.is_empty() {
+            return Err(PackError(problems));
+        }
+        Ok(Self { sweep: spec.sweep.map(|s| s.value), digest: spec.digest.map(|s| s.value) })
     }
 }
 
@@ -380,7 +420,7 @@ impl Pack {
         }
         let manifest = manifest.ok_or_else(|| Problem::file("pack.yaml", "missing: every pack has a pack.yaml"));
         let schedules = match texts.get("schedules.yaml") {
-            Some(t) => parse_yaml::<Schedules>("schedules.yaml", t).and_then(|s| s.check("schedules.yaml").map(|_| s)),
+            Some(t) => Schedules::from_yaml("schedules.yaml", t),
             None => Ok(Schedules::default()),
         };
         if let Err(e) = &schedules {

@@ -57,6 +57,10 @@ impl fmt::Display for RegionCode {
     }
 }
 
+/// Every time zone a province keeps: WIB (Asia/Jakarta, Asia/Pontianak), WITA (Asia/Makassar) and WIT
+/// (Asia/Jayapura). Jobs that run "in the region's time zone" (the morning digest) run once per zone.
+pub const TIME_ZONES: [Tz; 4] = [Tz::Asia__Jakarta, Tz::Asia__Pontianak, Tz::Asia__Makassar, Tz::Asia__Jayapura];
+
 /// The time zone of a province by its two-digit code (DESIGN.md §2).
 ///
 /// Kalimantan Barat (61) and Kalimantan Tengah (62) keep Asia/Pontianak, which is WIB like

@@ -219,3 +219,57 @@ pub struct EventMessage {
     /// Event data.
     pub data: Value,
 }
+
+/// The morning digest (event type `digest`), as published on NATS: the same envelope as
+/// [`EventMessage`], about an agency rather than a case, so `complaint_id`, `tracking_id` and
+/// `escalation_level` are null. Not part of any case's hash chain: it lives only in the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DigestMessage {
+    /// UUID v7; also `Nats-Msg-Id`.
+    pub event_id: String,
+    /// Always null.
+    pub complaint_id: Option<String>,
+    /// Always null.
+    pub tracking_id: Option<String>,
+    /// `digest`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// When it was queued.
+    pub at: DateTime<Utc>,
+    /// The agency the digest is for.
+    pub agency: String,
+    /// Always null (a digest spans cases at every level).
+    pub escalation_level: Option<i32>,
+    /// `system:digest`.
+    pub actor: String,
+    /// Hash of the pack whose calendar decided the agency's working hours.
+    pub pack: String,
+    /// What falls due.
+    pub data: DigestData,
+}
+
+/// `data` of a digest: the agency's deadlines falling due on its local date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DigestData {
+    /// The agency's local date, `YYYY-MM-DD`.
+    pub date: String,
+    /// The agency's time zone (`Asia/Makassar`).
+    pub time_zone: String,
+    /// How many entries `due` has.
+    pub count: usize,
+    /// Each running clock due that day, by `due_at`.
+    pub due: Vec<DigestEntry>,
+}
+
+/// One deadline in a digest. No reporter identity, whatever the privacy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DigestEntry {
+    /// The case.
+    pub complaint_id: String,
+    /// Its tracking id.
+    pub tracking_id: String,
+    /// The clock (`respond`, `complete`, …).
+    pub clock: String,
+    /// Its deadline (the exclusive bound: the clock breaches at this instant).
+    pub due_at: DateTime<Utc>,
+}

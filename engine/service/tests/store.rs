@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use aduan_service::store::{
-    Backend, CaseFilter, CaseRow, CommandRecord, EventRow, StatsRow, StatsScope, Store, StoreError, StoreOptions,
-    TimerRow,
+    Backend, CaseFilter, CaseRow, CommandRecord, DueTimer, EventRow, StatsRow, StatsScope, Store, StoreError,
+    StoreOptions, TimerRow,
 };
 use chrono::{DateTime, Utc};
 
@@ -72,6 +72,8 @@ conformance!(
     bulk_insert_round_trips,
     due_queries_use_the_index,
     concurrent_claims_are_disjoint,
+    digest_due_between_is_open_below_and_closed_above,
+    digest_rows_are_unique_per_agency_and_local_date,
 );
 
 async fn open(url: &str) -> Store {
@@ -872,6 +874,67 @@ async fn rungs_fire_once(store: Store) {
     assert_eq!(tx.fired_rungs("c2").await.expect("fired c2"), [("verify".to_owned(), 1, "warn".to_owned())]);
     assert!(tx.fired_rungs("nope").await.expect("unknown case").is_empty());
     tx.commit().await.expect("commit");
+}
+
+async fn digest_due_between_is_open_below_and_closed_above(store: Store) {
+    let day = 86_400_000;
+    let held = |id: &str, agency: &str| case(id, &format!("AAAAA-0000{}", &id[1..]), Some(agency), T0);
+    insert_cases(
+        &store,
+        &[held("c1", "35.78/dinas-pu"), held("c2", "73.71/dinas-pu"), case("c3", "AAAAA-00003", None, T0)],
+    )
+    .await;
+    let mut tx = store.begin().await.expect("begin");
+    // c1: due at the very end of the window (in), at its start (out: that deadline ended the day before),
+    // and paused (no due_at). c2: in the window, twice. c3: in the window but held by no agency.
+    tx.replace_timers("c1", &[timer("c1", "respond", Some(T0 + day)), timer("c1", "complete", Some(T0))])
+        .await
+        .expect("c1");
+    tx.replace_timers("c2", &[timer("c2", "respond", Some(T0 + 5)), timer("c2", "complete", Some(T0 + 5))])
+        .await
+        .expect("c2");
+    tx.replace_timers("c3", &[timer("c3", "verify", Some(T0 + 5))]).await.expect("c3");
+    tx.commit().await.expect("commit");
+    let due = store.due_between(t(T0), t(T0 + day)).await.expect("due");
+    let due_timer = |id: &str, agency: &str, clock: &str, due_ms: i64| DueTimer {
+        complaint_id: id.to_owned(),
+        tracking_id: format!("AAAAA-0000{}", &id[1..]),
+        agency: agency.to_owned(),
+        status: "assigned".to_owned(),
+        clock: clock.to_owned(),
+        due_at: t(due_ms),
+    };
+    assert_eq!(
+        due,
+        vec![
+            due_timer("c2", "73.71/dinas-pu", "complete", T0 + 5),
+            due_timer("c2", "73.71/dinas-pu", "respond", T0 + 5),
+            due_timer("c1", "35.78/dinas-pu", "respond", T0 + day),
+        ]
+    );
+    assert!(store.due_between(t(T0 + day), t(T0 + 2 * day)).await.expect("next day").is_empty());
+}
+
+async fn digest_rows_are_unique_per_agency_and_local_date(store: Store) {
+    assert_eq!(store.digest_sent("35.78/dinas-pu", "2026-12-08").await.expect("none yet"), None);
+    let mut tx = store.begin().await.expect("begin");
+    tx.insert_digest("35.78/dinas-pu", "2026-12-08", "ev-1", t(T0)).await.expect("first");
+    let again = tx.insert_digest("35.78/dinas-pu", "2026-12-08", "ev-2", t(T0 + 1)).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    // The transaction is still usable: other dates and agencies go in, with their outbox rows.
+    tx.insert_digest("35.78/dinas-pu", "2026-12-09", "ev-3", t(T0 + 2)).await.expect("next day");
+    tx.insert_digest("73.71/dinas-pu", "2026-12-08", "ev-4", t(T0 + 3)).await.expect("other agency");
+    tx.insert_outbox("ev-1", "aduan.evt.35.78.dinas-pu.digest", "{}", t(T0)).await.expect("outbox");
+    tx.commit().await.expect("commit");
+    assert_eq!(store.digest_sent("35.78/dinas-pu", "2026-12-08").await.expect("sent"), Some("ev-1".to_owned()));
+    assert_eq!(store.outbox_backlog().await.expect("backlog"), 1);
+    // A rolled-back digest leaves neither row behind.
+    let mut tx = store.begin().await.expect("begin");
+    tx.insert_digest("35.78/dinas-pu", "2026-12-10", "ev-5", t(T0 + 4)).await.expect("insert");
+    tx.insert_outbox("ev-5", "aduan.evt.35.78.dinas-pu.digest", "{}", t(T0 + 4)).await.expect("outbox");
+    tx.rollback().await.expect("rollback");
+    assert_eq!(store.digest_sent("35.78/dinas-pu", "2026-12-10").await.expect("not sent"), None);
+    assert_eq!(store.outbox_backlog().await.expect("backlog"), 1);
 }
 
 /// `n` seeded cases `{prefix}{i:07}`, each with one event, a `verify` timer and a `finish` timer, and

@@ -133,6 +133,23 @@ pub struct OutboxRow {
     pub created_at: DateTime<Utc>,
 }
 
+/// A running clock whose deadline falls in a digest's window, with its case (the morning digest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueTimer {
+    /// The case.
+    pub complaint_id: String,
+    /// Its tracking id.
+    pub tracking_id: String,
+    /// The agency holding the case.
+    pub agency: String,
+    /// The case's workflow state.
+    pub status: String,
+    /// Clock name.
+    pub clock: String,
+    /// The deadline.
+    pub due_at: DateTime<Utc>,
+}
+
 /// `processed_commands`: idempotency keys and what they answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandRecord {

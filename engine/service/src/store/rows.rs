@@ -7,7 +7,7 @@ use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use super::model::{CaseRow, CommandRecord, EventRow, OutboxRow, TimerRow};
+use super::model::{CaseRow, CommandRecord, DueTimer, EventRow, OutboxRow, TimerRow};
 use super::{StatsRow, StoreError};
 
 /// `complaints` columns in [`CaseRow`] field order (23).
@@ -161,6 +161,17 @@ pub(super) fn timer_row(r: &impl RowExt) -> Result<TimerRow, StoreError> {
         warn_at: r.opt_instant("warn_at")?,
         next_action_at: r.opt_instant("next_action_at")?,
         sla_source: r.text("sla_source")?,
+    })
+}
+
+pub(super) fn due_timer(r: &impl RowExt) -> Result<DueTimer, StoreError> {
+    Ok(DueTimer {
+        complaint_id: r.text("complaint_id")?,
+        tracking_id: r.text("tracking_id")?,
+        agency: r.text("agency")?,
+        status: r.text("status")?,
+        clock: r.text("clock")?,
+        due_at: r.instant("due_at")?,
     })
 }
 
