@@ -52,6 +52,31 @@ fn sweep_acts_once_per_instant_and_dry_run_changes_nothing() {
     assert!(audit.status.success(), "the chains stay intact: {}", stdout(&audit));
 }
 
+/// A case the engine cannot read (its state column corrupted behind the engine's back) is logged and
+/// skipped: the other cases of its group and sweep still escalate, and the next sweep tries it again.
+#[test]
+fn fault_an_unreadable_case_does_not_hold_up_the_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/a.db", dir.path().display());
+    seed(&db, 120);
+    let poisoned: String = block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&db).await.unwrap();
+        let id: String = sqlx::query_scalar("SELECT id FROM complaints ORDER BY id LIMIT 1 OFFSET 7")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE complaints SET state = 'not json' WHERE id = $1").bind(&id).execute(&mut c).await.unwrap();
+        id
+    });
+    let o = run(&db, &["sweep", "--now", NOW]);
+    assert_eq!(counts(&o)["escalated"], 119, "every other case escalates");
+    assert!(stderr(&o).contains(&poisoned), "the skipped case is named: {}", stderr(&o));
+    let again = run(&db, &["sweep", "--now", NOW]);
+    assert_eq!(counts(&again)["escalated"], 0);
+    assert!(stderr(&again).contains(&poisoned), "and tried again: {}", stderr(&again));
+}
+
 async fn escalations(db: &str) -> (i64, i64) {
     let pool = sqlx::PgPool::connect(db).await.unwrap();
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'escalated'")

@@ -1,10 +1,11 @@
-//! Deadline sweeps as a service function: claim due timers, then sweep each claimed case in its own
-//! transaction (lock the case, decide with `aduan_core::sweep`, record each fired rung under its unique
-//! (timer, generation, rung) key, write events, state and timers). A rung another worker already
-//! recorded makes the transaction roll back: each rung acts once, whatever runs concurrently.
+//! Deadline sweeps as a service function: claim due timers, then sweep the claimed cases in groups, one
+//! transaction per group and a savepoint per case (lock the case, decide with `aduan_core::sweep`, record
+//! each fired rung under its unique (timer, generation, rung) key, write events, state and timers). A
+//! rung another worker already recorded rolls that case back to its savepoint: each rung acts once,
+//! whatever runs concurrently.
 
 use crate::service::{case_of, timer_rows, Service, ServiceError};
-use crate::store::StoreError;
+use crate::store::{StoreError, Tx};
 use aduan_core::sweep::{sweep_case, Fired};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -15,6 +16,10 @@ use std::time::Duration;
 pub const CLAIM_TTL: Duration = Duration::from_secs(30);
 /// Cases claimed per round.
 pub const CLAIM_BATCH: i64 = 500;
+/// Claimed cases swept per transaction (each in its own savepoint).
+pub const SWEEP_GROUP: usize = 50;
+/// Retries of a group rolled back by a transient database error (a deadlock, a dropped connection).
+const GROUP_RETRIES: u32 = 5;
 
 /// What a sweep did (`aduan sweep` prints it as JSON).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -67,12 +72,27 @@ impl Service {
             if fresh.is_empty() {
                 break;
             }
-            for id in &fresh {
-                let (counts, finished) = self.sweep_one(id, now, dry_run).await?;
+            for group in fresh.chunks(SWEEP_GROUP) {
+                // Cases are locked in id order, so two groups that share a case (claims are per timer)
+                // wait on each other instead of deadlocking; a deadlock PostgreSQL still detects
+                // (say, with a release of claims) rolls the whole group back, and it is retried.
+                let mut group = group.to_vec();
+                group.sort();
+                let mut attempt = 0;
+                let (counts, unfinished) = loop {
+                    match self.sweep_group(&group, now, dry_run).await {
+                        Err(ServiceError::Unavailable(e)) if attempt < GROUP_RETRIES => {
+                            attempt += 1;
+                            tracing::debug!(error = %e, attempt, "sweep group rolled back; retrying");
+                            tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
+                        }
+                        other => break other?,
+                    }
+                };
                 total += counts;
-                if !finished && !dry_run {
-                    // Left to the worker that acted first: give the claim back at once.
-                    self.store().release_claims(owner, std::slice::from_ref(id)).await?;
+                if !unfinished.is_empty() && !dry_run {
+                    // Left to the worker that acted first: give those claims back at once.
+                    self.store().release_claims(owner, &unfinished).await?;
                 }
             }
         }
@@ -83,18 +103,69 @@ impl Service {
         Ok(total)
     }
 
-    /// Sweeps one claimed case in its own transaction; `false` when another worker had acted first.
-    async fn sweep_one(
+    /// Sweeps a group of claimed cases in one transaction, each inside its own savepoint (group commit:
+    /// one commit, and one WAL flush on SQLite, per group rather than per case). A case another worker
+    /// already acted on is rolled back to its savepoint alone and returned among the unfinished, as is
+    /// a case that cannot be swept (a row the engine cannot read: logged, its claim left to lapse, so it
+    /// never holds up the others). A transient database error rolls the whole group back.
+    async fn sweep_group(
         &self,
+        ids: &[String],
+        now: DateTime<Utc>,
+        dry_run: bool,
+    ) -> Result<(SweepCounts, Vec<String>), ServiceError> {
+        const SP: &str = "sweep_case";
+        let mut tx = self.store().begin().await?;
+        let mut total = SweepCounts::default();
+        let mut unfinished = Vec::new();
+        let mut changed = false;
+        for id in ids {
+            tx.savepoint(SP).await?;
+            match self.sweep_in(&mut tx, id, now, dry_run).await {
+                Ok(Some((counts, c))) => {
+                    tx.release(SP).await?;
+                    total += counts;
+                    changed |= c;
+                }
+                Ok(None) => {
+                    tx.rollback_to(SP).await?;
+                    tx.release(SP).await?;
+                    unfinished.push(id.clone());
+                }
+                Err(e @ ServiceError::Unavailable(_)) => {
+                    tx.rollback().await.ok();
+                    return Err(e);
+                }
+                Err(e) => {
+                    tracing::error!(complaint = %id, error = %e, "cannot sweep this case; it is skipped and retried by the next sweep");
+                    tx.rollback_to(SP).await?;
+                    tx.release(SP).await?;
+                }
+            }
+        }
+        if dry_run {
+            tx.rollback().await?;
+        } else {
+            tx.commit().await?;
+        }
+        if changed && !dry_run {
+            self.relay_wake().notify_one();
+        }
+        Ok((total, unfinished))
+    }
+
+    /// Sweeps one claimed case inside the group's transaction: `None` when another worker had acted
+    /// first (the caller undoes this case's writes), else the counts and whether the case changed.
+    async fn sweep_in(
+        &self,
+        tx: &mut Tx,
         id: &str,
         now: DateTime<Utc>,
         dry_run: bool,
-    ) -> Result<(SweepCounts, bool), ServiceError> {
+    ) -> Result<Option<(SweepCounts, bool)>, ServiceError> {
         let pack = self.pack();
-        let mut tx = self.store().begin().await?;
         let Some(row) = tx.lock_case(id).await? else {
-            tx.rollback().await?;
-            return Ok((SweepCounts::default(), true));
+            return Ok(Some((SweepCounts::default(), false)));
         };
         let timers = tx.timers(id).await?;
         let done: Fired = tx.fired_rungs(id).await?.into_iter().map(|(c, g, r)| (c, g as u64, r)).collect();
@@ -115,17 +186,13 @@ impl Service {
             held: u64::from(result.held),
         };
         if dry_run {
-            tx.rollback().await?;
-            return Ok((counts, true));
+            return Ok(Some((counts, false)));
         }
         let mut fired = done;
         for (clock, generation, rung) in &result.fire {
             match tx.insert_rung(id, clock, *generation as i64, rung, now).await {
-                Err(StoreError::Conflict(_)) => {
-                    // Another worker acted on this rung first: leave the case to it.
-                    tx.rollback().await?;
-                    return Ok((SweepCounts::default(), false));
-                }
+                // Another worker acted on this rung first: leave the case to it.
+                Err(StoreError::Conflict(_)) => return Ok(None),
                 other => other?,
             }
             fired.insert((clock.clone(), *generation, (*rung).to_owned()));
@@ -133,85 +200,11 @@ impl Service {
         let changed = result.changed();
         if changed {
             let new_row = crate::service::row_after(&case, &pack, &row, now);
-            self.append_with(&mut tx, new_row, row.head_seq, &case, &pack, result.outcome, "system:sweep", now, &fired)
+            self.append_with(tx, new_row, row.head_seq, &case, &pack, result.outcome, "system:sweep", now, &fired)
                 .await?;
         } else {
             tx.replace_timers(id, &timer_rows(&case, &pack, &fired, now)).await?;
         }
-        tx.commit().await?;
-        if changed {
-            self.relay_wake().notify_one();
-        }
-        Ok((counts, true))
-    }
-}
-
-impl Service {
-    /// Recomputes every open timer on the active pack after its calendars changed (a holiday added
-    /// mid-year, a region's new day off): for each case whose deadlines moved, one `deadline_changed`
-    /// event with the old and new `due_at` of each clock, in its own transaction. Runs in the background
-    /// in batches; intake is never blocked (each case is locked only for its own short transaction).
-    /// Returns how many cases changed.
-    pub async fn recompute_open_deadlines(&self, reason_pack: &str, batch: i64) -> Result<u64, ServiceError> {
-        let mut after: Option<String> = None;
-        let mut changed = 0u64;
-        loop {
-            let ids = self.store().case_ids_after(after.as_deref(), batch).await?;
-            let Some(last) = ids.last().cloned() else { break };
-            for id in &ids {
-                if self.store().timers(id).await?.is_empty() {
-                    continue;
-                }
-                if self.recompute_one(id, reason_pack).await? {
-                    changed += 1;
-                }
-            }
-            after = Some(last);
-        }
-        Ok(changed)
-    }
-
-    async fn recompute_one(&self, id: &str, reason_pack: &str) -> Result<bool, ServiceError> {
-        let pack = self.pack();
-        let now = Utc::now();
-        let now = DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
-        let mut tx = self.store().begin().await?;
-        let Some(row) = tx.lock_case(id).await? else {
-            tx.rollback().await?;
-            return Ok(false);
-        };
-        let timers = tx.timers(id).await?;
-        let case = case_of(&row, &timers)?;
-        let mut changes = Vec::new();
-        for t in &timers {
-            let Some(ct) = case.timers.get(&t.clock) else { continue };
-            let new = ct.timer.schedule(&pack.calendar_for(&ct.timer.calendar)).due_at();
-            if new != t.due_at {
-                changes.push(aduan_core::timer::DeadlineChange {
-                    clock: t.clock.clone(),
-                    old_due_at: t.due_at,
-                    new_due_at: new,
-                    reason: aduan_core::timer::ChangeReason::CalendarChanged { pack: reason_pack.to_owned() },
-                });
-            }
-        }
-        if changes.is_empty() {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        let fired: Fired = tx.fired_rungs(id).await?.into_iter().map(|(c, g, r)| (c, g as u64, r)).collect();
-        let outcome = aduan_core::case::Outcome {
-            events: vec![aduan_core::case::NewEvent {
-                event_type: "deadline_changed".into(),
-                data: serde_json::json!({ "changes": changes }),
-            }],
-            ..Default::default()
-        };
-        let new_row = crate::service::row_after(&case, &pack, &row, now);
-        self.append_with(&mut tx, new_row, row.head_seq, &case, &pack, outcome, "system:recompute", now, &fired)
-            .await?;
-        tx.commit().await?;
-        self.relay_wake().notify_one();
-        Ok(true)
+        Ok(Some((counts, changed)))
     }
 }
