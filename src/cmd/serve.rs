@@ -7,6 +7,7 @@ use aduan_service::bus::{run_consumer, run_relay, Bus, BusError};
 use aduan_service::crypto::DataKey;
 use aduan_service::metrics::Metrics;
 use aduan_service::packs::{read_pack_dir, LoadError};
+use aduan_service::recompute::RECOMPUTE_BATCH;
 use aduan_service::runtime::{CommandService, StoreOutbox};
 use aduan_service::service::Service;
 use aduan_service::store::{Backend, Store, StoreOptions};
@@ -129,14 +130,20 @@ async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
     tracing::info!(pack = %pack.hash, dir = %config.policy_dir.display(), "policy pack active");
 
     let service = Service::new(store.clone(), pack.clone(), key, &config.nats_prefix, Arc::new(Metrics::new()));
-    // A new pack: recompute open deadlines in the background (its calendars may have changed).
+    // A new pack: its calendars or SLAs may have changed, so open deadlines are recomputed in the
+    // background. The walk's progress is stored: a recompute this process or another left unfinished
+    // on this pack resumes here.
     if previous.as_deref().is_some_and(|p| p != pack.hash) {
+        store.start_recompute(&pack.hash, Utc::now()).await.context("recording the recompute")?;
+    }
+    {
         let (svc, hash) = (service.clone(), pack.hash.clone());
         tokio::spawn(async move {
-            match svc.recompute_open_deadlines(&hash, 500).await {
-                Ok(n) => tracing::info!(cases = n, pack = %hash, "recomputed open deadlines for the new pack"),
+            match svc.recompute_open_deadlines(RECOMPUTE_BATCH).await {
+                Ok(None) => {}
+                Ok(Some(n)) => tracing::info!(cases = n, pack = %hash, "recompute of open deadlines finished"),
                 Err(e) => {
-                    tracing::warn!(error = %e, "recomputing open deadlines stopped early; cases not reached keep their old deadlines until the next pack change")
+                    tracing::warn!(error = %e, "recomputing open deadlines stopped early; the next start on this pack resumes it")
                 }
             }
         });

@@ -320,3 +320,70 @@ fn a_holiday_added_to_the_pack_moves_open_deadlines() {
         .count();
     assert_eq!(n, 1);
 }
+
+/// Waits until serve's log has said `needle` `n` times.
+fn wait_for_log(s: &Server, needle: &str, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while s.log_text().matches(needle).count() < n {
+        assert!(Instant::now() < deadline, "`{needle}` not logged {n} times within 30 s:\n{}", s.log_text());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// An SLA change reaches open cases, journaled as `sla_changed`, unless its file says
+/// `applies_to: new_cases`; then only cases opened afterwards take it.
+#[test]
+fn an_sla_change_reaches_open_cases_unless_it_is_for_new_cases() {
+    let mut s = Server::start(Db::Sqlite, &shared_nats());
+    let open_case = |s: &Server| {
+        let v = s.submit(&submission("35.78", "infrastruktur"), &[]).json();
+        let id = v["id"].as_str().unwrap().to_owned();
+        let v = s.act(&id, &json!({"action": "verify"}), &[]).json();
+        assert_eq!(v["status"], "assigned", "{v}");
+        id
+    };
+    let view = |s: &Server, id: &str| s.get(&format!("/v1/complaints/{id}")).json();
+    let respond =
+        |v: &Value| v["deadlines"].as_array().unwrap().iter().find(|d| d["clock"] == "respond").unwrap().clone();
+    let changes = |v: &Value| -> Vec<Value> {
+        v["history"].as_array().unwrap().iter().filter(|h| h["type"] == "deadline_changed").cloned().collect()
+    };
+    let a = open_case(&s);
+    let a_before = respond(&view(&s, &a));
+    // A new pack: Surabaya promises its first follow-up in 8 working days, for new cases only.
+    let pack = crate::pack_copy();
+    let overlay = pack.path().join("sla/35.78-test.yaml");
+    let write = |applies_to: &str| {
+        std::fs::write(
+            &overlay,
+            format!("region: \"35.78\"\nname: Surabaya 8 hari\napplies_to: {applies_to}\nclocks:\n  respond: {{working_days: 8}}\n"),
+        )
+        .unwrap()
+    };
+    write("new_cases");
+    s.policy_dir = pack.path().to_path_buf();
+    s.restart();
+    wait_for_log(&s, "recompute of open deadlines finished", 1);
+    let a_view = view(&s, &a);
+    assert_eq!(respond(&a_view), a_before, "the open case keeps its deadline");
+    assert!(changes(&a_view).is_empty());
+    let b = open_case(&s);
+    let b_before = respond(&view(&s, &b));
+    assert!(b_before["due_date"].as_str() > a_before["due_date"].as_str(), "{b_before} vs {a_before}");
+    // The same overlay for open cases too: the first case moves; the second already has it.
+    write("open_cases");
+    s.restart();
+    wait_for_log(&s, "recompute of open deadlines finished", 2);
+    let a_view = view(&s, &a);
+    let a_after = respond(&a_view);
+    assert!(a_after["due_date"].as_str() > a_before["due_date"].as_str(), "{a_after} vs {a_before}");
+    let journal = changes(&a_view);
+    assert_eq!(journal.len(), 1, "{journal:?}");
+    let r = journal[0]["data"]["changes"].as_array().unwrap().iter().find(|c| c["clock"] == "respond").unwrap().clone();
+    assert_eq!(r["reason"]["kind"], "sla_changed");
+    assert_eq!(r["old_due_at"], a_before["due_at"]);
+    assert_eq!(r["new_due_at"], a_after["due_at"]);
+    let b_view = view(&s, &b);
+    assert_eq!(respond(&b_view), b_before);
+    assert!(changes(&b_view).is_empty());
+}

@@ -73,6 +73,55 @@ pub struct CaseState {
     pub reporter_token_sha256: Option<String>,
     /// Clocks whose breach has escalated the case (`complete` escalates only once).
     pub breach_escalated: std::collections::BTreeSet<String>,
+    /// What each running clock's SLA was resolved from when it started, so a changed SLA can be
+    /// re-resolved for the same clock later (recompute of open deadlines).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sla_basis: BTreeMap<String, SlaBasis>,
+}
+
+/// The inputs a clock's SLA was resolved from when it started (besides the case's kind, which never
+/// changes). A later recompute resolves the same query on the new pack, so an escalated case's
+/// `complete` keeps its level-0 overlay and a `respond` its tier.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SlaBasis {
+    /// Escalation level when the clock started.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub level: u32,
+    /// Category then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Investigation mark then.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub investigation: bool,
+    /// Region whose overlays applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Agency whose overlay and tier applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl SlaBasis {
+    /// The SLA of `clock` for a case of `kind` on this basis.
+    fn resolve(&self, pack: &Pack, kind: Kind, clock: &str) -> Result<crate::sla::Sla, crate::sla::UnknownClock> {
+        let region = self.region.as_deref().and_then(|r| RegionCode::parse(r).ok());
+        let q = SlaQuery {
+            clock,
+            kind,
+            category: self.category.as_deref(),
+            investigation: self.investigation,
+            escalation_level: self.level,
+            tier: self.agency.as_deref().map(|a| pack.tier_of(a)),
+            region: region.as_ref(),
+            agency: self.agency.as_deref(),
+        };
+        pack.slas.resolve(&q)
+    }
 }
 
 /// A case as the core sees it.
@@ -423,23 +472,71 @@ fn start_clock(pack: &Pack, case: &mut Case, clock: &str, at: DateTime<Utc>) {
         ),
         CalendarRef::National => (None, None),
     };
-    let tier = agency.as_deref().map(|a| pack.tier_of(a));
-    let q = SlaQuery {
-        clock,
-        kind: case.kind,
-        category: case.category.as_deref(),
+    let basis = SlaBasis {
+        level: case.escalation_level,
+        category: case.category.clone(),
         investigation: case.state.investigation,
-        escalation_level: case.escalation_level,
-        tier,
-        region: region.as_ref(),
-        agency: agency.as_deref(),
+        region: region.map(|r| r.to_string()),
+        agency,
     };
     // The workflow validated every clock against the national SLA, so resolution cannot fail.
-    let Ok(sla) = pack.slas.resolve(&q) else { return };
+    let Ok(sla) = basis.resolve(pack, case.kind, clock) else { return };
     let generation = case.state.generations.get(clock).copied().unwrap_or(0) + 1;
     case.state.generations.insert(clock.to_owned(), generation);
+    case.state.sla_basis.insert(clock.to_owned(), basis);
     let timer = Timer::start(clock, sla.budget, sla.warn_permille, cal_ref, at);
     case.timers.insert(clock.to_owned(), CaseTimer { timer, generation, sla_source: sla.source.to_string() });
+}
+
+/// What recomputing a case's open deadlines on a new pack changed.
+#[derive(Debug, Default)]
+pub struct Recomputed {
+    /// Each clock whose deadline moved, with the old and new `due_at` and why (journaled as one
+    /// `deadline_changed` event).
+    pub changes: Vec<DeadlineChange>,
+    /// Some clock's budget or warning point changed (the timers must be written even when no deadline
+    /// moved).
+    pub budgets_changed: bool,
+}
+
+/// Recomputes every open clock of `case` on `pack` (DESIGN.md invariant 5): re-resolves its SLA from the
+/// basis it started on and takes the new budget unless the layer that now sets it says
+/// `applies_to: new_cases`, then derives its deadline on the pack's calendars. `old_due` holds each
+/// clock's stored `due_at`; a clock whose deadline moved is journaled with reason `sla_changed` (its
+/// budget changed) or `calendar_changed`. Clocks started before bases were recorded keep their budget.
+/// Nothing else about the case is re-decided.
+pub fn recompute_deadlines(
+    pack: &Pack,
+    case: &mut Case,
+    old_due: &BTreeMap<String, Option<DateTime<Utc>>>,
+) -> Recomputed {
+    let mut out = Recomputed::default();
+    let kind = case.kind;
+    for (clock, t) in case.timers.iter_mut() {
+        let mut sla_changed = false;
+        if let Some(Ok(sla)) = case.state.sla_basis.get(clock).map(|b| b.resolve(pack, kind, clock)) {
+            if sla.applies_to == crate::sla::AppliesTo::OpenCases
+                && (sla.budget != t.timer.budget || sla.warn_permille != t.timer.warn_permille)
+            {
+                sla_changed = sla.budget != t.timer.budget;
+                t.timer.budget = sla.budget;
+                t.timer.warn_permille = sla.warn_permille;
+                t.sla_source = sla.source.to_string();
+                out.budgets_changed = true;
+            }
+        }
+        let new = t.timer.schedule(&pack.calendar_for(&t.timer.calendar)).due_at();
+        let old = old_due.get(clock).copied().flatten();
+        if new != old {
+            let reason = if sla_changed {
+                ChangeReason::SlaChanged { pack: pack.hash.clone() }
+            } else {
+                ChangeReason::CalendarChanged { pack: pack.hash.clone() }
+            };
+            out.changes.push(DeadlineChange { clock: clock.clone(), old_due_at: old, new_due_at: new, reason });
+        }
+    }
+    out
 }
 
 /// Moves every clock except `verify` onto the new holder's calendar (`complete` and `close` count on

@@ -7,6 +7,8 @@
 //!   function, encode.
 //! - [`service`]: the service functions that combine core decisions, the store and the outbox.
 //! - [`sweeper`]: deadline sweeps (claim due timers, act once per rung) as a service function.
+//! - [`recompute`]: recomputing open deadlines when the active pack changes, resumable.
+//! - [`digest`]: the morning digest per agency and local date, as a service function.
 //! - [`wire`]: HTTP and NATS wire types, separate from domain types.
 //! - [`crypto`]: the data key, sealed identities, tokens, tracking ids.
 //! - [`metrics`]: Prometheus metrics.
@@ -16,8 +18,10 @@
 pub mod api;
 pub mod bus;
 pub mod crypto;
+pub mod digest;
 pub mod metrics;
 pub mod packs;
+pub mod recompute;
 pub mod runtime;
 pub mod service;
 pub mod store;

@@ -41,10 +41,10 @@ use chrono::{DateTime, Utc};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
 use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{AssertSqlSafe, SqlSafeStr, Transaction};
+use sqlx::{AssertSqlSafe, Row as _, SqlSafeStr, Transaction};
 
 pub use error::StoreError;
-pub use model::{subtree_patterns, CaseFilter, CaseRow, CommandRecord, EventRow, OutboxRow, TimerRow};
+pub use model::{subtree_patterns, CaseFilter, CaseRow, CommandRecord, DueTimer, EventRow, OutboxRow, TimerRow};
 
 use rows::{case_cols, command_cols, event_cols, ms, opt_ms, timer_cols};
 
@@ -70,11 +70,15 @@ const SQLITE_BULK_ROWS: usize = 500;
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../../migrations/sqlite/0001_initial.sql")),
     (2, "sweeps", include_str!("../../migrations/sqlite/0002_sweeps.sql")),
+    (3, "digests", include_str!("../../migrations/sqlite/0003_digests.sql")),
+    (4, "recomputes", include_str!("../../migrations/sqlite/0004_recomputes.sql")),
 ];
 /// PostgreSQL migrations, in order, with the same versions as [`SQLITE_MIGRATIONS`].
 const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../../migrations/postgres/0001_initial.sql")),
     (2, "sweeps", include_str!("../../migrations/postgres/0002_sweeps.sql")),
+    (3, "digests", include_str!("../../migrations/postgres/0003_digests.sql")),
+    (4, "recomputes", include_str!("../../migrations/postgres/0004_recomputes.sql")),
 ];
 
 /// Which database a [`Store`] talks to.
@@ -398,6 +402,10 @@ macro_rules! claim_sql {
 const CLAIM_DUE_SQLITE: &str = claim_sql!("");
 const CLAIM_DUE_PG: &str = claim_sql!(" FOR UPDATE SKIP LOCKED");
 const DUE_COUNT: &str = "SELECT COUNT(*) FROM timers WHERE next_action_at IS NOT NULL AND next_action_at <= $1";
+const DUE_BETWEEN: &str = "SELECT t.complaint_id, c.tracking_id, c.agency, c.status, t.clock, t.due_at \
+     FROM timers t JOIN complaints c ON c.id = t.complaint_id \
+     WHERE t.due_at > $1 AND t.due_at <= $2 AND t.status = 'running' AND c.agency IS NOT NULL \
+     ORDER BY t.due_at, t.complaint_id, t.clock";
 const LOCK_CASE_PG: &str = concat!("SELECT ", case_cols!(), " FROM complaints WHERE id = $1 FOR UPDATE");
 const FIRED_RUNGS: &str =
     "SELECT clock, generation, rung FROM timer_actions WHERE complaint_id = $1 ORDER BY clock, generation, rung";
@@ -810,6 +818,77 @@ impl Store {
         })
     }
 
+    /// Up to `limit` ids of cases with open clocks greater than `after`, ascending (the recompute's walk;
+    /// runs on the timers primary key).
+    pub async fn timer_case_ids_after(&self, after: Option<&str>, limit: i64) -> Result<Vec<String>, StoreError> {
+        let limit = limit.max(0);
+        let after = after.unwrap_or("").to_owned();
+        with_reader!(self, c => {
+            Ok(sqlx::query_scalar::<_, String>(
+                "SELECT DISTINCT complaint_id FROM timers WHERE complaint_id > $1 ORDER BY complaint_id LIMIT $2",
+            )
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&mut *c)
+            .await?)
+        })
+    }
+
+    /// Records that open deadlines must be recomputed on `pack` (once per pack: a second call keeps the
+    /// first row and its progress) and marks every other unfinished recompute superseded.
+    pub async fn start_recompute(&self, pack: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        with_tx!(tx, c => {
+            sqlx::query("UPDATE recomputes SET finished_at = $1 WHERE finished_at IS NULL AND pack <> $2")
+                .bind(ms(at))
+                .bind(pack.to_owned())
+                .execute(&mut *c)
+                .await?;
+            sqlx::query(
+                "INSERT INTO recomputes (pack, after_id, changed, started_at) VALUES ($1, NULL, 0, $2) \
+                 ON CONFLICT (pack) DO NOTHING",
+            )
+            .bind(pack.to_owned())
+            .bind(ms(at))
+            .execute(&mut *c)
+            .await?;
+        });
+        tx.commit().await
+    }
+
+    /// The unfinished recompute of `pack`, if any: (last case id done, cases changed so far).
+    pub async fn pending_recompute(&self, pack: &str) -> Result<Option<(Option<String>, i64)>, StoreError> {
+        with_reader!(self, c => {
+            let row = sqlx::query("SELECT after_id, changed FROM recomputes WHERE pack = $1 AND finished_at IS NULL")
+                .bind(pack.to_owned())
+                .fetch_optional(&mut *c)
+                .await?;
+            Ok(row.map(|r| (r.get::<Option<String>, _>(0), r.get::<i64, _>(1))))
+        })
+    }
+
+    /// Records a recompute's progress: every case up to `after_id` is done, `changed` cases so far;
+    /// `finished` ends it.
+    pub async fn advance_recompute(
+        &self,
+        pack: &str,
+        after_id: Option<&str>,
+        changed: i64,
+        finished: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        with_tx!(tx, c => {
+            sqlx::query("UPDATE recomputes SET after_id = $1, changed = $2, finished_at = $3 WHERE pack = $4")
+                .bind(after_id.map(str::to_owned))
+                .bind(changed)
+                .bind(finished.map(ms))
+                .bind(pack.to_owned())
+                .execute(&mut *c)
+                .await?;
+        });
+        tx.commit().await
+    }
+
     /// Claims due work for `owner`: up to `limit` timers with `next_action_at <= now` whose claim is
     /// free (never claimed, or lapsed: `claim_until <= now`) or already `owner`'s, earliest
     /// `next_action_at` first, each marked `claim_owner = owner, claim_until = now + ttl`. Returns the
@@ -882,6 +961,29 @@ impl Store {
     pub async fn due_count(&self, now: DateTime<Utc>) -> Result<i64, StoreError> {
         with_reader!(self, c => {
             Ok(sqlx::query_scalar::<_, i64>(DUE_COUNT).bind(ms(now)).fetch_one(&mut *c).await?)
+        })
+    }
+
+    /// Running clocks whose deadline falls in `(after, through]`, with their case's tracking id, holder and
+    /// status, by `due_at` (then case and clock). The morning digest's query: a deadline on local date D
+    /// has `due_at` = the midnight that ends D (an exclusive bound), so D's clocks are those with `due_at`
+    /// in (start of D, end of D]. Cases with no holder (not yet dispatched) are left out. Runs on the
+    /// index `timers_due`.
+    pub async fn due_between(&self, after: DateTime<Utc>, through: DateTime<Utc>) -> Result<Vec<DueTimer>, StoreError> {
+        with_reader!(self, c => {
+            let rows = sqlx::query(DUE_BETWEEN).bind(ms(after)).bind(ms(through)).fetch_all(&mut *c).await?;
+            rows.iter().map(rows::due_timer).collect()
+        })
+    }
+
+    /// The event id of the digest already queued for `agency` on `local_date` (`YYYY-MM-DD`), if any.
+    pub async fn digest_sent(&self, agency: &str, local_date: &str) -> Result<Option<String>, StoreError> {
+        with_reader!(self, c => {
+            Ok(sqlx::query_scalar::<_, String>("SELECT event_id FROM digests WHERE agency = $1 AND local_date = $2")
+                .bind(agency.to_owned())
+                .bind(local_date.to_owned())
+                .fetch_optional(&mut *c)
+                .await?)
         })
     }
 
@@ -1054,6 +1156,35 @@ impl Tx {
             return Err(StoreError::Conflict(format!(
                 "rung {rung} of clock {clock} (generation {generation}) of case {complaint_id} already fired"
             )));
+        }
+        Ok(())
+    }
+
+    /// Records the digest of `agency` for `local_date` (`YYYY-MM-DD` in the agency's zone), in the
+    /// transaction that queues its outbox row: the unique (agency, local_date) row is what makes the
+    /// digest go out once. [`StoreError::Conflict`] when it was already recorded; the transaction stays
+    /// usable (nothing was written).
+    pub async fn insert_digest(
+        &mut self,
+        agency: &str,
+        local_date: &str,
+        event_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let n = with_tx!(self, c => {
+            sqlx::query(
+                "INSERT INTO digests (agency, local_date, event_id, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(agency.to_owned())
+            .bind(local_date.to_owned())
+            .bind(event_id.to_owned())
+            .bind(ms(at))
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        });
+        if n == 0 {
+            return Err(StoreError::Conflict(format!("the digest of {agency} for {local_date} was already sent")));
         }
         Ok(())
     }

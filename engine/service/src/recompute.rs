@@ -1,0 +1,103 @@
+//! Recomputing open deadlines when the active pack changes (DESIGN.md invariant 5): a holiday added
+//! mid-year, a region's new day off, a changed SLA. Runs in the background in batches of cases, walking
+//! cases with open clocks in id order; its progress is stored (`recomputes`), so a process that stops
+//! midway is resumed by the next one that starts on the same pack. Intake is never blocked: each case
+//! is looked at without a lock, and only a case whose deadlines move is locked, for its own short
+//! transaction that journals one `deadline_changed` event.
+
+use crate::service::{case_of, timer_rows, Service, ServiceError};
+use crate::store::TimerRow;
+use aduan_core::case::{recompute_deadlines, Case, NewEvent, Outcome};
+use aduan_core::pack::Pack;
+use aduan_core::sweep::Fired;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+/// Cases looked at per batch (progress is stored after each).
+pub const RECOMPUTE_BATCH: i64 = 500;
+
+fn old_due(timers: &[TimerRow]) -> BTreeMap<String, Option<DateTime<Utc>>> {
+    timers.iter().map(|t| (t.clock.clone(), t.due_at)).collect()
+}
+
+fn recomputed(pack: &Pack, case: &mut Case, timers: &[TimerRow]) -> aduan_core::case::Recomputed {
+    recompute_deadlines(pack, case, &old_due(timers))
+}
+
+impl Service {
+    /// Starts or resumes the recompute the database records for the active pack
+    /// ([`crate::store::Store::start_recompute`]); returns how many cases this run changed, `None` when
+    /// none is pending. Stops early, unfinished, when another pack becomes active meanwhile: that pack's
+    /// own recompute covers every case again.
+    pub async fn recompute_open_deadlines(&self, batch: i64) -> Result<Option<u64>, ServiceError> {
+        let pack = self.pack();
+        let Some((mut after, mut changed)) = self.store().pending_recompute(&pack.hash).await? else {
+            return Ok(None);
+        };
+        let mut this_run = 0u64;
+        loop {
+            if self.pack().hash != pack.hash {
+                return Ok(Some(this_run));
+            }
+            let ids = self.store().timer_case_ids_after(after.as_deref(), batch).await?;
+            let Some(last) = ids.last().cloned() else { break };
+            for id in &ids {
+                if self.recompute_one(&pack, id).await? {
+                    changed += 1;
+                    this_run += 1;
+                }
+            }
+            after = Some(last);
+            self.store().advance_recompute(&pack.hash, after.as_deref(), changed, None).await?;
+        }
+        self.store().advance_recompute(&pack.hash, after.as_deref(), changed, Some(Utc::now())).await?;
+        Ok(Some(this_run))
+    }
+
+    /// Recomputes one case on `pack`; true when its deadlines moved (journaled) or a budget changed.
+    async fn recompute_one(&self, pack: &Pack, id: &str) -> Result<bool, ServiceError> {
+        // A look without a lock first: most cases do not move, and need no write.
+        let Some(row) = self.store().case_by_id(id).await? else { return Ok(false) };
+        let timers = self.store().timers(id).await?;
+        let r = recomputed(pack, &mut case_of(&row, &timers)?, &timers);
+        if r.changes.is_empty() && !r.budgets_changed {
+            return Ok(false);
+        }
+        let now = Utc::now();
+        let now = DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
+        let mut tx = self.store().begin().await?;
+        let Some(row) = tx.lock_case(id).await? else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        let timers = tx.timers(id).await?;
+        let mut case = case_of(&row, &timers)?;
+        let r = recomputed(pack, &mut case, &timers);
+        if r.changes.is_empty() && !r.budgets_changed {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        let fired: Fired = tx.fired_rungs(id).await?.into_iter().map(|(c, g, r)| (c, g as u64, r)).collect();
+        let journaled = !r.changes.is_empty();
+        if journaled {
+            let outcome = Outcome {
+                events: vec![NewEvent {
+                    event_type: "deadline_changed".into(),
+                    data: serde_json::json!({ "changes": r.changes }),
+                }],
+                ..Default::default()
+            };
+            let new_row = crate::service::row_after(&case, pack, &row, now);
+            self.append_with(&mut tx, new_row, row.head_seq, &case, pack, outcome, "system:recompute", now, &fired)
+                .await?;
+        } else {
+            // Only a warning point or a budget that lands on the same deadline: no event to journal.
+            tx.replace_timers(id, &timer_rows(&case, pack, &fired, now)).await?;
+        }
+        tx.commit().await?;
+        if journaled {
+            self.relay_wake().notify_one();
+        }
+        Ok(true)
+    }
+}
