@@ -74,6 +74,7 @@ conformance!(
     concurrent_claims_are_disjoint,
     digest_due_between_is_open_below_and_closed_above,
     digest_rows_are_unique_per_agency_and_local_date,
+    recompute_walk_and_progress,
 );
 
 async fn open(url: &str) -> Store {
@@ -1337,4 +1338,35 @@ async fn postgres_scale() {
     scale(store.clone()).await;
     store.close().await;
     aduan_testkit::pg::drop_database(&url).await;
+}
+
+/// The recompute's walk (cases with open timers, in id order) and its stored progress: once per pack,
+/// resumable from the last case done, superseded by a newer pack.
+async fn recompute_walk_and_progress(store: Store) {
+    let rows =
+        [case("c1", "AAAAA-00001", None, T0), case("c2", "AAAAA-00002", None, T0), case("c3", "AAAAA-00003", None, T0)];
+    insert_cases(&store, &rows).await;
+    let mut tx = store.begin().await.expect("begin");
+    tx.replace_timers("c1", &[timer("c1", "verify", Some(T0)), timer("c1", "respond", Some(T0))]).await.expect("c1");
+    tx.replace_timers("c3", &[timer("c3", "verify", Some(T0))]).await.expect("c3");
+    tx.commit().await.expect("commit");
+    // Only cases with open clocks, each once, paged by id.
+    assert_eq!(store.timer_case_ids_after(None, 10).await.expect("walk"), vec!["c1", "c3"]);
+    assert_eq!(store.timer_case_ids_after(None, 1).await.expect("page"), vec!["c1"]);
+    assert_eq!(store.timer_case_ids_after(Some("c1"), 10).await.expect("after"), vec!["c3"]);
+    assert!(store.timer_case_ids_after(Some("c3"), 10).await.expect("end").is_empty());
+
+    assert_eq!(store.pending_recompute("pack-a").await.expect("none"), None);
+    store.start_recompute("pack-a", t(T0)).await.expect("start");
+    assert_eq!(store.pending_recompute("pack-a").await.expect("fresh"), Some((None, 0)));
+    store.advance_recompute("pack-a", Some("c1"), 1, None).await.expect("advance");
+    // Starting again on the same pack keeps the progress (a restart resumes).
+    store.start_recompute("pack-a", t(T0 + 1)).await.expect("again");
+    assert_eq!(store.pending_recompute("pack-a").await.expect("kept"), Some((Some("c1".to_owned()), 1)));
+    // A newer pack supersedes the unfinished one.
+    store.start_recompute("pack-b", t(T0 + 2)).await.expect("newer");
+    assert_eq!(store.pending_recompute("pack-a").await.expect("superseded"), None);
+    assert_eq!(store.pending_recompute("pack-b").await.expect("b"), Some((None, 0)));
+    store.advance_recompute("pack-b", Some("c3"), 2, Some(t(T0 + 3))).await.expect("finish");
+    assert_eq!(store.pending_recompute("pack-b").await.expect("finished"), None);
 }
