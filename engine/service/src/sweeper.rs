@@ -5,11 +5,11 @@
 //! whatever runs concurrently.
 
 use crate::service::{case_of, timer_rows, Service, ServiceError};
-use crate::store::{StoreError, Tx};
+use crate::store::{StoreError, TimerRow};
 use aduan_core::sweep::{sweep_case, Fired};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 /// How long a claim lasts before another worker may take the case over.
@@ -79,7 +79,7 @@ impl Service {
                 let mut group = group.to_vec();
                 group.sort();
                 let mut attempt = 0;
-                let (counts, unfinished) = loop {
+                let counts = loop {
                     match self.sweep_group(&group, now, dry_run).await {
                         Err(ServiceError::Unavailable(e)) if attempt < GROUP_RETRIES => {
                             attempt += 1;
@@ -90,10 +90,6 @@ impl Service {
                     }
                 };
                 total += counts;
-                if !unfinished.is_empty() && !dry_run {
-                    // Left to the worker that acted first: give those claims back at once.
-                    self.store().release_claims(owner, &unfinished).await?;
-                }
             }
         }
         let claimed: Vec<String> = seen.into_iter().collect();
@@ -103,43 +99,98 @@ impl Service {
         Ok(total)
     }
 
-    /// Sweeps a group of claimed cases in one transaction, each inside its own savepoint (group commit:
-    /// one commit, and one WAL flush on SQLite, per group rather than per case). A case another worker
-    /// already acted on is rolled back to its savepoint alone and returned among the unfinished, as is
-    /// a case that cannot be swept (a row the engine cannot read: logged, its claim left to lapse, so it
-    /// never holds up the others). A transient database error rolls the whole group back.
+    /// Sweeps a group of claimed cases in one transaction (group commit: one commit, and one WAL flush
+    /// on SQLite, per group rather than per case). It reads the group's cases (locked), timers and fired
+    /// rungs in three statements, decides every case in one blocking task, then writes each case that
+    /// acted. A case the engine cannot read is logged and skipped, so it never holds up the others. A
+    /// transient database error rolls the whole group back for the caller to retry.
+    ///
+    /// Each rung still acts once: it is inserted under its unique key before the case's writes, and
+    /// since every writer of a case's rungs holds the case's lock first, the rungs read here are the
+    /// whole truth; a unique-key conflict (which would mean a writer skipped the lock) fails the group.
     async fn sweep_group(
         &self,
         ids: &[String],
         now: DateTime<Utc>,
         dry_run: bool,
-    ) -> Result<(SweepCounts, Vec<String>), ServiceError> {
-        const SP: &str = "sweep_case";
+    ) -> Result<SweepCounts, ServiceError> {
+        let pack = self.pack();
         let mut tx = self.store().begin().await?;
-        let mut total = SweepCounts::default();
-        let mut unfinished = Vec::new();
-        let mut changed = false;
-        for id in ids {
-            tx.savepoint(SP).await?;
-            match self.sweep_in(&mut tx, id, now, dry_run).await {
-                Ok(Some((counts, c))) => {
-                    tx.release(SP).await?;
-                    total += counts;
-                    changed |= c;
-                }
-                Ok(None) => {
-                    tx.rollback_to(SP).await?;
-                    tx.release(SP).await?;
-                    unfinished.push(id.clone());
-                }
-                Err(e @ ServiceError::Unavailable(_)) => {
-                    tx.rollback().await.ok();
-                    return Err(e);
+        let rows = tx.lock_cases(ids).await?;
+        let mut timers: HashMap<String, Vec<TimerRow>> = HashMap::new();
+        for t in tx.timers_of(ids).await? {
+            timers.entry(t.complaint_id.clone()).or_default().push(t);
+        }
+        let mut fired: HashMap<String, Fired> = HashMap::new();
+        for (id, clock, generation, rung) in tx.fired_rungs_of(ids).await? {
+            fired.entry(id).or_default().insert((clock, generation as u64, rung));
+        }
+        let mut work = Vec::with_capacity(rows.len());
+        for row in rows {
+            match case_of(&row, timers.get(&row.id).map(Vec::as_slice).unwrap_or_default()) {
+                Ok(case) => {
+                    let done = fired.remove(&row.id).unwrap_or_default();
+                    work.push((row, case, done));
                 }
                 Err(e) => {
-                    tracing::error!(complaint = %id, error = %e, "cannot sweep this case; it is skipped and retried by the next sweep");
-                    tx.rollback_to(SP).await?;
-                    tx.release(SP).await?;
+                    tracing::error!(complaint = %row.id, error = %e, "cannot sweep this case; it is skipped and retried by the next sweep");
+                }
+            }
+        }
+        let p = pack.clone();
+        let decided = tokio::task::spawn_blocking(move || {
+            work.into_iter()
+                .map(|(row, mut case, done)| {
+                    let r = sweep_case(&p, &mut case, &done, now);
+                    (row, case, done, r)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let mut total = SweepCounts::default();
+        let mut changed_any = false;
+        for (row, case, done, result) in decided {
+            total += SweepCounts {
+                warned: u64::from(result.warned),
+                escalated: u64::from(result.escalated),
+                closed: u64::from(result.closed),
+                held: u64::from(result.held),
+            };
+            if dry_run {
+                continue;
+            }
+            let mut fired = done;
+            for (clock, generation, rung) in &result.fire {
+                match tx.insert_rung(&row.id, clock, *generation as i64, rung, now).await {
+                    Err(StoreError::Conflict(m)) => {
+                        return Err(ServiceError::Unavailable(format!("rung recorded by another writer: {m}")))
+                    }
+                    other => other?,
+                }
+                fired.insert((clock.clone(), *generation, (*rung).to_owned()));
+            }
+            if result.changed() {
+                changed_any = true;
+                let new_row = crate::service::row_after(&case, &pack, &row, now);
+                self.append_with(
+                    &mut tx,
+                    new_row,
+                    row.head_seq,
+                    &case,
+                    &pack,
+                    result.outcome,
+                    "system:sweep",
+                    now,
+                    &fired,
+                )
+                .await?;
+            } else {
+                // Nothing acted (say, a warning held for working hours): only rewrite timers whose
+                // `next_action_at` moved.
+                let rows = timer_rows(&case, &pack, &fired, now);
+                if timers.get(&row.id).map(Vec::as_slice).unwrap_or_default() != rows.as_slice() {
+                    tx.replace_timers(&row.id, &rows).await?;
                 }
             }
         }
@@ -148,63 +199,9 @@ impl Service {
         } else {
             tx.commit().await?;
         }
-        if changed && !dry_run {
+        if changed_any && !dry_run {
             self.relay_wake().notify_one();
         }
-        Ok((total, unfinished))
-    }
-
-    /// Sweeps one claimed case inside the group's transaction: `None` when another worker had acted
-    /// first (the caller undoes this case's writes), else the counts and whether the case changed.
-    async fn sweep_in(
-        &self,
-        tx: &mut Tx,
-        id: &str,
-        now: DateTime<Utc>,
-        dry_run: bool,
-    ) -> Result<Option<(SweepCounts, bool)>, ServiceError> {
-        let pack = self.pack();
-        let Some(row) = tx.lock_case(id).await? else {
-            return Ok(Some((SweepCounts::default(), false)));
-        };
-        let timers = tx.timers(id).await?;
-        let done: Fired = tx.fired_rungs(id).await?.into_iter().map(|(c, g, r)| (c, g as u64, r)).collect();
-        let case = case_of(&row, &timers)?;
-        let p = pack.clone();
-        let d = done.clone();
-        let (case, result) = tokio::task::spawn_blocking(move || {
-            let mut case = case;
-            let r = sweep_case(&p, &mut case, &d, now);
-            (case, r)
-        })
-        .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let counts = SweepCounts {
-            warned: u64::from(result.warned),
-            escalated: u64::from(result.escalated),
-            closed: u64::from(result.closed),
-            held: u64::from(result.held),
-        };
-        if dry_run {
-            return Ok(Some((counts, false)));
-        }
-        let mut fired = done;
-        for (clock, generation, rung) in &result.fire {
-            match tx.insert_rung(id, clock, *generation as i64, rung, now).await {
-                // Another worker acted on this rung first: leave the case to it.
-                Err(StoreError::Conflict(_)) => return Ok(None),
-                other => other?,
-            }
-            fired.insert((clock.clone(), *generation, (*rung).to_owned()));
-        }
-        let changed = result.changed();
-        if changed {
-            let new_row = crate::service::row_after(&case, &pack, &row, now);
-            self.append_with(tx, new_row, row.head_seq, &case, &pack, result.outcome, "system:sweep", now, &fired)
-                .await?;
-        } else {
-            tx.replace_timers(id, &timer_rows(&case, &pack, &fired, now)).await?;
-        }
-        Ok(Some((counts, changed)))
+        Ok(total)
     }
 }

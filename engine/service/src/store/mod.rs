@@ -1119,6 +1119,73 @@ impl Tx {
         })
     }
 
+    /// Several cases by id, locked for the rest of this transaction in id order (PostgreSQL
+    /// `SELECT … ORDER BY id FOR UPDATE`; SQLite a plain read, as [`Tx::lock_case`]), returned in id
+    /// order; ids with no case are left out. A sweep group's read, in one statement.
+    pub async fn lock_cases(&mut self, ids: &[String]) -> Result<Vec<CaseRow>, StoreError> {
+        let lock = matches!(self.inner, TxInner::Postgres(_));
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(MARK_CHUNK) {
+            let mut sql = DynSql::new("");
+            let list: Vec<String> = chunk.iter().map(|id| sql.arg(Arg::Text(id.clone()))).collect();
+            sql.push(&format!(
+                "SELECT {} FROM complaints WHERE id IN ({}) ORDER BY id{}",
+                case_cols!(),
+                list.join(", "),
+                if lock { " FOR UPDATE" } else { "" }
+            ));
+            with_tx!(self, c => {
+                let rows = dyn_query!(sql).persistent(false).fetch_all(&mut *c).await?;
+                for r in &rows {
+                    out.push(rows::case_row(r)?);
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    /// The timers of several cases, ordered by case then clock, in one statement per chunk.
+    pub async fn timers_of(&mut self, ids: &[String]) -> Result<Vec<TimerRow>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(MARK_CHUNK) {
+            let mut sql = DynSql::new("");
+            let list: Vec<String> = chunk.iter().map(|id| sql.arg(Arg::Text(id.clone()))).collect();
+            sql.push(&format!(
+                "SELECT {} FROM timers WHERE complaint_id IN ({}) ORDER BY complaint_id, clock",
+                timer_cols!(),
+                list.join(", ")
+            ));
+            with_tx!(self, c => {
+                let rows = dyn_query!(sql).persistent(false).fetch_all(&mut *c).await?;
+                for r in &rows {
+                    out.push(rows::timer_row(r)?);
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    /// The sweeper rungs already acted on for several cases, as (case, clock, generation, rung).
+    pub async fn fired_rungs_of(&mut self, ids: &[String]) -> Result<Vec<(String, String, i64, String)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(MARK_CHUNK) {
+            let mut sql = DynSql::new("");
+            let list: Vec<String> = chunk.iter().map(|id| sql.arg(Arg::Text(id.clone()))).collect();
+            sql.push(&format!(
+                "SELECT complaint_id, clock, generation, rung FROM timer_actions WHERE complaint_id IN ({}) \
+                 ORDER BY complaint_id, clock, generation, rung",
+                list.join(", ")
+            ));
+            with_tx!(self, c => {
+                let rows = dyn_query!(sql).persistent(false).fetch_all(&mut *c).await?;
+                for r in &rows {
+                    out.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
+                }
+            });
+        }
+        Ok(out)
+    }
+
     /// The sweeper rungs already acted on for the case, as (clock, generation, rung), ordered.
     pub async fn fired_rungs(&mut self, complaint_id: &str) -> Result<Vec<(String, i64, String)>, StoreError> {
         with_tx!(self, c => {
