@@ -5,7 +5,7 @@
 //! whatever runs concurrently.
 
 use crate::service::{case_of, timer_rows, Service, ServiceError};
-use crate::store::{StoreError, TimerRow};
+use crate::store::{Backend, StoreError, TimerRow};
 use aduan_core::sweep::{sweep_case, Fired};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -18,6 +18,8 @@ pub const CLAIM_TTL: Duration = Duration::from_secs(30);
 pub const CLAIM_BATCH: i64 = 500;
 /// Claimed cases swept per transaction (each in its own savepoint).
 pub const SWEEP_GROUP: usize = 50;
+/// Groups swept at once on PostgreSQL (one sweep; several replicas add their own).
+pub const PG_PARALLEL_GROUPS: usize = 4;
 /// Retries of a group rolled back by a transient database error (a deadlock, a dropped connection).
 const GROUP_RETRIES: u32 = 5;
 
@@ -72,24 +74,29 @@ impl Service {
             if fresh.is_empty() {
                 break;
             }
-            for group in fresh.chunks(SWEEP_GROUP) {
-                // Cases are locked in id order, so two groups that share a case (claims are per timer)
-                // wait on each other instead of deadlocking; a deadlock PostgreSQL still detects
-                // (say, with a release of claims) rolls the whole group back, and it is retried.
-                let mut group = group.to_vec();
-                group.sort();
-                let mut attempt = 0;
-                let counts = loop {
-                    match self.sweep_group(&group, now, dry_run).await {
-                        Err(ServiceError::Unavailable(e)) if attempt < GROUP_RETRIES => {
-                            attempt += 1;
-                            tracing::debug!(error = %e, attempt, "sweep group rolled back; retrying");
-                            tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
-                        }
-                        other => break other?,
-                    }
-                };
-                total += counts;
+            // The groups of one claim batch hold disjoint cases, so on PostgreSQL several run at once
+            // (overlapping their round trips); SQLite has one writer, so one at a time.
+            let parallel = match self.store().backend() {
+                Backend::Postgres => PG_PARALLEL_GROUPS,
+                Backend::Sqlite => 1,
+            };
+            let mut groups = fresh.chunks(SWEEP_GROUP).map(<[String]>::to_vec);
+            let mut running = tokio::task::JoinSet::new();
+            let mut failed = None;
+            loop {
+                while failed.is_none() && running.len() < parallel {
+                    let Some(group) = groups.next() else { break };
+                    let svc = self.clone();
+                    running.spawn(async move { svc.sweep_group_retrying(group, now, dry_run).await });
+                }
+                let Some(done) = running.join_next().await else { break };
+                match done.map_err(|e| ServiceError::Internal(e.to_string())).and_then(|r| r) {
+                    Ok(counts) => total += counts,
+                    Err(e) => failed = failed.or(Some(e)),
+                }
+            }
+            if let Some(e) = failed {
+                return Err(e);
             }
         }
         let claimed: Vec<String> = seen.into_iter().collect();
@@ -97,6 +104,29 @@ impl Service {
             self.store().release_claims(o, &claimed).await?;
         }
         Ok(total)
+    }
+
+    /// [`Service::sweep_group`], retried when a transient error (a PostgreSQL deadlock, a dropped
+    /// connection) rolled it back. Cases are locked in id order, so two groups that share a case (claims
+    /// are per timer) wait on each other instead of deadlocking.
+    async fn sweep_group_retrying(
+        &self,
+        mut group: Vec<String>,
+        now: DateTime<Utc>,
+        dry_run: bool,
+    ) -> Result<SweepCounts, ServiceError> {
+        group.sort();
+        let mut attempt = 0;
+        loop {
+            match self.sweep_group(&group, now, dry_run).await {
+                Err(ServiceError::Unavailable(e)) if attempt < GROUP_RETRIES => {
+                    attempt += 1;
+                    tracing::debug!(error = %e, attempt, "sweep group rolled back; retrying");
+                    tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Sweeps a group of claimed cases in one transaction (group commit: one commit, and one WAL flush
