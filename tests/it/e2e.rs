@@ -387,3 +387,73 @@ fn an_sla_change_reaches_open_cases_unless_it_is_for_new_cases() {
     assert_eq!(respond(&b_view), b_before);
     assert!(changes(&b_view).is_empty());
 }
+
+/// A recompute that stopped midway resumes, at the next start on the same pack, from the last case it
+/// finished. The store is set up as a walk interrupted after the first case would leave it: every
+/// case's stored `respond` deadline stale (as if the pack had just gained a holiday) and the progress row
+/// saying the first case is done.
+#[test]
+fn an_interrupted_recompute_resumes_where_it_stopped() {
+    let mut s = Server::start(Db::Sqlite, &shared_nats());
+    let mut ids: Vec<String> = (0..3)
+        .map(|_| {
+            let v = s.submit(&submission("35.78", "infrastruktur"), &[]).json();
+            let id = v["id"].as_str().unwrap().to_owned();
+            assert_eq!(s.act(&id, &json!({"action": "verify"}), &[]).json()["status"], "assigned");
+            id
+        })
+        .collect();
+    ids.sort();
+    s.stop();
+    crate::support::block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&s.db_url).await.unwrap();
+        sqlx::query("UPDATE timers SET due_at = due_at - 86400000 WHERE clock = 'respond'")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO recomputes (pack, after_id, changed, started_at) \
+             SELECT hash, $1, 1, 0 FROM packs WHERE active = 1",
+        )
+        .bind(&ids[0])
+        .execute(&mut c)
+        .await
+        .unwrap();
+        c.close().await.unwrap();
+    });
+    s.restart();
+    wait_for_log(&s, "recompute of open deadlines finished", 1);
+    let journaled = |id: &str| {
+        s.get(&format!("/v1/complaints/{id}")).json()["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["type"] == "deadline_changed")
+            .count()
+    };
+    assert_eq!(journaled(&ids[0]), 0, "the case the walk had finished is not walked again");
+    assert_eq!(journaled(&ids[1]), 1);
+    assert_eq!(journaled(&ids[2]), 1);
+    let log = s.log_text();
+    let finished = log.lines().find(|l| l.contains("recompute of open deadlines finished")).unwrap();
+    assert!(without_ansi(finished).contains("cases=2"), "this run changed two cases: {finished}");
+}
+
+/// A log line without its ANSI colour sequences.
+fn without_ansi(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
