@@ -4,17 +4,13 @@
 
 mod common;
 
-use aduan_core::case::{decide, recompute_deadlines, submit, Actor, Case, Command, NewCase, Privacy};
-use aduan_core::domain::Kind;
+use aduan_core::case::{recompute_deadlines, Case};
 use aduan_core::pack::{Pack, PackFile};
-use aduan_core::region::RegionCode;
 use aduan_core::sweep::{sweep_case, Fired};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
-fn t(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
+use common::{assigned, t};
 
 /// The national pack plus extra files (path, text), or with one file's text edited.
 fn pack_with(extra: &[(&str, &str)], edit: Option<(&str, &dyn Fn(String) -> String)>) -> Pack {
@@ -31,24 +27,6 @@ fn pack_with(extra: &[(&str, &str)], edit: Option<(&str, &dyn Fn(String) -> Stri
 
 fn overlay(clock: &str, days: u32, applies_to: &str) -> String {
     format!("region: \"35.78\"\nname: test overlay\napplies_to: {applies_to}\nclocks:\n  {clock}: {{working_days: {days}}}\n")
-}
-
-fn assigned(pack: &Pack, at: &str) -> Case {
-    let n = NewCase {
-        id: "c1".into(),
-        tracking_id: "ABCDE-FGHJK".into(),
-        kind: Kind::Pengaduan,
-        channel: "web".into(),
-        category: Some("infrastruktur".into()),
-        region: Some(RegionCode::parse("35.78").unwrap()),
-        privacy: Privacy::Public,
-        title: "Jalan".into(),
-        received_at: t(at),
-    };
-    let (mut c, _) = submit(pack, n, t(at));
-    let verify = Command::Verify { agency: None, category: None, investigation: None };
-    decide(pack, &mut c, &Actor::system(), &verify, t(at)).unwrap();
-    c
 }
 
 /// Each clock's `due_at` on `pack`, as the store holds it.

@@ -9,35 +9,8 @@ use aduan_core::domain::Kind;
 use aduan_core::pack::{Pack, PackFile};
 use aduan_core::region::RegionCode;
 use aduan_core::sweep::{next_action_at, sweep_case, Fired, SweepOutcome};
-use chrono::{DateTime, Utc};
 
-fn t(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
-
-fn assigned(pack: &Pack, at: &str) -> Case {
-    let n = NewCase {
-        id: "c1".into(),
-        tracking_id: "ABCDE-FGHJK".into(),
-        kind: Kind::Pengaduan,
-        channel: "web".into(),
-        category: Some("infrastruktur".into()),
-        region: Some(RegionCode::parse("35.78").unwrap()),
-        privacy: Privacy::Public,
-        title: "Jalan".into(),
-        received_at: t(at),
-    };
-    let (mut c, _) = submit(pack, n, t(at));
-    decide(
-        pack,
-        &mut c,
-        &Actor::system(),
-        &Command::Verify { agency: None, category: None, investigation: None },
-        t(at),
-    )
-    .unwrap();
-    c
-}
+use common::{assigned, t};
 
 /// Sweeps like the service does: acts, then records the fired rungs.
 fn sweep(pack: &Pack, case: &mut Case, fired: &mut Fired, at: &str) -> SweepOutcome {

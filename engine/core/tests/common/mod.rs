@@ -29,3 +29,31 @@ pub fn pack_files(dir: &Path) -> Vec<PackFile> {
 pub fn national_pack() -> Pack {
     Pack::from_files(&pack_files(&pack_dir())).unwrap_or_else(|e| panic!("national pack invalid:\n{e}"))
 }
+
+/// An instant from RFC 3339.
+#[allow(dead_code)]
+pub fn t(s: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc)
+}
+
+/// A pengaduan about a road in Surabaya, submitted and verified at `at` (so dispatched, with its clocks
+/// running).
+#[allow(dead_code)]
+pub fn assigned(pack: &Pack, at: &str) -> aduan_core::case::Case {
+    use aduan_core::case::{decide, submit, Actor, Command, NewCase, Privacy};
+    let n = NewCase {
+        id: "c1".into(),
+        tracking_id: "ABCDE-FGHJK".into(),
+        kind: aduan_core::domain::Kind::Pengaduan,
+        channel: "web".into(),
+        category: Some("infrastruktur".into()),
+        region: Some(aduan_core::region::RegionCode::parse("35.78").unwrap()),
+        privacy: Privacy::Public,
+        title: "Jalan".into(),
+        received_at: t(at),
+    };
+    let (mut c, _) = submit(pack, n, t(at));
+    let verify = Command::Verify { agency: None, category: None, investigation: None };
+    decide(pack, &mut c, &Actor::system(), &verify, t(at)).unwrap();
+    c
+}
