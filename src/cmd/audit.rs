@@ -156,7 +156,11 @@ fn check_columns(row: &CaseRow, e: &EventRow) -> Option<String> {
         ("at", millis(e.at), millis(msg.at)),
         ("actor", text(Some(&e.actor)), text(Some(&msg.actor))),
         ("agency", text(e.agency.as_deref()), text(msg.agency.as_deref())),
-        ("escalation_level", e.escalation_level.to_string(), msg.escalation_level.to_string()),
+        (
+            "escalation_level",
+            e.escalation_level.to_string(),
+            msg.escalation_level.map_or_else(|| "null".to_owned(), |l| l.to_string()),
+        ),
         ("pack", text(Some(&e.pack)), text(Some(&msg.pack))),
     ];
     if let Some((column, stored, hashed)) = columns.into_iter().find(|(_, stored, hashed)| stored != hashed) {
@@ -210,7 +214,7 @@ mod tests {
                 event_type: if seq == 1 { "submitted".into() } else { "assigned".into() },
                 at,
                 agency: (seq > 1).then(|| "35.78/dinas-pu".to_owned()),
-                escalation_level: 0,
+                escalation_level: Some(0),
                 actor: "system".into(),
                 pack: "p1".into(),
                 data: serde_json::json!({}),

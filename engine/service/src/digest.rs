@@ -11,7 +11,7 @@
 use crate::bus::event_subject;
 use crate::service::{new_id, Service, ServiceError};
 use crate::store::{DueTimer, StoreError};
-use crate::wire::{DigestData, DigestEntry, DigestMessage};
+use crate::wire::{DigestData, DigestEntry, EventMessage};
 use aduan_core::calendar::Calendar;
 use aduan_core::region::TIME_ZONES;
 use aduan_core::timer::CalendarRef;
@@ -142,17 +142,18 @@ impl Service {
                 due_at: t.due_at,
             })
             .collect();
-        let msg = DigestMessage {
+        let data = DigestData { date: date.to_owned(), time_zone: tz.name().to_owned(), count: due.len(), due };
+        let msg = EventMessage {
             event_id: new_id(),
             complaint_id: None,
             tracking_id: None,
             event_type: DIGEST_EVENT.to_owned(),
             at: now,
-            agency: agency.to_owned(),
+            agency: Some(agency.to_owned()),
             escalation_level: None,
             actor: DIGEST_ACTOR.to_owned(),
             pack: pack.to_owned(),
-            data: DigestData { date: date.to_owned(), time_zone: tz.name().to_owned(), count: due.len(), due },
+            data: serde_json::to_value(data).map_err(|e| ServiceError::Internal(e.to_string()))?,
         };
         let payload = serde_json::to_string(&msg).map_err(|e| ServiceError::Internal(e.to_string()))?;
         let subject = event_subject(self.prefix(), Some(agency), DIGEST_EVENT);

@@ -240,7 +240,7 @@ impl Service {
             }
             let token = new_token();
             let mut new = new.clone();
-            new.id = uuid::Uuid::now_v7().to_string();
+            new.id = new_id();
             new.tracking_id = new_tracking_id();
             let p = pack.clone();
             let (mut case, outcome) = tokio::task::spawn_blocking(move || case::submit(&p, new, now))
@@ -451,13 +451,13 @@ impl Service {
         for ev in outcome.events {
             seq += 1;
             let msg = EventMessage {
-                event_id: uuid::Uuid::now_v7().to_string(),
+                event_id: new_id(),
                 complaint_id: Some(case.id.clone()),
                 tracking_id: Some(case.tracking_id.clone()),
                 event_type: ev.event_type.clone(),
                 at: now,
                 agency: case.agency.clone(),
-                escalation_level: case.escalation_level as i32,
+                escalation_level: Some(case.escalation_level as i32),
                 actor: actor.to_owned(),
                 pack: pack.hash.clone(),
                 data: ev.data,
@@ -472,7 +472,7 @@ impl Service {
                 at: now,
                 actor: actor.to_owned(),
                 agency: case.agency.clone(),
-                escalation_level: msg.escalation_level,
+                escalation_level: case.escalation_level as i32,
                 pack: pack.hash.clone(),
                 payload: payload.clone(),
                 prev_hash: prev.clone(),
@@ -959,7 +959,7 @@ pub fn seed_rows(
                 event_type: ev.event_type.clone(),
                 at: now,
                 agency: case.agency.clone(),
-                escalation_level: case.escalation_level as i32,
+                escalation_level: Some(case.escalation_level as i32),
                 actor: "system:seed".into(),
                 pack: pack.hash.clone(),
                 data: ev.data.clone(),
@@ -974,7 +974,7 @@ pub fn seed_rows(
                 at: now,
                 actor: msg.actor,
                 agency: case.agency.clone(),
-                escalation_level: msg.escalation_level,
+                escalation_level: case.escalation_level as i32,
                 pack: pack.hash.clone(),
                 payload,
                 prev_hash: prev.clone(),

@@ -210,8 +210,8 @@ pub struct EventMessage {
     pub at: DateTime<Utc>,
     /// Holder after the event.
     pub agency: Option<String>,
-    /// Level after the event.
-    pub escalation_level: i32,
+    /// Level after the event (null for a digest, which spans cases at every level).
+    pub escalation_level: Option<i32>,
     /// Who acted (never the reporter's identity).
     pub actor: String,
     /// Hash of the pack that decided.
@@ -220,35 +220,8 @@ pub struct EventMessage {
     pub data: Value,
 }
 
-/// The morning digest (event type `digest`), as published on NATS: the same envelope as
-/// [`EventMessage`], about an agency rather than a case, so `complaint_id`, `tracking_id` and
-/// `escalation_level` are null. Not part of any case's hash chain: it lives only in the outbox.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct DigestMessage {
-    /// UUID v7; also `Nats-Msg-Id`.
-    pub event_id: String,
-    /// Always null.
-    pub complaint_id: Option<String>,
-    /// Always null.
-    pub tracking_id: Option<String>,
-    /// `digest`.
-    #[serde(rename = "type")]
-    pub event_type: String,
-    /// When it was queued.
-    pub at: DateTime<Utc>,
-    /// The agency the digest is for.
-    pub agency: String,
-    /// Always null (a digest spans cases at every level).
-    pub escalation_level: Option<i32>,
-    /// `system:digest`.
-    pub actor: String,
-    /// Hash of the pack whose calendar decided the agency's working hours.
-    pub pack: String,
-    /// What falls due.
-    pub data: DigestData,
-}
-
-/// `data` of a digest: the agency's deadlines falling due on its local date.
+/// `data` of a digest (an [`EventMessage`] about an agency rather than a case: `complaint_id`,
+/// `tracking_id` and `escalation_level` null): the agency's deadlines falling due on its local date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct DigestData {
     /// The agency's local date, `YYYY-MM-DD`.
