@@ -8,7 +8,8 @@
 #      - else (nothing there, or an older server such as Debian's 2.9, which is left alone) our own
 #        pinned nats-server with JetStream on a free loopback port: store in data/nats, log in
 #        data/nats.log, pid in data/nats.pid;
-#   3. cargo run --release -- serve "$@"  (CARGO_TARGET_DIR as in deploy/test.sh).
+#   3. cargo build --release, then runs $CARGO_TARGET_DIR/release/aduan serve "$@" (CARGO_TARGET_DIR as in
+#      deploy/test.sh; it logs the binary's path so other terminals can put it on PATH).
 # On exit (Ctrl-C / SIGTERM are passed to `aduan serve`, which shuts down gracefully) it stops the
 # nats-server it started. Example: deploy/run.sh --no-workers
 set -euo pipefail
@@ -158,10 +159,14 @@ eval "${tools_env}"
 mkdir -p "${DATA}"
 pick_nats
 
-log "cargo run --release -- serve $* (NATS ${ADUAN_NATS_URL}; target dir ${CARGO_TARGET_DIR})"
+log "cargo build --release (the first build takes 6-11 minutes on 2 cores)"
+cargo build --release --bin aduan
+BIN="${CARGO_TARGET_DIR}/release/aduan"
+log "binary: ${BIN} (in another terminal: export PATH=\"${CARGO_TARGET_DIR}/release:\$PATH\")"
+log "aduan serve $* (NATS ${ADUAN_NATS_URL})"
 # In the background, in a session of its own, so that this shell passes each SIGINT (Ctrl-C) and
 # SIGTERM on exactly once, waits for serve's graceful shutdown, then stops NATS.
-setsid cargo run --release -- serve "$@" &
+setsid "${BIN}" serve "$@" &
 SERVE_PID=$!
 GOT_SIGNAL=0
 # shellcheck disable=SC2317 # called by the INT/TERM traps
