@@ -6,7 +6,7 @@
 //! and national bodies; units are instantiated from `unit_types` under every government at their levels.
 
 use crate::domain::Tier;
-use crate::pack::{parse_yaml, PackError, Problem};
+use crate::problem::{parse_yaml, PackError, Problem};
 use crate::region::RegionCode;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};

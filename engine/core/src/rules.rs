@@ -8,9 +8,9 @@
 //! call depth and sizes are capped deterministically; variables are strict. Scripts compile once per
 //! pack. The directory and calendars are native read-only functions over the pack's shared index.
 
-use crate::calendar::Calendar;
+use crate::calendar::{Calendar, CalendarSet};
 use crate::directory::Directory;
-use crate::pack::{CalendarSet, Problem};
+use crate::problem::Problem;
 use crate::region::RegionCode;
 use crate::timer::CalendarRef;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};

@@ -4,7 +4,7 @@
 //! Behaviour specific to an action (routing on `verify`, the forward limit, the escalation ladder, the
 //! level-0 rule for `respond`) lives in [`crate::case`]; this file is the data a pack can change.
 
-use crate::pack::{parse_yaml, PackError, Problem};
+use crate::problem::{parse_yaml, PackError, Problem};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;

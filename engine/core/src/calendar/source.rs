@@ -4,7 +4,7 @@
 //! agency's (`agency:`). Every struct denies unknown fields, so a typo is an error with its location.
 
 use super::{DayKind, Weekday};
-use crate::pack::{PackError, Problem};
+use crate::problem::{PackError, Problem};
 use crate::region::RegionCode;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -94,7 +94,7 @@ pub struct CalendarLayer {
 impl CalendarLayer {
     /// Parses and validates one layer file. `file` is its pack-relative path, used in errors.
     pub fn from_yaml(file: &str, text: &str) -> Result<Self, PackError> {
-        let raw: CalendarFile = crate::pack::parse_yaml(file, text)?;
+        let raw: CalendarFile = crate::problem::parse_yaml(file, text)?;
         let mut problems = Vec::new();
         let at = |loc: &serde_saphyr::Location, message: String| Problem::at(file, loc, message);
 
