@@ -5,10 +5,12 @@
 //! (relative path, bytes) pairs, and [`Pack::from_files`] validates them. Every problem is reported as
 //! `file:line:col: message`, all of them at once, so an author fixes a pack in one pass.
 
-use crate::calendar::CalendarLayer;
+use crate::calendar::{Calendar, CalendarLayer};
 use crate::directory::{Directory, DirectorySources};
+use crate::domain::Tier;
 use crate::rules::Policies;
 use crate::sla::{SlaLayer, SlaSet};
+use crate::timer::CalendarRef;
 use crate::workflow::Workflow;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -254,4 +256,32 @@ const KNOWN_FILES: [&str; 6] = [
 
 fn in_dir(path: &str, dir: &str) -> bool {
     path.strip_prefix(dir).is_some_and(|rest| !rest.contains('/'))
+}
+
+/// The pack as decisions need it: calendars by reference.
+impl Pack {
+    /// The calendar a clock counts on.
+    pub fn calendar_for(&self, r: &CalendarRef) -> Arc<Calendar> {
+        match r {
+            CalendarRef::Region(code) => self.calendars.for_region(code),
+            CalendarRef::Agency(a) => {
+                let region =
+                    self.directory.agency(a).and_then(|x| x.region.clone()).or_else(|| CalendarRef::agency_region(a));
+                self.calendars.for_agency(a, region.as_ref())
+            }
+            CalendarRef::National => self.calendars.national(),
+        }
+    }
+
+    /// The tier of an agency (by directory, else by the shape of its id).
+    pub fn tier_of(&self, agency: &str) -> Tier {
+        if let Some(a) = self.directory.agency(agency) {
+            return a.tier();
+        }
+        match CalendarRef::agency_region(agency) {
+            Some(r) if r.kabkota().is_some() => Tier::Kabkota,
+            Some(_) => Tier::Province,
+            None => Tier::National,
+        }
+    }
 }
