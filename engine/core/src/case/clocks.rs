@@ -211,3 +211,13 @@ pub(super) fn resume_paused(case: &mut Case, now: DateTime<Utc>) {
 pub(super) fn deadlines_json(changes: &[DeadlineChange]) -> Value {
     serde_json::to_value(changes).unwrap_or(Value::Null)
 }
+
+/// Starts a new generation of every clock's rungs (a manual escalation), so no rung of an older
+/// generation fires.
+pub(super) fn bump_generations(case: &mut Case) {
+    for (clock, t) in case.timers.iter_mut() {
+        let g = case.state.generations.entry(clock.clone()).or_insert(t.generation);
+        *g += 1;
+        t.generation = *g;
+    }
+}

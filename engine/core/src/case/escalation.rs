@@ -129,3 +129,33 @@ pub fn apply_escalation(
         }),
     });
 }
+
+/// The forward limit: the third forward at one escalation level escalates instead, to the lowest common
+/// ancestor of the holder and the requested agency; a holder that is that ancestor goes one rung up the
+/// built-in ladder, and kemenpanrb to the Ombudsman.
+pub(super) fn escalate_forward_limit(
+    pack: &Pack,
+    case: &mut Case,
+    holder: &str,
+    agency: &str,
+    now: DateTime<Utc>,
+    out: &mut Outcome,
+) {
+    let lca = pack.directory.lowest_common_ancestor(holder, agency);
+    let target = if holder == ROOT {
+        EscalationTarget::Ombudsman
+    } else if lca == holder {
+        pack.directory.default_escalation_target(holder).map_or(EscalationTarget::Ombudsman, EscalationTarget::Agency)
+    } else {
+        EscalationTarget::Agency(lca)
+    };
+    out.trace.push(TraceStep {
+        policy: "built-in".into(),
+        outcome: "decided".into(),
+        detail: format!(
+            "third forward at level {}: escalate to the common ancestor of {holder} and {agency}",
+            case.escalation_level
+        ),
+    });
+    apply_escalation(pack, case, target, "forward_limit", &[], now, out);
+}

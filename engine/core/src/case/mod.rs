@@ -6,10 +6,12 @@
 
 mod actions;
 mod clocks;
+mod decide;
 mod escalation;
 
-pub use actions::{decide, route, submit};
+pub use actions::route;
 pub use clocks::{recompute_deadlines, Recomputed, SlaBasis};
+pub use decide::{decide, submit};
 pub use escalation::{apply_escalation, escalation_target, EscalationTarget};
 
 use crate::domain::Kind;
