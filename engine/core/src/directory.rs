@@ -16,6 +16,13 @@ pub const ROOT: &str = "kemenpanrb";
 /// The Ombudsman: the top of every escalation ladder.
 pub const OMBUDSMAN: &str = "ombudsman";
 
+/// The region an agency id names by its shape: the Kemendagri code before any `/{slug}`
+/// (`35.78/dinas-pu` → `35.78`, `35` → `35`); a national body's slug (`pln`) names none. Prefer
+/// [`Directory::region_of`], which asks the directory first.
+pub fn region_in_id(agency: &str) -> Option<RegionCode> {
+    RegionCode::parse(agency.split('/').next().unwrap_or(agency)).ok()
+}
+
 /// Where an agency sits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -376,6 +383,13 @@ impl Directory {
     /// One agency by id.
     pub fn agency(&self, id: &str) -> Option<&Agency> {
         self.agencies.get(id)
+    }
+
+    /// The region of the government an agency belongs to: a government's own code (`35.78`), a unit's
+    /// government's (`35.78/dinas-pu` → `35.78`): the directory's entry, else what the id names
+    /// ([`region_in_id`]), so a national body (`pln`) has none.
+    pub fn region_of(&self, agency: &str) -> Option<RegionCode> {
+        self.agencies.get(agency).and_then(|a| a.region.clone()).or_else(|| region_in_id(agency))
     }
 
     /// One category by id.

@@ -264,11 +264,7 @@ impl Pack {
     pub fn calendar_for(&self, r: &CalendarRef) -> Arc<Calendar> {
         match r {
             CalendarRef::Region(code) => self.calendars.for_region(code),
-            CalendarRef::Agency(a) => {
-                let region =
-                    self.directory.agency(a).and_then(|x| x.region.clone()).or_else(|| CalendarRef::agency_region(a));
-                self.calendars.for_agency(a, region.as_ref())
-            }
+            CalendarRef::Agency(a) => self.calendars.for_agency(a, self.directory.region_of(a).as_ref()),
             CalendarRef::National => self.calendars.national(),
         }
     }
@@ -278,7 +274,7 @@ impl Pack {
         if let Some(a) = self.directory.agency(agency) {
             return a.tier();
         }
-        match CalendarRef::agency_region(agency) {
+        match self.directory.region_of(agency) {
             Some(r) if r.kabkota().is_some() => Tier::Kabkota,
             Some(_) => Tier::Province,
             None => Tier::National,

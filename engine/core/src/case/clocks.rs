@@ -107,10 +107,7 @@ pub(super) fn start_clock(pack: &Pack, case: &mut Case, clock: &str, at: DateTim
     let cal_ref = case.calendar_ref(clock);
     let (region, agency) = match &cal_ref {
         CalendarRef::Region(r) => (Some(r.clone()), None),
-        CalendarRef::Agency(a) => (
-            pack.directory.agency(a).and_then(|x| x.region.clone()).or_else(|| CalendarRef::agency_region(a)),
-            Some(a.clone()),
-        ),
+        CalendarRef::Agency(a) => (pack.directory.region_of(a), Some(a.clone())),
         CalendarRef::National => (None, None),
     };
     let basis = SlaBasis {

@@ -6,7 +6,7 @@ use super::{Case, NewEvent, Outcome, OMBUDSMAN_REFERRAL};
 use crate::directory::{OMBUDSMAN, ROOT};
 use crate::pack::Pack;
 use crate::rules::{escalate_args, PolicyDecision, TraceStep};
-use crate::timer::{CalendarRef, ChangeReason};
+use crate::timer::ChangeReason;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -30,9 +30,7 @@ pub fn escalation_target(
 ) -> EscalationTarget {
     let holder = case.agency.clone().unwrap_or_else(|| ROOT.to_owned());
     let mut scopes = vec![holder.clone()];
-    if let Some(r) =
-        pack.directory.agency(&holder).and_then(|a| a.region.clone()).or_else(|| CalendarRef::agency_region(&holder))
-    {
+    if let Some(r) = pack.directory.region_of(&holder) {
         if let Some(k) = r.kabkota() {
             scopes.push(k.to_owned());
         }
