@@ -4,7 +4,7 @@
 
 use super::clocks::{bump_generations, rebase_calendars};
 use super::escalation::{apply_escalation, escalate_forward_limit, escalation_target};
-use super::{invalid, Case, Command, DecideError, NewEvent, Outcome};
+use super::{clock_conflict, invalid, Case, Command, DecideError, NewEvent, Outcome};
 use crate::directory::ROOT;
 use crate::pack::Pack;
 use crate::rules::{route_args, PolicyDecision, PolicyError, TraceStep};
@@ -118,7 +118,8 @@ fn forward(
     *count += 1;
     let n = *count;
     if n >= 3 {
-        escalate_forward_limit(pack, work, &holder, agency, now, out);
+        escalate_forward_limit(pack, work, &holder, agency, now, out)
+            .map_err(|e| clock_conflict(pack, work, "forward", &e))?;
         return Ok(Effect::Escalated);
     }
     work.agency = Some(agency.to_owned());
@@ -189,7 +190,8 @@ fn escalate(
     }
     let target = escalation_target(pack, work, "manual", now, &mut out.trace);
     bump_generations(work);
-    apply_escalation(pack, work, target, reason, &[], now, out);
+    apply_escalation(pack, work, target, reason, &[], now, out)
+        .map_err(|e| clock_conflict(pack, work, "escalate", &e))?;
     Ok(Effect::Escalated)
 }
 

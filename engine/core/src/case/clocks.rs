@@ -6,7 +6,7 @@ use crate::domain::Kind;
 use crate::pack::Pack;
 use crate::region::RegionCode;
 use crate::sla::SlaQuery;
-use crate::timer::{CalendarRef, ChangeReason, DeadlineChange, Timer};
+use crate::timer::{CalendarRef, ChangeReason, DeadlineChange, Timer, TimerError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -189,20 +189,39 @@ pub(super) fn rebase_calendars(case: &mut Case) {
     }
 }
 
+/// Pauses every running clock at `now`; a clock already paused stays paused from its own instant.
 pub(super) fn pause_running(case: &mut Case, now: DateTime<Utc>) {
     for t in case.timers.values_mut() {
-        if !t.timer.is_paused() {
-            let _ = t.timer.pause(now);
+        match t.timer.pause(now) {
+            Ok(()) | Err(TimerError::AlreadyPaused) => {}
+            Err(e @ (TimerError::NotPaused | TimerError::ResumeBeforePause)) => {
+                unreachable!("pausing refuses only a paused clock, not with: {e}")
+            }
         }
     }
 }
 
-pub(super) fn resume_paused(case: &mut Case, now: DateTime<Utc>) {
-    for t in case.timers.values_mut() {
-        if t.timer.is_paused() {
-            let _ = t.timer.resume(now);
-        }
+/// A paused clock refused to resume: the decision's instant precedes its pause, so another decision on
+/// the case was taken later than this one (a race between two requests, or clocks of two replicas that
+/// disagree). Nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("clock `{clock}`: {error}")]
+pub struct ClockError {
+    /// The clock.
+    pub clock: String,
+    /// Why it refused.
+    pub error: TimerError,
+}
+
+/// Resumes every paused clock at `now`, adding the paused working days back. All or nothing: on error no
+/// clock has resumed.
+pub(super) fn resume_paused(case: &mut Case, now: DateTime<Utc>) -> Result<(), ClockError> {
+    let mut timers = case.timers.clone();
+    for (clock, t) in timers.iter_mut().filter(|(_, t)| t.timer.is_paused()) {
+        t.timer.resume(now).map_err(|error| ClockError { clock: clock.clone(), error })?;
     }
+    case.timers = timers;
+    Ok(())
 }
 
 pub(super) fn deadlines_json(changes: &[DeadlineChange]) -> Value {

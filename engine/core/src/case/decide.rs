@@ -3,8 +3,10 @@
 //! the deadlines it moved).
 
 use super::actions::{self, Effect};
-use super::clocks::{deadlines_json, pause_running, resume_paused, start_clock, Journal};
-use super::{invalid, Actor, Case, CaseState, Command, DecideError, NewCase, NewEvent, Outcome, Privacy};
+use super::clocks::{deadlines_json, pause_running, resume_paused, start_clock, ClockError, Journal};
+use super::{
+    clock_conflict, invalid, Actor, Case, CaseState, Command, DecideError, NewCase, NewEvent, Outcome, Privacy,
+};
 use crate::directory::ROOT;
 use crate::pack::Pack;
 use crate::timer::ChangeReason;
@@ -70,7 +72,7 @@ pub fn decide(
     let mut out = Outcome::default();
     let journal = Journal::new(pack, &work);
     if let Effect::Event { event, moved } = actions::take(pack, &mut work, cmd, now, &mut out)? {
-        apply_clock_effects(pack, &mut work, action, now);
+        apply_clock_effects(pack, &mut work, action, now).map_err(|e| clock_conflict(pack, case, &action.name, &e))?;
         record(&journal, &mut work, action, event, moved, &mut out);
     }
     *case = work;
@@ -123,7 +125,7 @@ fn authorize(pack: &Pack, case: &Case, actor: &Actor, action: &Action) -> Result
 }
 
 /// The clock effects of an action, in a fixed order: follow-up, stops, pauses, resumes, restarts, starts.
-fn apply_clock_effects(pack: &Pack, work: &mut Case, action: &Action, now: DateTime<Utc>) {
+fn apply_clock_effects(pack: &Pack, work: &mut Case, action: &Action, now: DateTime<Utc>) -> Result<(), ClockError> {
     if action.follow_up {
         if work.escalation_level == 0 {
             work.timers.remove("respond");
@@ -143,7 +145,7 @@ fn apply_clock_effects(pack: &Pack, work: &mut Case, action: &Action, now: DateT
         pause_running(work, now);
     }
     if action.resume_paused {
-        resume_paused(work, now);
+        resume_paused(work, now)?;
     }
     for c in &action.restart {
         work.timers.remove(c);
@@ -154,6 +156,7 @@ fn apply_clock_effects(pack: &Pack, work: &mut Case, action: &Action, now: DateT
             start_clock(pack, work, c, now);
         }
     }
+    Ok(())
 }
 
 /// Moves the case into the action's state and appends the action's event, carrying the deadlines that

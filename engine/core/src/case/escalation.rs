@@ -1,7 +1,7 @@
 //! Escalation: where a case goes up to (the holder's policies, else the built-in ladder) and what going
 //! up does to it (manual, the forward limit, a sweep's breach; at the top, the Ombudsman referral).
 
-use super::clocks::{deadlines_json, rebase_calendars, resume_paused, start_clock, Journal};
+use super::clocks::{deadlines_json, rebase_calendars, resume_paused, start_clock, ClockError, Journal};
 use super::{Case, NewEvent, Outcome, OMBUDSMAN_REFERRAL};
 use crate::directory::{OMBUDSMAN, ROOT};
 use crate::pack::Pack;
@@ -73,7 +73,9 @@ pub fn escalation_target(
 
 /// Applies an escalation (manual, forward limit, or a sweep's breach): the holder becomes the target,
 /// the level goes up by one, `respond` restarts at `now` with the target tier's budget; an Ombudsman
-/// referral flags the case and starts no clock. Returns the `escalated` event.
+/// referral flags the case and starts no clock. A case awaiting the reporter resumes its clocks and
+/// drops `close`. Appends the `escalated` event to `out`; on error (a clock that cannot resume at `now`)
+/// neither the case nor `out` changed.
 pub fn apply_escalation(
     pack: &Pack,
     case: &mut Case,
@@ -82,12 +84,12 @@ pub fn apply_escalation(
     breached: &[String],
     now: DateTime<Utc>,
     out: &mut Outcome,
-) {
+) -> Result<(), ClockError> {
     let journal = Journal::new(pack, case);
     let from = case.agency.clone();
     if case.status == "awaiting_reporter" {
+        resume_paused(case, now)?;
         case.timers.remove("close");
-        resume_paused(case, now);
     }
     case.escalation_level += 1;
     case.status = "assigned".into();
@@ -126,6 +128,7 @@ pub fn apply_escalation(
             "trace": out.trace,
         }),
     });
+    Ok(())
 }
 
 /// The forward limit: the third forward at one escalation level escalates instead, to the lowest common
@@ -138,7 +141,7 @@ pub(super) fn escalate_forward_limit(
     agency: &str,
     now: DateTime<Utc>,
     out: &mut Outcome,
-) {
+) -> Result<(), ClockError> {
     let lca = pack.directory.lowest_common_ancestor(holder, agency);
     let target = if holder == ROOT {
         EscalationTarget::Ombudsman
@@ -155,5 +158,5 @@ pub(super) fn escalate_forward_limit(
             case.escalation_level
         ),
     });
-    apply_escalation(pack, case, target, "forward_limit", &[], now, out);
+    apply_escalation(pack, case, target, "forward_limit", &[], now, out)
 }

@@ -10,7 +10,7 @@ mod decide;
 mod escalation;
 
 pub use actions::route;
-pub use clocks::{recompute_deadlines, Recomputed, SlaBasis};
+pub use clocks::{recompute_deadlines, ClockError, Recomputed, SlaBasis};
 pub use decide::{decide, submit};
 pub use escalation::{apply_escalation, escalation_target, EscalationTarget};
 
@@ -289,6 +289,16 @@ pub enum DecideError {
 
 fn invalid(field: &str, message: impl Into<String>) -> DecideError {
     DecideError::Invalid { field: field.into(), message: message.into() }
+}
+
+/// `action` is refused because a clock of the case cannot resume at the decision's instant: a later
+/// decision came first (409, like any state conflict; the caller retries with a fresh instant).
+fn clock_conflict(pack: &Pack, case: &Case, action: &str, e: &ClockError) -> DecideError {
+    DecideError::NotAllowed {
+        action: action.into(),
+        status: format!("{} ({e})", case.status),
+        allowed: pack.workflow.allowed_from(&case.status),
+    }
 }
 
 /// A new complaint, validated by the service.
