@@ -107,7 +107,8 @@ pub struct Action {
     pub resume_paused: bool,
     /// Counts as the agency's follow-up (at level 0 it stops `respond`).
     pub follow_up: bool,
-    /// May be taken once per case.
+    /// Declared as taken once per case. `decide` does not read it: `rate` enforces its once through the
+    /// case's `rated` mark.
     pub once: bool,
     /// Line in workflow.yaml.
     pub line: u64,

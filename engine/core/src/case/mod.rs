@@ -137,7 +137,8 @@ pub struct Actor {
 }
 
 impl Actor {
-    /// The engine itself; until tokens exist, every request.
+    /// The engine itself: the sweep, and (until access tokens exist) every request not made with the
+    /// reporter token.
     pub fn system() -> Self {
         Self { role: Role::System, agency: None, name: "system".into() }
     }
