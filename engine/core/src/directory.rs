@@ -6,7 +6,7 @@
 //! and national bodies; units are instantiated from `unit_types` under every government at their levels.
 
 use crate::domain::Tier;
-use crate::pack::{parse_yaml, PackError, Problem};
+use crate::problem::{parse_yaml, PackError, Problem};
 use crate::region::RegionCode;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -15,6 +15,13 @@ use std::collections::{BTreeMap, HashMap};
 pub const ROOT: &str = "kemenpanrb";
 /// The Ombudsman: the top of every escalation ladder.
 pub const OMBUDSMAN: &str = "ombudsman";
+
+/// The region an agency id names by its shape: the Kemendagri code before any `/{slug}`
+/// (`35.78/dinas-pu` → `35.78`, `35` → `35`); a national body's slug (`pln`) names none. Prefer
+/// [`Directory::region_of`], which asks the directory first.
+pub fn region_in_id(agency: &str) -> Option<RegionCode> {
+    RegionCode::parse(agency.split('/').next().unwrap_or(agency)).ok()
+}
 
 /// Where an agency sits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, Deserialize)]
@@ -177,6 +184,29 @@ pub struct Directory {
     categories: BTreeMap<String, Category>,
 }
 
+const GOV_FILE: &str = "directory/governments.yaml";
+const NATIONAL_FILE: &str = "directory/national.yaml";
+const CATEGORIES_FILE: &str = "categories.yaml";
+
+/// Parses one directory file, adding its problems to `problems` when it does not parse.
+fn parse_or_report<T: serde::de::DeserializeOwned>(file: &str, text: &str, problems: &mut Vec<Problem>) -> Option<T> {
+    parse_yaml(file, text).map_err(|e| problems.extend(e.0)).ok()
+}
+
+fn check_unit_types(units: &[UnitType], problems: &mut Vec<Problem>) {
+    for u in units {
+        if !is_slug(&u.slug) {
+            problems.push(Problem::file("directory/units.yaml", format!("`{}` is not a slug", u.slug)));
+        }
+        if u.name.is_none() && (u.name_province.is_none() || u.name_kabkota.is_none()) {
+            problems.push(Problem::file(
+                "directory/units.yaml",
+                format!("unit type {} needs `name` (or both level names)", u.slug),
+            ));
+        }
+    }
+}
+
 fn is_slug(s: &str) -> bool {
     let mut b = s.bytes();
     b.next().is_some_and(|c| c.is_ascii_lowercase())
@@ -189,171 +219,136 @@ impl Directory {
     pub fn build(src: &DirectorySources<'_>) -> Result<Self, PackError> {
         let mut problems = Vec::new();
         let mut dir = Directory::default();
-        let gov_file = "directory/governments.yaml";
-        let units: Vec<UnitType> = match src.units {
-            Some(t) => parse_yaml::<UnitsFile>("directory/units.yaml", t).map(|f| f.unit_types).unwrap_or_else(|e| {
-                problems.extend(e.0);
-                Vec::new()
-            }),
-            None => Vec::new(),
-        };
-        if let Some(text) = src.national {
-            match parse_yaml::<NationalFile>("directory/national.yaml", text) {
-                Ok(f) => {
-                    for b in f.national_bodies {
-                        if !is_slug(&b.id) {
-                            problems
-                                .push(Problem::file("directory/national.yaml", format!("`{}` is not a slug", b.id)));
-                        }
-                        let parent = (!b.root).then(|| ROOT.to_owned());
-                        dir.insert(
-                            Agency {
-                                id: b.id,
-                                name: b.name,
-                                level: Level::National,
-                                parent,
-                                region: None,
-                                categories: b.categories,
-                            },
-                            &mut problems,
-                        );
-                    }
-                }
-                Err(e) => problems.extend(e.0),
+        let units: Vec<UnitType> = src.units.map_or_else(Vec::new, |t| {
+            parse_or_report::<UnitsFile>("directory/units.yaml", t, &mut problems)
+                .map_or_else(Vec::new, |f| f.unit_types)
+        });
+        if let Some(f) = src.national.and_then(|t| parse_or_report::<NationalFile>(NATIONAL_FILE, t, &mut problems)) {
+            dir.add_national_bodies(f.national_bodies, &mut problems);
+        }
+        if let Some(f) = src.governments.and_then(|t| parse_or_report::<GovernmentsFile>(GOV_FILE, t, &mut problems)) {
+            for g in f.governments {
+                dir.add_government(g, &units, &mut problems);
             }
         }
-        if let Some(text) = src.governments {
-            match parse_yaml::<GovernmentsFile>(gov_file, text) {
-                Ok(f) => {
-                    for g in f.governments {
-                        let region = match RegionCode::parse(&g.id) {
-                            Ok(r) => r,
-                            Err(e) => {
-                                problems.push(Problem::file(gov_file, e.to_string()));
-                                continue;
-                            }
-                        };
-                        let parent = match (g.level, region.kabkota()) {
-                            (Level::Province, None) => ROOT.to_owned(),
-                            (Level::Kabkota, Some(_)) if g.id.len() == 5 => region.province().to_owned(),
-                            _ => {
-                                problems.push(Problem::file(
-                                    gov_file,
-                                    format!("{} cannot be a {}", g.id, g.level.as_str()),
-                                ));
-                                continue;
-                            }
-                        };
-                        for u in units.iter().filter(|u| u.levels.contains(&g.level)) {
-                            let name = match g.level {
-                                Level::Province => u.name_province.as_ref().or(u.name.as_ref()),
-                                _ => u.name_kabkota.as_ref().or(u.name.as_ref()),
-                            };
-                            let unit = Agency {
-                                id: format!("{}/{}", g.id, u.slug),
-                                name: format!(
-                                    "{} {}",
-                                    name.map_or(u.slug.as_str(), |n| n.as_str()),
-                                    g.name.trim_start_matches("Pemerintah ")
-                                ),
-                                level: Level::Unit,
-                                parent: Some(g.id.clone()),
-                                region: Some(region.clone()),
-                                categories: u.categories.clone(),
-                            };
-                            dir.insert(unit, &mut problems);
-                        }
-                        let gov = Agency {
-                            id: g.id,
-                            name: g.name,
-                            level: g.level,
-                            parent: Some(parent),
-                            region: Some(region),
-                            categories: Vec::new(),
-                        };
-                        dir.insert(gov, &mut problems);
-                    }
-                }
-                Err(e) => problems.extend(e.0),
+        check_unit_types(&units, &mut problems);
+        if let Some(f) =
+            src.categories.and_then(|t| parse_or_report::<CategoriesFile>(CATEGORIES_FILE, t, &mut problems))
+        {
+            for c in f.categories {
+                dir.add_category(c, &units, &mut problems);
             }
         }
-        for u in &units {
-            if !is_slug(&u.slug) {
-                problems.push(Problem::file("directory/units.yaml", format!("`{}` is not a slug", u.slug)));
-            }
-            if u.name.is_none() && (u.name_province.is_none() || u.name_kabkota.is_none()) {
-                problems.push(Problem::file(
-                    "directory/units.yaml",
-                    format!("unit type {} needs `name` (or both level names)", u.slug),
-                ));
-            }
-        }
-        if let Some(text) = src.categories {
-            match parse_yaml::<CategoriesFile>("categories.yaml", text) {
-                Ok(f) => {
-                    for c in f.categories {
-                        let handler = match (c.unit, c.national) {
-                            (Some(u), None) => {
-                                if !units.iter().any(|t| t.slug == u) {
-                                    problems.push(Problem::file(
-                                        "categories.yaml",
-                                        format!("category {}: no unit type `{u}`", c.id),
-                                    ));
-                                }
-                                Handler::Unit(u)
-                            }
-                            (None, Some(n)) => {
-                                if !dir.agencies.get(&n).is_some_and(|a| a.level == Level::National) {
-                                    problems.push(Problem::file(
-                                        "categories.yaml",
-                                        format!("category {}: no national body `{n}`", c.id),
-                                    ));
-                                }
-                                Handler::National(n)
-                            }
-                            _ => {
-                                problems.push(Problem::file(
-                                    "categories.yaml",
-                                    format!("category {}: give exactly one of `unit` or `national`", c.id),
-                                ));
-                                continue;
-                            }
-                        };
-                        if dir
-                            .categories
-                            .insert(c.id.clone(), Category { id: c.id.clone(), name: c.name, handler })
-                            .is_some()
-                        {
-                            problems
-                                .push(Problem::file("categories.yaml", format!("category {} is listed twice", c.id)));
-                        }
-                    }
-                }
-                Err(e) => problems.extend(e.0),
-            }
-        }
-        if !dir.agencies.is_empty() && !dir.agencies.contains_key(ROOT) {
-            problems
-                .push(Problem::file("directory/national.yaml", format!("the directory has no `{ROOT}` (root: true)")));
-        }
-        for a in dir.agencies.values() {
-            if let Some(p) = &a.parent {
-                if !dir.agencies.contains_key(p) {
-                    problems.push(Problem::file(gov_file, format!("{}: parent {p} is not in the directory", a.id)));
-                }
-            }
-            for c in &a.categories {
-                if !dir.categories.is_empty() && !dir.categories.contains_key(c) {
-                    problems.push(Problem::file("directory/", format!("{} handles unknown category `{c}`", a.id)));
-                }
-            }
-        }
+        dir.check_tree(&mut problems);
         problems.sort_by_key(|p| p.to_string());
         problems.dedup();
         if problems.is_empty() {
             Ok(dir)
         } else {
             Err(PackError(problems))
+        }
+    }
+
+    fn add_national_bodies(&mut self, bodies: Vec<NationalEntry>, problems: &mut Vec<Problem>) {
+        for b in bodies {
+            if !is_slug(&b.id) {
+                problems.push(Problem::file(NATIONAL_FILE, format!("`{}` is not a slug", b.id)));
+            }
+            let parent = (!b.root).then(|| ROOT.to_owned());
+            let body = Agency {
+                id: b.id,
+                name: b.name,
+                level: Level::National,
+                parent,
+                region: None,
+                categories: b.categories,
+            };
+            self.insert(body, problems);
+        }
+    }
+
+    /// A province or kab/kota government, and the units of its level under it.
+    fn add_government(&mut self, g: GovernmentEntry, units: &[UnitType], problems: &mut Vec<Problem>) {
+        let region = match RegionCode::parse(&g.id) {
+            Ok(r) => r,
+            Err(e) => return problems.push(Problem::file(GOV_FILE, e.to_string())),
+        };
+        let parent = match (g.level, region.kabkota()) {
+            (Level::Province, None) => ROOT.to_owned(),
+            (Level::Kabkota, Some(_)) if g.id.len() == 5 => region.province().to_owned(),
+            _ => return problems.push(Problem::file(GOV_FILE, format!("{} cannot be a {}", g.id, g.level.as_str()))),
+        };
+        for u in units.iter().filter(|u| u.levels.contains(&g.level)) {
+            let name = match g.level {
+                Level::Province => u.name_province.as_ref().or(u.name.as_ref()),
+                _ => u.name_kabkota.as_ref().or(u.name.as_ref()),
+            };
+            let unit = Agency {
+                id: format!("{}/{}", g.id, u.slug),
+                name: format!(
+                    "{} {}",
+                    name.map_or(u.slug.as_str(), |n| n.as_str()),
+                    g.name.trim_start_matches("Pemerintah ")
+                ),
+                level: Level::Unit,
+                parent: Some(g.id.clone()),
+                region: Some(region.clone()),
+                categories: u.categories.clone(),
+            };
+            self.insert(unit, problems);
+        }
+        let gov = Agency {
+            id: g.id,
+            name: g.name,
+            level: g.level,
+            parent: Some(parent),
+            region: Some(region),
+            categories: Vec::new(),
+        };
+        self.insert(gov, problems);
+    }
+
+    fn add_category(&mut self, c: CategoryEntry, units: &[UnitType], problems: &mut Vec<Problem>) {
+        let handler = match (c.unit, c.national) {
+            (Some(u), None) => {
+                if !units.iter().any(|t| t.slug == u) {
+                    problems.push(Problem::file(CATEGORIES_FILE, format!("category {}: no unit type `{u}`", c.id)));
+                }
+                Handler::Unit(u)
+            }
+            (None, Some(n)) => {
+                if !self.agencies.get(&n).is_some_and(|a| a.level == Level::National) {
+                    problems.push(Problem::file(CATEGORIES_FILE, format!("category {}: no national body `{n}`", c.id)));
+                }
+                Handler::National(n)
+            }
+            _ => {
+                let message = format!("category {}: give exactly one of `unit` or `national`", c.id);
+                return problems.push(Problem::file(CATEGORIES_FILE, message));
+            }
+        };
+        let category = Category { id: c.id.clone(), name: c.name, handler };
+        if self.categories.insert(c.id.clone(), category).is_some() {
+            problems.push(Problem::file(CATEGORIES_FILE, format!("category {} is listed twice", c.id)));
+        }
+    }
+
+    /// The tree has its root, every parent is in it, and every agency's categories exist.
+    fn check_tree(&self, problems: &mut Vec<Problem>) {
+        if !self.agencies.is_empty() && !self.agencies.contains_key(ROOT) {
+            problems.push(Problem::file(NATIONAL_FILE, format!("the directory has no `{ROOT}` (root: true)")));
+        }
+        for a in self.agencies.values() {
+            if let Some(p) = &a.parent {
+                if !self.agencies.contains_key(p) {
+                    problems.push(Problem::file(GOV_FILE, format!("{}: parent {p} is not in the directory", a.id)));
+                }
+            }
+            for c in &a.categories {
+                if !self.categories.is_empty() && !self.categories.contains_key(c) {
+                    problems.push(Problem::file("directory/", format!("{} handles unknown category `{c}`", a.id)));
+                }
+            }
         }
     }
 
@@ -376,6 +371,13 @@ impl Directory {
     /// One agency by id.
     pub fn agency(&self, id: &str) -> Option<&Agency> {
         self.agencies.get(id)
+    }
+
+    /// The region of the government an agency belongs to: a government's own code (`35.78`), a unit's
+    /// government's (`35.78/dinas-pu` → `35.78`): the directory's entry, else what the id names
+    /// ([`region_in_id`]), so a national body (`pln`) has none.
+    pub fn region_of(&self, agency: &str) -> Option<RegionCode> {
+        self.agencies.get(agency).and_then(|a| a.region.clone()).or_else(|| region_in_id(agency))
     }
 
     /// One category by id.

@@ -133,9 +133,7 @@ pub fn explain(
         let cal = pack.calendar_for(&cal_ref);
         let cal_region = match &cal_ref {
             CalendarRef::Region(r) => Some(r.clone()),
-            CalendarRef::Agency(a) => {
-                pack.directory.agency(a).and_then(|x| x.region.clone()).or_else(|| CalendarRef::agency_region(a))
-            }
+            CalendarRef::Agency(a) => pack.directory.region_of(a),
             CalendarRef::National => None,
         };
         let tier = match &cal_ref {

@@ -9,6 +9,7 @@
 //! - [`sla`]: clock budgets resolved through national, region and agency layers, with provenance.
 //! - [`timer`]: SLA timers (budget, start, suspension ledger, calendar) and their derived deadlines.
 //! - [`pack`]: loading and validating a policy pack from its files; the pack hash.
+//! - [`problem`]: a pack's problems (`file:line:col: message`) and the strict YAML parser (a leaf).
 //! - [`explain`]: the `policy explain` answer for one complaint.
 //! - [`domain`]: shared vocabulary (report kinds, agency tiers).
 //! - [`directory`]: the agency tree (kemenpanrb → provinces → kab/kota → units) and categories.
@@ -25,6 +26,7 @@ pub mod directory;
 pub mod domain;
 pub mod explain;
 pub mod pack;
+pub mod problem;
 pub mod region;
 pub mod rules;
 pub mod sla;

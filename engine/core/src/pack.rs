@@ -5,91 +5,21 @@
 //! (relative path, bytes) pairs, and [`Pack::from_files`] validates them. Every problem is reported as
 //! `file:line:col: message`, all of them at once, so an author fixes a pack in one pass.
 
-use crate::calendar::{Calendar, CalendarLayer, LayerScope};
+use crate::calendar::{Calendar, CalendarLayer};
 use crate::directory::{Directory, DirectorySources};
-use crate::region::{province_time_zone, RegionCode};
+use crate::domain::Tier;
 use crate::rules::Policies;
 use crate::sla::{SlaLayer, SlaSet};
+use crate::timer::CalendarRef;
 use crate::workflow::Workflow;
-use chrono_tz::Tz;
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::Arc;
 
-/// One problem in a pack, located as precisely as the parser allows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// Pack-relative path.
-    pub file: String,
-    /// 1-based line and column, when known.
-    pub line: Option<(u64, u64)>,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl Problem {
-    /// A problem at a parser location.
-    pub fn at(file: &str, loc: &serde_saphyr::Location, message: impl Into<String>) -> Self {
-        let line = (loc.line() > 0).then(|| (loc.line(), loc.column()));
-        Self { file: file.to_owned(), line, message: message.into() }
-    }
-
-    /// A problem with a whole file.
-    pub fn file(file: &str, message: impl Into<String>) -> Self {
-        Self { file: file.to_owned(), line: None, message: message.into() }
-    }
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some((l, c)) => write!(f, "{}:{l}:{c}: {}", self.file, self.message),
-            None => write!(f, "{}: {}", self.file, self.message),
-        }
-    }
-}
-
-/// Everything wrong with a pack, one problem a line.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct PackError(pub Vec<Problem>);
-
-impl fmt::Display for PackError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, p) in self.0.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{p}")?;
-        }
-        Ok(())
-    }
-}
-
-impl From<Problem> for PackError {
-    fn from(p: Problem) -> Self {
-        Self(vec![p])
-    }
-}
-
-/// Parses one YAML document strictly: duplicate keys and unknown fields are errors with a location.
-pub fn parse_yaml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, PackError> {
-    serde_saphyr::from_str(text).map_err(|e| {
-        let inner = e.without_snippet();
-        let mut message = inner.to_string();
-        // The parser appends its own position; we print ours in front instead.
-        if let Some(i) = message.rfind(" at line ") {
-            message.truncate(i);
-        }
-        match inner.location() {
-            Some(loc) => Problem::at(file, &loc, message).into(),
-            None => Problem::file(file, message).into(),
-        }
-    })
-}
+pub use crate::calendar::CalendarSet;
+pub use crate::problem::{parse_yaml, PackError, Problem};
 
 /// One file of a pack as the caller read it.
 #[derive(Debug, Clone)]
@@ -115,162 +45,6 @@ pub struct PackManifest {
     /// What the pack is for.
     #[serde(default)]
     pub description: String,
-}
-
-/// The calendars of a pack: its layers, and every chain compiled once.
-#[derive(Debug)]
-pub struct CalendarSet {
-    layers: Vec<CalendarLayer>,
-    national: usize,
-    /// The national calendar in each zone it has been needed in.
-    by_zone: HashMap<Tz, Arc<Calendar>>,
-    /// Regions (province or kab/kota) with a layer of their own, by code.
-    by_region: HashMap<String, Arc<Calendar>>,
-    /// Agencies with a layer of their own, by id.
-    by_agency: HashMap<String, Arc<Calendar>>,
-}
-
-impl CalendarSet {
-    fn build(layers: Vec<CalendarLayer>) -> Result<Self, PackError> {
-        let nationals: Vec<usize> =
-            layers.iter().enumerate().filter(|(_, l)| l.scope == LayerScope::National).map(|(i, _)| i).collect();
-        let national = match nationals.as_slice() {
-            [one] => *one,
-            [] => return Err(Problem::file("calendars/", "the pack has no national calendar (`country:`)").into()),
-            [_, second, ..] => {
-                return Err(Problem::file(&layers[*second].file, "a second national calendar (`country:`)").into())
-            }
-        };
-        let mut set =
-            Self { layers, national, by_zone: HashMap::new(), by_region: HashMap::new(), by_agency: HashMap::new() };
-        let mut problems = Vec::new();
-        let compile = |set: &Self, chain: &[&CalendarLayer], tz: Tz, problems: &mut Vec<Problem>| {
-            Calendar::compile(chain, tz)
-                .map(Arc::new)
-                .map_err(|e| problems.push(Problem::file(&chain.last().expect("non-empty").file, e.to_string())))
-                .ok()
-                .unwrap_or_else(|| set.national_in(tz))
-        };
-        for tz in [Tz::Asia__Jakarta, Tz::Asia__Pontianak, Tz::Asia__Makassar, Tz::Asia__Jayapura] {
-            let cal = Calendar::compile(&[&set.layers[national]], tz)
-                .map_err(|e| Problem::file(&set.layers[national].file, e.to_string()))?;
-            set.by_zone.insert(tz, Arc::new(cal));
-        }
-        let mut regions = HashMap::new();
-        let mut agencies = HashMap::new();
-        for (i, l) in set.layers.iter().enumerate() {
-            match &l.scope {
-                LayerScope::Region(r) => {
-                    if let Some(prev) = regions.insert(r.as_str().to_owned(), i) {
-                        problems.push(Problem::file(
-                            &l.file,
-                            format!("region {r} already has a calendar in {}", set.layers[prev].file),
-                        ));
-                    }
-                }
-                LayerScope::Agency(a) => {
-                    if let Some(prev) = agencies.insert(a.clone(), i) {
-                        problems.push(Problem::file(
-                            &l.file,
-                            format!("agency {a} already has a calendar in {}", set.layers[prev].file),
-                        ));
-                    }
-                }
-                LayerScope::National => {}
-            }
-        }
-        for code in regions.keys() {
-            let region = RegionCode::parse(code).expect("validated");
-            let chain = set.region_chain(&regions, &region);
-            let tz = region.time_zone().unwrap_or(Tz::Asia__Jakarta);
-            let cal = compile(&set, &chain, tz, &mut problems);
-            set.by_region.insert(code.clone(), cal);
-        }
-        // Agencies: the layer alone on top of the national one here; the directory (which knows each
-        // agency's region) chains region layers in between when it resolves an agency's calendar.
-        for (id, i) in &agencies {
-            let chain = [&set.layers[national], &set.layers[*i]];
-            let cal = compile(&set, &chain, Tz::Asia__Jakarta, &mut problems);
-            set.by_agency.insert(id.clone(), cal);
-        }
-        if !problems.is_empty() {
-            return Err(PackError(problems));
-        }
-        Ok(set)
-    }
-
-    fn region_chain<'a>(&'a self, regions: &HashMap<String, usize>, region: &RegionCode) -> Vec<&'a CalendarLayer> {
-        let mut chain = vec![&self.layers[self.national]];
-        if let Some(i) = regions.get(region.province()) {
-            chain.push(&self.layers[*i]);
-        }
-        if let Some(k) = region.kabkota() {
-            if let Some(i) = regions.get(k) {
-                chain.push(&self.layers[*i]);
-            }
-        }
-        chain
-    }
-
-    /// The national calendar counted in `tz`.
-    pub fn national_in(&self, tz: Tz) -> Arc<Calendar> {
-        self.by_zone.get(&tz).cloned().unwrap_or_else(|| {
-            Arc::new(Calendar::compile(&[&self.layers[self.national]], tz).expect("the national layer compiled before"))
-        })
-    }
-
-    /// The national calendar in Asia/Jakarta: national bodies and unknown provinces use it.
-    pub fn national(&self) -> Arc<Calendar> {
-        self.national_in(Tz::Asia__Jakarta)
-    }
-
-    /// The calendar of a region: its kab/kota's layers, else its province's, on the national calendar,
-    /// in the province's time zone. An unknown province gets the national calendar in Asia/Jakarta.
-    pub fn for_region(&self, region: &RegionCode) -> Arc<Calendar> {
-        if let Some(k) = region.kabkota() {
-            if let Some(c) = self.by_region.get(k) {
-                return c.clone();
-            }
-        }
-        if let Some(c) = self.by_region.get(region.province()) {
-            return c.clone();
-        }
-        match province_time_zone(region.province()) {
-            Some(tz) => self.national_in(tz),
-            None => self.national(),
-        }
-    }
-
-    /// The calendar of an agency: its region's (a unit's government's), plus its own layer if it has one.
-    /// National bodies (no region) use the national calendar unless their own layer names a zone.
-    pub fn for_agency(&self, agency: &str, region: Option<&RegionCode>) -> Arc<Calendar> {
-        match (self.by_agency.get(agency), region) {
-            (None, Some(r)) => self.for_region(r),
-            (None, None) => self.national(),
-            (Some(own), None) => own.clone(),
-            (Some(_), Some(r)) => {
-                // Rare (an agency with its own days off inside a region): compile the full chain.
-                let regions: HashMap<String, usize> = self
-                    .layers
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, l)| match &l.scope {
-                        LayerScope::Region(code) => Some((code.as_str().to_owned(), i)),
-                        _ => None,
-                    })
-                    .collect();
-                let mut chain = self.region_chain(&regions, r);
-                chain.extend(self.layers.iter().filter(|l| l.scope == LayerScope::Agency(agency.to_owned())));
-                let tz = r.time_zone().unwrap_or(Tz::Asia__Jakarta);
-                Calendar::compile(&chain, tz).map(Arc::new).unwrap_or_else(|_| self.for_region(r))
-            }
-        }
-    }
-
-    /// The layers, as loaded.
-    pub fn layers(&self) -> &[CalendarLayer] {
-        &self.layers
-    }
 }
 
 /// A loaded, validated policy pack: an immutable snapshot identified by its hash.
@@ -482,4 +256,28 @@ const KNOWN_FILES: [&str; 6] = [
 
 fn in_dir(path: &str, dir: &str) -> bool {
     path.strip_prefix(dir).is_some_and(|rest| !rest.contains('/'))
+}
+
+/// The pack as decisions need it: calendars by reference.
+impl Pack {
+    /// The calendar a clock counts on.
+    pub fn calendar_for(&self, r: &CalendarRef) -> Arc<Calendar> {
+        match r {
+            CalendarRef::Region(code) => self.calendars.for_region(code),
+            CalendarRef::Agency(a) => self.calendars.for_agency(a, self.directory.region_of(a).as_ref()),
+            CalendarRef::National => self.calendars.national(),
+        }
+    }
+
+    /// The tier of an agency (by directory, else by the shape of its id).
+    pub fn tier_of(&self, agency: &str) -> Tier {
+        if let Some(a) = self.directory.agency(agency) {
+            return a.tier();
+        }
+        match self.directory.region_of(agency) {
+            Some(r) if r.kabkota().is_some() => Tier::Kabkota,
+            Some(_) => Tier::Province,
+            None => Tier::National,
+        }
+    }
 }

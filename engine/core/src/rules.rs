@@ -8,11 +8,10 @@
 //! call depth and sizes are capped deterministically; variables are strict. Scripts compile once per
 //! pack. The directory and calendars are native read-only functions over the pack's shared index.
 
-use crate::calendar::Calendar;
+use crate::calendar::{Calendar, CalendarSet};
 use crate::directory::Directory;
-use crate::pack::{CalendarSet, Problem};
+use crate::problem::Problem;
 use crate::region::RegionCode;
-use crate::timer::CalendarRef;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rhai::packages::{
     ArithmeticPackage, BasicArrayPackage, BasicIteratorPackage, BasicMapPackage, BasicMathPackage, BasicStringPackage,
@@ -113,9 +112,8 @@ fn opt(v: &Option<String>) -> Dynamic {
     v.clone().map_or(Dynamic::UNIT, Dynamic::from)
 }
 
-fn calendar_of(cals: &CalendarSet, agency: &str) -> Arc<Calendar> {
-    let r = CalendarRef::agency_region(agency);
-    cals.for_agency(agency, r.as_ref())
+fn calendar_of(dir: &Directory, cals: &CalendarSet, agency: &str) -> Arc<Calendar> {
+    cals.for_agency(agency, dir.region_of(agency).as_ref())
 }
 
 /// Builds the sandboxed engine with the pack's directory and calendars as native functions.
@@ -143,7 +141,14 @@ fn sandbox(dir: Arc<Directory>, cals: Arc<CalendarSet>) -> Engine {
     e.set_max_functions(256);
     e.set_max_variables(256);
     e.disable_symbol("eval");
+    register_types(&mut e);
+    register_directory(&mut e, &dir);
+    register_calendars(&mut e, dir, cals);
+    e
+}
 
+/// The complaint a policy sees, and `defer()`.
+fn register_types(e: &mut Engine) {
     e.register_type_with_name::<PolicyComplaint>("Complaint")
         .register_get("kind", |c: &mut PolicyComplaint| c.kind.clone())
         .register_get("category", |c: &mut PolicyComplaint| opt(&c.category))
@@ -153,7 +158,10 @@ fn sandbox(dir: Arc<Directory>, cals: Arc<CalendarSet>) -> Engine {
         .register_get("title", |c: &mut PolicyComplaint| c.title.clone());
     e.register_type_with_name::<Defer>("Defer");
     e.register_fn("defer", || Defer);
+}
 
+/// The directory's lookups: `agency`, `parent`, `government_of`, `unit_for`, `category`.
+fn register_directory(e: &mut Engine, dir: &Arc<Directory>) {
     let d = dir.clone();
     e.register_fn("agency", move |id: &str| -> Dynamic {
         let Some(a) = d.agency(id) else { return Dynamic::UNIT };
@@ -195,12 +203,16 @@ fn sandbox(dir: Arc<Directory>, cals: Arc<CalendarSet>) -> Engine {
         m.insert("national".into(), national);
         m.into()
     });
-    let c = cals.clone();
+}
+
+/// The calendars of agencies: `is_working_day`, `add_working_days`.
+fn register_calendars(e: &mut Engine, dir: Arc<Directory>, cals: Arc<CalendarSet>) {
+    let (d, c) = (dir.clone(), cals.clone());
     e.register_fn("is_working_day", move |agency: &str, date: &str| -> Result<bool, Box<EvalAltResult>> {
         let date: NaiveDate = date.parse().map_err(|_| format!("is_working_day: `{date}` is not a YYYY-MM-DD date"))?;
-        Ok(calendar_of(&c, agency).day_status(date).working)
+        Ok(calendar_of(&d, &c, agency).day_status(date).working)
     });
-    let c = cals;
+    let (d, c) = (dir, cals);
     e.register_fn(
         "add_working_days",
         move |agency: &str, instant: &str, n: i64| -> Result<String, Box<EvalAltResult>> {
@@ -208,12 +220,11 @@ fn sandbox(dir: Arc<Directory>, cals: Arc<CalendarSet>) -> Engine {
                 .map_err(|_| format!("add_working_days: `{instant}` is not an RFC 3339 instant"))?
                 .with_timezone(&Utc);
             let n = u32::try_from(n).map_err(|_| format!("add_working_days: {n} is not a day count"))?;
-            let cal = calendar_of(&c, agency);
+            let cal = calendar_of(&d, &c, agency);
             let due = cal.add_working_days(t, n);
             Ok(due.due_at.with_timezone(&cal.time_zone()).to_rfc3339_opts(SecondsFormat::Secs, true))
         },
     );
-    e
 }
 
 fn eval_error(file: &str, fn_line: usize, err: &EvalAltResult) -> PolicyError {

@@ -6,7 +6,7 @@
 //! the escalation target's tier (CONTRACT.md §3).
 
 use crate::domain::{Kind, Tier};
-use crate::pack::{parse_yaml, PackError, Problem};
+use crate::problem::{parse_yaml, PackError, Problem};
 use crate::region::RegionCode;
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;

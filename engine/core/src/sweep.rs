@@ -123,14 +123,28 @@ pub fn sweep_case(pack: &Pack, case: &mut Case, done: &Fired, now: DateTime<Utc>
         return out;
     }
     if !breached.is_empty() {
-        let target = escalation_target(pack, case, &breached[0], now, &mut out.outcome.trace);
-        for c in &breached {
-            case.state.breach_escalated.insert(c.clone());
-        }
-        apply_escalation(pack, case, target, "deadline_breached", &breached, now, &mut out.outcome);
-        out.escalated = 1;
+        escalate_breached(pack, case, &breached, now, &mut out);
     }
     out
+}
+
+/// Escalates a case whose `respond` or `complete` breached. A clock that cannot resume at `now` (the
+/// case paused later than this sweep's instant) holds the escalation: its breach rungs are not recorded,
+/// so a later sweep tries again.
+fn escalate_breached(pack: &Pack, case: &mut Case, breached: &[String], now: DateTime<Utc>, out: &mut SweepOutcome) {
+    let traced = out.outcome.trace.len();
+    let target = escalation_target(pack, case, &breached[0], now, &mut out.outcome.trace);
+    match apply_escalation(pack, case, target, "deadline_breached", breached, now, &mut out.outcome) {
+        Ok(()) => {
+            case.state.breach_escalated.extend(breached.iter().cloned());
+            out.escalated = 1;
+        }
+        Err(_) => {
+            out.outcome.trace.truncate(traced);
+            out.fire.retain(|(c, _, rung)| !(*rung == BREACH && breached.contains(c)));
+            out.held += breached.len() as u32;
+        }
+    }
 }
 
 /// The earliest instant (from `now` on) a sweep has something to do for one clock: its warning point,

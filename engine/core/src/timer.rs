@@ -21,10 +21,12 @@ pub enum CalendarRef {
 }
 
 impl CalendarRef {
-    /// The region an agency id belongs to: units and governments carry their Kemendagri code
-    /// (`35.78/dinas-pu` → `35.78`); national bodies (`pln`) have none.
+    /// The region an agency id names by its shape ([`crate::directory::region_in_id`]): units and
+    /// governments carry their Kemendagri code (`35.78/dinas-pu` → `35.78`); national bodies (`pln`)
+    /// have none. With a pack at hand, [`crate::directory::Directory::region_of`] asks the directory
+    /// first.
     pub fn agency_region(agency: &str) -> Option<RegionCode> {
-        RegionCode::parse(agency.split('/').next().unwrap_or(agency)).ok()
+        crate::directory::region_in_id(agency)
     }
 
     /// Parses the stored form (`region:35.78`, `agency:35.78/dinas-pu`, `national`).

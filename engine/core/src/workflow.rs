@@ -4,7 +4,7 @@
 //! Behaviour specific to an action (routing on `verify`, the forward limit, the escalation ladder, the
 //! level-0 rule for `respond`) lives in [`crate::case`]; this file is the data a pack can change.
 
-use crate::pack::{parse_yaml, PackError, Problem};
+use crate::problem::{parse_yaml, PackError, Problem};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
@@ -107,7 +107,8 @@ pub struct Action {
     pub resume_paused: bool,
     /// Counts as the agency's follow-up (at level 0 it stops `respond`).
     pub follow_up: bool,
-    /// May be taken once per case.
+    /// Declared as taken once per case. `decide` does not read it: `rate` enforces its once through the
+    /// case's `rated` mark.
     pub once: bool,
     /// Line in workflow.yaml.
     pub line: u64,

@@ -271,6 +271,34 @@ fn escalating_a_case_awaiting_the_reporter_resumes_its_clocks() {
     assert_eq!(c.timers["complete"].timer.suspensions.len(), 1);
 }
 
+#[test]
+fn a_resume_before_the_pause_is_refused_and_changes_nothing() {
+    let pack = common::national_pack();
+    let mut c = new_case(&pack, "35.78", "infrastruktur", "2026-03-02T09:00:00+07:00");
+    act(
+        &pack,
+        &mut c,
+        Command::Verify { agency: None, category: None, investigation: None },
+        "2026-03-02T10:00:00+07:00",
+    );
+    act(&pack, &mut c, Command::RequestInfo { message: msg("?") }, "2026-03-03T10:00:00+07:00");
+    let before = c.clone();
+    // A request timed before the pause that a later one made (a race): no clock stays stuck paused.
+    for cmd in [Command::ProvideInfo { message: msg("Depan pasar") }, Command::Escalate { reason: "x".into() }] {
+        let e = decide(&pack, &mut c, &sys(), &cmd, t("2026-03-03T09:59:59+07:00")).unwrap_err();
+        match e {
+            DecideError::NotAllowed { status, allowed, .. } => {
+                assert!(status.starts_with("awaiting_reporter (clock `"), "{status}");
+                assert!(allowed.contains(&"provide_info".to_owned()), "{allowed:?}");
+            }
+            other => panic!("{cmd:?}: {other}"),
+        }
+        assert_eq!(c, before, "{cmd:?}");
+    }
+    act(&pack, &mut c, Command::ProvideInfo { message: msg("Depan pasar") }, "2026-03-03T10:00:00+07:00");
+    assert!(c.timers.values().all(|t| !t.timer.is_paused()));
+}
+
 fn pack_with(extra: &[(&str, &str)]) -> Result<Pack, aduan_core::pack::PackError> {
     let mut files = common::pack_files(&common::pack_dir());
     for (p, text) in extra {

@@ -8,8 +8,10 @@
 //! which walk the same dates. Past the covered years only weekends are skipped and results are flagged
 //! provisional: a calendar never stops a complaint.
 
+mod set;
 mod source;
 
+pub use set::CalendarSet;
 pub use source::{CalendarLayer, LayerDay, LayerScope};
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Offset, TimeZone, Utc};

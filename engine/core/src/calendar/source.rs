@@ -4,7 +4,7 @@
 //! agency's (`agency:`). Every struct denies unknown fields, so a typo is an error with its location.
 
 use super::{DayKind, Weekday};
-use crate::pack::{PackError, Problem};
+use crate::problem::{PackError, Problem};
 use crate::region::RegionCode;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -94,7 +94,7 @@ pub struct CalendarLayer {
 impl CalendarLayer {
     /// Parses and validates one layer file. `file` is its pack-relative path, used in errors.
     pub fn from_yaml(file: &str, text: &str) -> Result<Self, PackError> {
-        let raw: CalendarFile = crate::pack::parse_yaml(file, text)?;
+        let raw: CalendarFile = crate::problem::parse_yaml(file, text)?;
         let mut problems = Vec::new();
         let at = |loc: &serde_saphyr::Location, message: String| Problem::at(file, loc, message);
 
@@ -114,16 +114,7 @@ impl CalendarLayer {
             _ => unreachable!("one scope is set"),
         };
 
-        let time_zone = match &raw.time_zone {
-            None => None,
-            Some(tz) => match tz.value.parse::<Tz>() {
-                Ok(tz) => Some(tz),
-                Err(_) => {
-                    problems.push(at(&tz.referenced, format!("unknown time zone `{}`", tz.value)));
-                    None
-                }
-            },
-        };
+        let time_zone = time_zone_of(file, &raw, &mut problems);
 
         let weekend = raw.weekend.as_ref().map(|days| {
             let mut w = [false; 7];
@@ -136,54 +127,9 @@ impl CalendarLayer {
             problems.push(Problem::file(file, "`weekend` leaves no working day in the week"));
         }
 
-        let mut working_hours = [None; 7];
-        for (day, span) in &raw.working_hours {
-            match parse_hours(&span.value) {
-                Some(h) => working_hours[day.index()] = Some(h),
-                None => problems.push(at(
-                    &span.referenced,
-                    format!("working hours `{}` are not `HH:MM-HH:MM` with opening before closing", span.value),
-                )),
-            }
-        }
+        let working_hours = working_hours_of(file, &raw, &mut problems);
 
-        let mut days = Vec::new();
-        let mut years = None;
-        if !raw.years.is_empty() {
-            if scope != LayerScope::National {
-                problems.push(Problem::file(file, "only the national calendar (`country:`) lists `years`"));
-            }
-            let first = *raw.years.keys().next().expect("not empty");
-            let last = *raw.years.keys().last().expect("not empty");
-            if (last - first + 1) as usize != raw.years.len() {
-                problems.push(Problem::file(file, "`years` must be consecutive"));
-            }
-            years = Some((first, last));
-            for (year, y) in &raw.years {
-                for (entries, kind) in [(&y.public, DayKind::NationalHoliday), (&y.cuti_bersama, DayKind::CutiBersama)]
-                {
-                    for e in entries {
-                        if chrono::Datelike::year(&e.date.value) != *year {
-                            problems
-                                .push(at(&e.date.referenced, format!("{} is listed under year {year}", e.date.value)));
-                        }
-                        days.push(LayerDay {
-                            date: e.date.value,
-                            kind,
-                            name: e.name.clone(),
-                            provisional: e.provisional,
-                        });
-                    }
-                }
-            }
-        } else if scope == LayerScope::National {
-            problems.push(Problem::file(file, "the national calendar lists the `years` it covers"));
-        }
-        for (entries, kind) in [(&raw.days_off, DayKind::DayOff), (&raw.working_days, DayKind::ExtraWorkingDay)] {
-            for e in entries {
-                days.push(LayerDay { date: e.date.value, kind, name: e.name.clone(), provisional: e.provisional });
-            }
-        }
+        let (years, days) = dated_days(file, &raw, &scope, &mut problems);
         let mut seen = BTreeMap::new();
         for d in &days {
             if let Some(prev) = seen.insert(d.date, &d.name) {
@@ -204,6 +150,74 @@ impl CalendarLayer {
             LayerScope::Agency(a) => format!("agency {a}"),
         }
     }
+}
+
+fn time_zone_of(file: &str, raw: &CalendarFile, problems: &mut Vec<Problem>) -> Option<Tz> {
+    let tz = raw.time_zone.as_ref()?;
+    match tz.value.parse::<Tz>() {
+        Ok(tz) => Some(tz),
+        Err(_) => {
+            problems.push(Problem::at(file, &tz.referenced, format!("unknown time zone `{}`", tz.value)));
+            None
+        }
+    }
+}
+
+fn working_hours_of(file: &str, raw: &CalendarFile, problems: &mut Vec<Problem>) -> [Option<(u32, u32)>; 7] {
+    let at = |loc: &serde_saphyr::Location, message: String| Problem::at(file, loc, message);
+    let mut working_hours = [None; 7];
+    for (day, span) in &raw.working_hours {
+        match parse_hours(&span.value) {
+            Some(h) => working_hours[day.index()] = Some(h),
+            None => problems.push(at(
+                &span.referenced,
+                format!("working hours `{}` are not `HH:MM-HH:MM` with opening before closing", span.value),
+            )),
+        }
+    }
+    working_hours
+}
+
+/// The layer's dated entries: the national calendar's `years` (public holidays and cuti bersama, each
+/// under its own year), then `days_off` and `working_days`; and the years covered.
+fn dated_days(
+    file: &str,
+    raw: &CalendarFile,
+    scope: &LayerScope,
+    problems: &mut Vec<Problem>,
+) -> (Option<(i32, i32)>, Vec<LayerDay>) {
+    let at = |loc: &serde_saphyr::Location, message: String| Problem::at(file, loc, message);
+    let mut days = Vec::new();
+    let mut years = None;
+    if !raw.years.is_empty() {
+        if *scope != LayerScope::National {
+            problems.push(Problem::file(file, "only the national calendar (`country:`) lists `years`"));
+        }
+        let first = *raw.years.keys().next().expect("not empty");
+        let last = *raw.years.keys().last().expect("not empty");
+        if (last - first + 1) as usize != raw.years.len() {
+            problems.push(Problem::file(file, "`years` must be consecutive"));
+        }
+        years = Some((first, last));
+        for (year, y) in &raw.years {
+            for (entries, kind) in [(&y.public, DayKind::NationalHoliday), (&y.cuti_bersama, DayKind::CutiBersama)] {
+                for e in entries {
+                    if chrono::Datelike::year(&e.date.value) != *year {
+                        problems.push(at(&e.date.referenced, format!("{} is listed under year {year}", e.date.value)));
+                    }
+                    days.push(LayerDay { date: e.date.value, kind, name: e.name.clone(), provisional: e.provisional });
+                }
+            }
+        }
+    } else if *scope == LayerScope::National {
+        problems.push(Problem::file(file, "the national calendar lists the `years` it covers"));
+    }
+    for (entries, kind) in [(&raw.days_off, DayKind::DayOff), (&raw.working_days, DayKind::ExtraWorkingDay)] {
+        for e in entries {
+            days.push(LayerDay { date: e.date.value, kind, name: e.name.clone(), provisional: e.provisional });
+        }
+    }
+    (years, days)
 }
 
 fn parse_hours(s: &str) -> Option<(u32, u32)> {

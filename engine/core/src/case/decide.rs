@@ -1,0 +1,184 @@
+//! The two entry points of a decision: submitting a complaint, and taking one workflow action on a case
+//! (the action's own step in [`super::actions`], then the workflow's clock effects, then the event with
+//! the deadlines it moved).
+
+use super::actions::{self, Effect};
+use super::clocks::{deadlines_json, pause_running, resume_paused, start_clock, ClockError, Journal};
+use super::{
+    clock_conflict, invalid, Actor, Case, CaseState, Command, DecideError, NewCase, NewEvent, Outcome, Privacy,
+};
+use crate::directory::ROOT;
+use crate::pack::Pack;
+use crate::timer::ChangeReason;
+use crate::workflow::{Action, Role};
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// Files a new complaint: status `submitted`, the clocks of the workflow's `submit` action (`verify` in
+/// the national pack) started at `received_at`. `now` is not read: a new case's clocks start when the
+/// report was received, which the service may date earlier than the request.
+pub fn submit(pack: &Pack, new: NewCase, _now: DateTime<Utc>) -> (Case, Outcome) {
+    let mut case = Case {
+        id: new.id,
+        tracking_id: new.tracking_id,
+        kind: new.kind,
+        channel: new.channel,
+        category: new.category,
+        region: new.region,
+        privacy: new.privacy,
+        title: new.title,
+        status: "submitted".into(),
+        agency: None,
+        escalation_level: 0,
+        flags: Vec::new(),
+        state: CaseState::default(),
+        created_at: new.received_at,
+        first_assigned_at: None,
+        first_followup_at: None,
+        first_followup_agency: None,
+        timers: BTreeMap::new(),
+    };
+    if let Some(a) = pack.workflow.action("submit") {
+        for c in &a.start {
+            start_clock(pack, &mut case, c, new.received_at);
+        }
+    }
+    let mut data = json!({
+        "kind": case.kind.as_str(),
+        "category": case.category,
+        "region": case.region.as_ref().map(|r| r.to_string()),
+        "channel": case.channel,
+        "received_at": new.received_at,
+    });
+    if case.privacy != Privacy::Confidential {
+        data["title"] = json!(case.title);
+    }
+    let events = vec![NewEvent { event_type: "submitted".into(), data }];
+    (case, Outcome { events, ..Outcome::default() })
+}
+
+/// Takes one workflow action on a case. On error nothing changed.
+pub fn decide(
+    pack: &Pack,
+    case: &mut Case,
+    actor: &Actor,
+    cmd: &Command,
+    now: DateTime<Utc>,
+) -> Result<Outcome, DecideError> {
+    let action = allowed_action(pack, case, cmd.action())?;
+    authorize(pack, case, actor, action)?;
+    let mut work = case.clone();
+    let mut out = Outcome::default();
+    let journal = Journal::new(pack, &work);
+    if let Effect::Event { event, moved } = actions::take(pack, &mut work, cmd, now, &mut out)? {
+        apply_clock_effects(pack, &mut work, action, now).map_err(|e| clock_conflict(pack, case, &action.name, &e))?;
+        record(&journal, &mut work, action, event, moved, &mut out);
+    }
+    *case = work;
+    Ok(out)
+}
+
+/// The workflow's action `name`, if the case's state allows it.
+fn allowed_action<'p>(pack: &'p Pack, case: &Case, name: &str) -> Result<&'p Action, DecideError> {
+    let action =
+        pack.workflow.action(name).ok_or_else(|| invalid("action", format!("the workflow has no action `{name}`")))?;
+    if !action.from.contains(&case.status) {
+        return Err(DecideError::NotAllowed {
+            action: name.into(),
+            status: case.status.clone(),
+            allowed: pack.workflow.allowed_from(&case.status),
+        });
+    }
+    Ok(action)
+}
+
+fn authorize(pack: &Pack, case: &Case, actor: &Actor, action: &Action) -> Result<(), DecideError> {
+    if actor.role == Role::System {
+        return Ok(());
+    }
+    if !action.roles.contains(&actor.role) {
+        return Err(DecideError::Forbidden(format!(
+            "`{}` needs the role {}",
+            action.name,
+            action.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ")
+        )));
+    }
+    match actor.role {
+        Role::Officer if actor.agency.is_none() || actor.agency != case.agency => {
+            return Err(DecideError::Forbidden("an officer acts only on cases its agency holds".into()));
+        }
+        Role::Admin => {
+            let scope = actor.agency.as_deref().unwrap_or(ROOT);
+            let subject = case
+                .agency
+                .clone()
+                .or_else(|| case.region.as_ref().and_then(|r| pack.directory.government_of(r)).map(str::to_owned))
+                .unwrap_or_else(|| ROOT.to_owned());
+            if scope != ROOT && !pack.directory.in_subtree(scope, &subject) {
+                return Err(DecideError::Forbidden(format!("the case is outside the admin's scope ({scope})")));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The clock effects of an action, in a fixed order: follow-up, stops, pauses, resumes, restarts, starts.
+fn apply_clock_effects(pack: &Pack, work: &mut Case, action: &Action, now: DateTime<Utc>) -> Result<(), ClockError> {
+    if action.follow_up {
+        if work.escalation_level == 0 {
+            work.timers.remove("respond");
+        }
+        if work.first_followup_at.is_none() {
+            work.first_followup_at = Some(now);
+            work.first_followup_agency = work.agency.clone();
+        }
+    }
+    if action.stop_all {
+        work.timers.clear();
+    }
+    for c in &action.stop {
+        work.timers.remove(c);
+    }
+    if action.pause_running {
+        pause_running(work, now);
+    }
+    if action.resume_paused {
+        resume_paused(work, now)?;
+    }
+    for c in &action.restart {
+        work.timers.remove(c);
+        start_clock(pack, work, c, now);
+    }
+    for c in &action.start {
+        if !work.timers.contains_key(c) {
+            start_clock(pack, work, c, now);
+        }
+    }
+    Ok(())
+}
+
+/// Moves the case into the action's state and appends the action's event, carrying the deadlines that
+/// moved and the policies consulted. A rating that closes the case also appends `closed`.
+fn record(
+    journal: &Journal<'_>,
+    work: &mut Case,
+    action: &Action,
+    mut event: NewEvent,
+    moved: ChangeReason,
+    out: &mut Outcome,
+) {
+    let was = std::mem::replace(&mut work.status, action.to.clone());
+    let changes = journal.changes(work, moved);
+    if !changes.is_empty() {
+        event.data["deadlines"] = deadlines_json(&changes);
+    }
+    if !out.trace.is_empty() {
+        event.data["trace"] = serde_json::to_value(&out.trace).unwrap_or(Value::Null);
+    }
+    out.events.push(event);
+    if action.name == "rate" && was != "closed" && work.status == "closed" {
+        out.events.push(NewEvent { event_type: "closed".into(), data: json!({"reason": "rated"}) });
+    }
+}
