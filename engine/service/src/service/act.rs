@@ -1,9 +1,10 @@
 //! Taking a workflow action on a case: map the request to a core command, decide, write.
 
 use super::rows::{case_of, row_after};
+use super::write::{fired_rungs, CaseWrite, Stamp};
 use super::{to_millis, Reply, Service, ServiceError, MAX_RETRIES};
 use crate::crypto::sha256_hex;
-use crate::store::{CommandRecord, StoreError};
+use crate::store::CommandRecord;
 use crate::wire::ActionRequest;
 use aduan_core::case::{self, Actor, Command};
 use chrono::{DateTime, Utc};
@@ -42,80 +43,95 @@ impl Service {
         let cmd = command_of(&req)?;
         let request_hash =
             sha256_hex(serde_json::to_string(&req).map_err(|e| ServiceError::Internal(e.to_string()))?.as_bytes());
+        let call = Call { id, cmd: &cmd, key: key.as_deref(), request_hash: &request_hash, bearer, now };
         for _ in 0..MAX_RETRIES {
-            let pack = self.pack();
-            let mut tx = self.inner.store.begin().await?;
-            let row = match tx.case_by_id(id).await? {
-                Some(r) => r,
-                None => match tx.case_by_tracking_id(id).await? {
-                    Some(r) => r,
-                    None => {
-                        tx.rollback().await?;
-                        return Err(ServiceError::NotFound(format!("no complaint `{id}`")));
-                    }
-                },
-            };
-            let scope = format!("{}:{}", row.id, cmd.action());
-            if let Some(k) = &key {
-                if let Some(rec) = tx.command(&scope, k).await? {
-                    tx.rollback().await?;
-                    return self.replay(rec, &request_hash, now).await;
-                }
+            match self.act_once(&call).await {
+                Err(ServiceError::LostRace) => continue,
+                other => return other,
             }
-            let timers = tx.timers(&row.id).await?;
-            let case = case_of(&row, &timers)?;
-            let actor = match (bearer, &case.state.reporter_token_sha256) {
-                (Some(t), Some(h)) if sha256_hex(t.as_bytes()) == *h => Actor::reporter(),
-                _ => Actor::system(),
-            };
-            let p = pack.clone();
-            let c = cmd.clone();
-            let a = actor.clone();
-            let decided = tokio::task::spawn_blocking(move || {
-                let mut case = case;
-                case::decide(&p, &mut case, &a, &c, now).map(|out| (case, out))
-            })
-            .await
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
-            let (case, outcome) = match decided {
-                Ok(x) => x,
-                Err(e) => {
-                    tx.rollback().await?;
-                    return Err(e.into());
-                }
-            };
-            let head = row.head_seq;
-            let new_row = row_after(&case, &pack, &row, now);
-            let (new_row, timers) =
-                match self.append(&mut tx, new_row, head, &case, &pack, outcome, &actor.label(), now).await {
-                    Err(ServiceError::Conflict { .. }) => {
-                        tx.rollback().await?;
-                        continue;
-                    }
-                    other => other?,
-                };
-            if let Some(k) = &key {
-                let rec = CommandRecord {
-                    scope,
-                    key: k.clone(),
-                    request_hash: request_hash.clone(),
-                    status: 200,
-                    complaint_id: Some(row.id.clone()),
-                    reporter_token_sealed: None,
-                    created_at: now,
-                };
-                if let Err(StoreError::Conflict(_)) = tx.insert_command(&rec).await {
-                    tx.rollback().await?;
-                    continue;
-                }
-            }
-            tx.commit().await?;
-            self.inner.wake.notify_one();
-            let view = self.render(&new_row, &timers, None)?;
-            return Ok(Reply { status: 200, view });
         }
-        Err(ServiceError::Unavailable("the case kept changing under the command; retry".into()))
+        Err(ServiceError::LostRace)
     }
+
+    /// One attempt at a command, in one transaction: [`ServiceError::LostRace`] (rolled back) when
+    /// another writer changed the case first.
+    async fn act_once(&self, call: &Call<'_>) -> Result<Reply, ServiceError> {
+        let (id, now) = (call.id, call.now);
+        let pack = self.pack();
+        let mut tx = self.inner.store.begin().await?;
+        let row = match tx.case_by_id(id).await? {
+            Some(r) => r,
+            None => match tx.case_by_tracking_id(id).await? {
+                Some(r) => r,
+                None => {
+                    tx.rollback().await?;
+                    return Err(ServiceError::NotFound(format!("no complaint `{id}`")));
+                }
+            },
+        };
+        let scope = format!("{}:{}", row.id, call.cmd.action());
+        if let Some(k) = call.key {
+            if let Some(rec) = tx.command(&scope, k).await? {
+                tx.rollback().await?;
+                return self.replay(rec, call.request_hash, now).await;
+            }
+        }
+        let timers = tx.timers(&row.id).await?;
+        let case = case_of(&row, &timers)?;
+        let actor = match (call.bearer, &case.state.reporter_token_sha256) {
+            (Some(t), Some(h)) if sha256_hex(t.as_bytes()) == *h => Actor::reporter(),
+            _ => Actor::system(),
+        };
+        let (p, c, a) = (pack.clone(), call.cmd.clone(), actor.clone());
+        let decided = tokio::task::spawn_blocking(move || {
+            let mut case = case;
+            case::decide(&p, &mut case, &a, &c, now).map(|out| (case, out))
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let (case, outcome) = match decided {
+            Ok(x) => x,
+            Err(e) => {
+                tx.rollback().await?;
+                return Err(e.into());
+            }
+        };
+        let command = call.key.map(|k| CommandRecord {
+            scope,
+            key: k.to_owned(),
+            request_hash: call.request_hash.to_owned(),
+            status: 200,
+            complaint_id: Some(row.id.clone()),
+            reporter_token_sealed: None,
+            created_at: now,
+        });
+        let fired = fired_rungs(&mut tx, &case.id).await?;
+        let stamp = Stamp { pack: &pack, actor: &actor.label(), at: now };
+        let write = CaseWrite::new(stamp, &case, row_after(&case, &pack, &row, now), outcome, &fired)?
+            .published(self.prefix())
+            .with_command(command);
+        match write.write(&mut tx).await {
+            Err(ServiceError::LostRace) => {
+                tx.rollback().await?;
+                return Err(ServiceError::LostRace);
+            }
+            other => other?,
+        }
+        tx.commit().await?;
+        self.inner.wake.notify_one();
+        let view = self.render(&write.row, &write.timers, None)?;
+        Ok(Reply { status: 200, view })
+    }
+}
+
+/// One command as [`Service::act_once`] takes it.
+struct Call<'a> {
+    id: &'a str,
+    cmd: &'a Command,
+    key: Option<&'a str>,
+    request_hash: &'a str,
+    bearer: Option<&'a str>,
+    now: DateTime<Utc>,
 }
 
 /// Maps an action request to a core command, naming the first missing or wrong field.

@@ -31,6 +31,10 @@ pub enum ServiceError {
         /// What is wrong.
         detail: String,
     },
+    /// 503: another writer changed the case while the command was deciding, and it kept doing so
+    /// through every retry (retry later; NATS: transient).
+    #[error("the case changed concurrently; retry")]
+    LostRace,
     /// 503: the database cannot take the command now (retry later).
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -47,7 +51,7 @@ impl ServiceError {
             ServiceError::Forbidden(_) => 403,
             ServiceError::Conflict { .. } | ServiceError::IdempotencyReused => 409,
             ServiceError::Invalid { .. } => 422,
-            ServiceError::Unavailable(_) => 503,
+            ServiceError::LostRace | ServiceError::Unavailable(_) => 503,
             ServiceError::Internal(_) => 500,
         }
     }

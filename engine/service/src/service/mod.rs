@@ -10,9 +10,10 @@ mod views;
 mod write;
 
 pub use error::ServiceError;
-pub(crate) use rows::row_after;
-pub use rows::{case_of, timer_rows};
-pub use write::seed_rows;
+pub use rows::{case_of, case_row, row_after, timer_rows};
+pub use write::{
+    chain_events, fired_rungs, record_rungs, seed_rows, CaseWrite, FiredRung, OutboxEntry, SeedRows, Stamp,
+};
 
 use crate::crypto::DataKey;
 use crate::metrics::Metrics;

@@ -14,8 +14,9 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// The stored row of a case after a decision (title, body and reporter carried over by the caller).
-pub(crate) fn case_row(case: &Case, pack: &Pack, body: &str, reporter: Option<String>, now: DateTime<Utc>) -> CaseRow {
+/// The row of a new case after its first decision, at an empty head (body and sealed reporter given by
+/// the caller).
+pub fn case_row(case: &Case, pack: &Pack, body: &str, reporter: Option<String>, now: DateTime<Utc>) -> CaseRow {
     CaseRow {
         id: case.id.clone(),
         tracking_id: case.tracking_id.clone(),
@@ -44,11 +45,12 @@ pub(crate) fn case_row(case: &Case, pack: &Pack, body: &str, reporter: Option<St
 }
 
 /// The row of an existing case after a decision: the case's new state, with what the core does not
-/// hold (body, sealed reporter, creation time, title, current head hash) carried over from the stored row.
-pub(crate) fn row_after(case: &Case, pack: &Pack, stored: &CaseRow, now: DateTime<Utc>) -> CaseRow {
+/// hold (body, sealed reporter, creation time, title, current head) carried over from the stored row.
+pub fn row_after(case: &Case, pack: &Pack, stored: &CaseRow, now: DateTime<Utc>) -> CaseRow {
     let mut row = case_row(case, pack, &stored.body, stored.reporter.clone(), now);
     row.created_at = stored.created_at;
     row.title = stored.title.clone();
+    row.head_seq = stored.head_seq;
     row.head_hash = stored.head_hash.clone();
     row
 }

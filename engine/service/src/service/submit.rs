@@ -2,6 +2,7 @@
 //! idempotency key with the original status and the current view.
 
 use super::rows::case_row;
+use super::write::{CaseWrite, Stamp};
 use super::{new_id, Reply, Service, ServiceError, CHANNELS, MAX_RETRIES, OFFLINE_CHANNELS, TOKEN_REPLAY_WINDOW};
 use crate::crypto::{new_token, new_tracking_id, sha256_hex};
 use crate::store::{CommandRecord, StoreError};
@@ -10,6 +11,7 @@ use aduan_core::case::{self, NewCase, Privacy};
 use aduan_core::domain::Kind;
 use aduan_core::pack::Pack;
 use aduan_core::region::RegionCode;
+use aduan_core::sweep::Fired;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
@@ -65,9 +67,7 @@ impl Service {
                     json
                 }
             });
-            let mut row = case_row(&case, &pack, &sub.body, reporter_stored, now);
-            row.head_seq = 0;
-            row.head_hash = String::new();
+            let row = case_row(&case, &pack, &sub.body, reporter_stored, now);
             match tx.insert_case(&row).await {
                 Err(StoreError::Conflict(_)) => {
                     tx.rollback().await?;
@@ -75,25 +75,29 @@ impl Service {
                 }
                 other => other?,
             }
-            let (row, timers) = self.append(&mut tx, row, 0, &case, &pack, outcome, "anyone", now).await?;
-            if let Some(k) = &key {
-                let rec = CommandRecord {
-                    scope: "submit".into(),
-                    key: k.clone(),
-                    request_hash: request_hash.clone(),
-                    status: 201,
-                    complaint_id: Some(case.id.clone()),
-                    reporter_token_sealed: Some(self.inner.key.seal(&token)),
-                    created_at: now,
-                };
-                if let Err(StoreError::Conflict(_)) = tx.insert_command(&rec).await {
+            let command = key.as_ref().map(|k| CommandRecord {
+                scope: "submit".into(),
+                key: k.clone(),
+                request_hash: request_hash.clone(),
+                status: 201,
+                complaint_id: Some(case.id.clone()),
+                reporter_token_sealed: Some(self.inner.key.seal(&token)),
+                created_at: now,
+            });
+            let stamp = Stamp { pack: &pack, actor: "anyone", at: now };
+            let write = CaseWrite::new(stamp, &case, row, outcome, &Fired::new())?
+                .published(self.prefix())
+                .with_command(command);
+            match write.write(&mut tx).await {
+                Err(ServiceError::LostRace) => {
                     tx.rollback().await?;
                     continue; // a concurrent replay won: answer as a replay on the next round
                 }
+                other => other?,
             }
             tx.commit().await?;
             self.inner.wake.notify_one();
-            let mut view = self.render(&row, &timers, None)?;
+            let mut view = self.render(&write.row, &write.timers, None)?;
             view.reporter_token = Some(token);
             return Ok(Reply { status: 201, view });
         }
