@@ -276,23 +276,3 @@ pub fn seed_rows(pack: &Pack, cases: Vec<(Case, Outcome)>, now: DateTime<Utc>) -
     }
     Ok(out)
 }
-
-impl super::Service {
-    /// Transitional: the old entry point of the sweep and the recompute, over [`CaseWrite`].
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn append_with(
-        &self,
-        tx: &mut Tx,
-        row: CaseRow,
-        _head_seq: i64,
-        case: &Case,
-        pack: &Pack,
-        outcome: Outcome,
-        actor: &str,
-        now: DateTime<Utc>,
-        fired: &Fired,
-    ) -> Result<(), ServiceError> {
-        let stamp = Stamp { pack, actor, at: now };
-        CaseWrite::new(stamp, case, row, outcome, fired)?.published(self.prefix()).write(tx).await
-    }
-}
