@@ -28,8 +28,9 @@ fn recomputed(pack: &Pack, case: &mut Case, timers: &[TimerRow]) -> aduan_core::
 impl Service {
     /// Starts or resumes the recompute the database records for the active pack
     /// ([`crate::store::Store::start_recompute`]); returns how many cases this run changed, `None` when
-    /// none is pending. Stops early, unfinished, when another pack becomes active meanwhile: that pack's
-    /// own recompute covers every case again.
+    /// none is pending. Stops early, unfinished, if the service's pack is swapped meanwhile (hot reload,
+    /// a later issue; today a service keeps its pack for life): the new pack's own recompute covers
+    /// every case again.
     pub async fn recompute_open_deadlines(&self, batch: i64) -> Result<Option<u64>, ServiceError> {
         let pack = self.pack();
         let Some((mut after, mut changed)) = self.store().pending_recompute(&pack.hash).await? else {

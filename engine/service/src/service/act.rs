@@ -24,7 +24,7 @@ impl Service {
         let started = std::time::Instant::now();
         let action = req.action.clone().unwrap_or_default();
         let result = self.act_inner(id, req, key, bearer, now).await;
-        self.inner.metrics.command(&action, &result, started.elapsed());
+        self.inner.metrics.command(&action, result.as_ref().err().map(ServiceError::status), started.elapsed());
         result
     }
 

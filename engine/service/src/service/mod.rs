@@ -1,6 +1,14 @@
 //! The service functions: decode a command, load the case, decide with the core in a blocking task, and
 //! commit events, state, timers, outbox rows and the idempotency key in one transaction (invariant 3).
 //! HTTP handlers and the NATS consumer both call these; neither has logic of its own.
+//!
+//! - `submit.rs`: filing a complaint, and answering a replayed idempotency key.
+//! - `act.rs`: a workflow action on a case.
+//! - `views.rs`: what callers read: one case, the list, the stats.
+//! - `write.rs`: the writing of a decision: [`CaseWrite`], the one chain builder [`chain_events`],
+//!   [`OutboxEntry`]; the sweep, the recompute, the digest and `aduan seed` write through them.
+//! - `rows.rs`: a case as stored rows and back.
+//! - `error.rs`: [`ServiceError`].
 
 mod act;
 mod error;
@@ -20,7 +28,6 @@ use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::wire::ComplaintView;
 use aduan_core::pack::Pack;
-use arc_swap::ArcSwap;
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -58,7 +65,7 @@ pub struct ListQuery {
 
 struct Inner {
     store: Store,
-    pack: ArcSwap<Pack>,
+    pack: Arc<Pack>,
     key: DataKey,
     prefix: String,
     wake: Arc<Notify>,
@@ -66,12 +73,14 @@ struct Inner {
 }
 
 /// The service: the store, the active pack, the data key and the relay's wake-up. Cheap to clone.
+/// The pack is fixed for the service's life (hot reload, a later issue, will swap it).
 #[derive(Clone)]
 pub struct Service {
     inner: Arc<Inner>,
 }
 
-/// How many times a command retries after losing a race on the case's head (PostgreSQL).
+/// How many times a command is decided again after losing a race on the case's head (PostgreSQL); then
+/// it fails with [`ServiceError::LostRace`].
 const MAX_RETRIES: usize = 5;
 
 /// Instants are stored to the millisecond; deciding at the same precision keeps the view, the stored
@@ -83,20 +92,13 @@ fn to_millis(t: DateTime<Utc>) -> DateTime<Utc> {
 impl Service {
     /// A service over a migrated store with an active pack.
     pub fn new(store: Store, pack: Arc<Pack>, key: DataKey, prefix: &str, metrics: Arc<Metrics>) -> Self {
-        let inner = Inner {
-            store,
-            pack: ArcSwap::new(pack),
-            key,
-            prefix: prefix.to_owned(),
-            wake: Arc::new(Notify::new()),
-            metrics,
-        };
+        let inner = Inner { store, pack, key, prefix: prefix.to_owned(), wake: Arc::new(Notify::new()), metrics };
         Self { inner: Arc::new(inner) }
     }
 
     /// The active pack.
     pub fn pack(&self) -> Arc<Pack> {
-        self.inner.pack.load_full()
+        self.inner.pack.clone()
     }
 
     /// The store.

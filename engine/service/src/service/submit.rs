@@ -26,7 +26,7 @@ impl Service {
     ) -> Result<Reply, ServiceError> {
         let started = std::time::Instant::now();
         let result = self.submit_inner(sub, key, now).await;
-        self.inner.metrics.command("submit", &result, started.elapsed());
+        self.inner.metrics.command("submit", result.as_ref().err().map(ServiceError::status), started.elapsed());
         result
     }
 
