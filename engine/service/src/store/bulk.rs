@@ -3,9 +3,8 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::columns::{bind_case, bind_event, bind_timer};
+use super::columns::{bind_case, bind_event, bind_timer, CASES, EVENTS, HOLDERS, TIMERS};
 use super::copy;
-use super::rows::{case_cols, event_cols, timer_cols};
 use super::tx::TxInner;
 use super::{CaseRow, EventRow, Store, StoreError, TimerRow};
 
@@ -40,14 +39,6 @@ macro_rules! insert_chunks {
     }};
 }
 
-const BULK_CASES: &str = concat!("INSERT INTO complaints (", case_cols!(), ") VALUES ");
-
-const BULK_EVENTS: &str = concat!("INSERT INTO events (", event_cols!(), ") VALUES ");
-
-const BULK_TIMERS: &str = concat!("INSERT INTO timers (", timer_cols!(), ") VALUES ");
-
-const BULK_HOLDERS: &str = "INSERT INTO case_holders (complaint_id, agency, escalated_from) VALUES ";
-
 impl Store {
     /// Writes whole cases at once, in one transaction: `cases`, then `events`, `timers` and holder rows
     /// (`(complaint_id, agency)`, not escalated from). SQLite: multi-row `INSERT`s of up to 500 rows,
@@ -68,10 +59,11 @@ impl Store {
         match &mut tx.inner {
             TxInner::Sqlite(t) => {
                 let c: &mut sqlx::SqliteConnection = &mut *t;
-                insert_chunks!(c, BULK_CASES, 23, "", cases, |q, r| bind_case!(q, r));
-                insert_chunks!(c, BULK_EVENTS, 12, "", events, |q, e| bind_event!(q, e));
-                insert_chunks!(c, BULK_TIMERS, 14, "", timers, |q, t| bind_timer!(q, t));
-                insert_chunks!(c, BULK_HOLDERS, 2, ", FALSE", holders, |q, h| {
+                insert_chunks!(c, &CASES.insert_head(), CASES.cols.len(), "", cases, |q, r| bind_case!(q, r));
+                insert_chunks!(c, &EVENTS.insert_head(), EVENTS.cols.len(), "", events, |q, e| bind_event!(q, e));
+                insert_chunks!(c, &TIMERS.insert_head(), TIMERS.cols.len(), "", timers, |q, t| bind_timer!(q, t));
+                // The last column, escalated_from, is the constant tail.
+                insert_chunks!(c, &HOLDERS.insert_head(), HOLDERS.cols.len() - 1, ", FALSE", holders, |q, h| {
                     q.bind(h.0.clone()).bind(h.1.clone())
                 });
             }

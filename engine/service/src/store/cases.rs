@@ -1,36 +1,23 @@
 //! `complaints` (a case's current state) and `case_holders` (every agency that held it).
 
-use super::columns::bind_case;
-use super::rows::{self, case_cols};
+use super::columns::{bind_case, Stmt, CASES};
+use super::rows;
 use super::sql::{dyn_query, Arg, DynSql, MARK_CHUNK};
 use super::tx::{with_reader, with_tx, TxInner};
 use super::{CaseRow, Store, StoreError, Tx};
 
-pub(super) const CASE_BY_ID: &str = concat!("SELECT ", case_cols!(), " FROM complaints WHERE id = $1");
-
-pub(super) const CASE_BY_TRACKING_ID: &str =
-    concat!("SELECT ", case_cols!(), " FROM complaints WHERE tracking_id = $1");
-
-pub(super) const LOCK_CASE_PG: &str = concat!("SELECT ", case_cols!(), " FROM complaints WHERE id = $1 FOR UPDATE");
-
-pub(super) const INSERT_CASE: &str = concat!(
-    "INSERT INTO complaints (",
-    case_cols!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
-     $22, $23) ON CONFLICT DO NOTHING"
-);
-
-pub(super) const UPDATE_CASE: &str = "UPDATE complaints SET tracking_id = $2, kind = $3, channel = $4, category = $5, \
-     region = $6, privacy = $7, status = $8, agency = $9, escalation_level = $10, flags = $11, title = $12, \
-     body = $13, reporter = $14, state = $15, created_at = $16, updated_at = $17, pack = $18, head_seq = $19, \
-     head_hash = $20, first_assigned_at = $21, first_followup_at = $22, first_followup_agency = $23 \
-     WHERE id = $1 AND head_seq = $24";
+pub(super) static CASE_BY_ID: Stmt = Stmt::new(|| format!("{} WHERE id = $1", CASES.select()));
+pub(super) static CASE_BY_TRACKING_ID: Stmt = Stmt::new(|| format!("{} WHERE tracking_id = $1", CASES.select()));
+static LOCK_CASE_PG: Stmt = Stmt::new(|| format!("{} WHERE id = $1 FOR UPDATE", CASES.select()));
+pub(super) static INSERT_CASE: Stmt = Stmt::new(|| format!("{} ON CONFLICT DO NOTHING", CASES.insert()));
+/// `$24`: the head this command read.
+pub(super) static UPDATE_CASE: Stmt = Stmt::new(|| format!("{} WHERE id = $1 AND head_seq = $24", CASES.update()));
 
 impl Store {
     /// A case by its id.
     pub async fn case_by_id(&self, id: &str) -> Result<Option<CaseRow>, StoreError> {
         with_reader!(self, c => {
-            let row = sqlx::query(CASE_BY_ID).bind(id.to_owned()).fetch_optional(&mut *c).await?;
+            let row = sqlx::query(CASE_BY_ID.as_str()).bind(id.to_owned()).fetch_optional(&mut *c).await?;
             row.as_ref().map(rows::case_row).transpose()
         })
     }
@@ -38,7 +25,7 @@ impl Store {
     /// A case by its tracking id (`XXXXX-XXXXX`).
     pub async fn case_by_tracking_id(&self, tracking_id: &str) -> Result<Option<CaseRow>, StoreError> {
         with_reader!(self, c => {
-            let row = sqlx::query(CASE_BY_TRACKING_ID).bind(tracking_id.to_owned()).fetch_optional(&mut *c).await?;
+            let row = sqlx::query(CASE_BY_TRACKING_ID.as_str()).bind(tracking_id.to_owned()).fetch_optional(&mut *c).await?;
             row.as_ref().map(rows::case_row).transpose()
         })
     }
@@ -72,7 +59,7 @@ impl Tx {
     /// A case by id, as this transaction sees it.
     pub async fn case_by_id(&mut self, id: &str) -> Result<Option<CaseRow>, StoreError> {
         with_tx!(self, c => {
-            let row = sqlx::query(CASE_BY_ID).bind(id.to_owned()).fetch_optional(&mut *c).await?;
+            let row = sqlx::query(CASE_BY_ID.as_str()).bind(id.to_owned()).fetch_optional(&mut *c).await?;
             row.as_ref().map(rows::case_row).transpose()
         })
     }
@@ -80,7 +67,7 @@ impl Tx {
     /// A case by tracking id, as this transaction sees it.
     pub async fn case_by_tracking_id(&mut self, tid: &str) -> Result<Option<CaseRow>, StoreError> {
         with_tx!(self, c => {
-            let row = sqlx::query(CASE_BY_TRACKING_ID).bind(tid.to_owned()).fetch_optional(&mut *c).await?;
+            let row = sqlx::query(CASE_BY_TRACKING_ID.as_str()).bind(tid.to_owned()).fetch_optional(&mut *c).await?;
             row.as_ref().map(rows::case_row).transpose()
         })
     }
@@ -90,8 +77,8 @@ impl Tx {
     /// same case take turns); on SQLite a plain read, the writer transaction being exclusive already.
     pub async fn lock_case(&mut self, id: &str) -> Result<Option<CaseRow>, StoreError> {
         let sql = match self.inner {
-            TxInner::Sqlite(_) => CASE_BY_ID,
-            TxInner::Postgres(_) => LOCK_CASE_PG,
+            TxInner::Sqlite(_) => CASE_BY_ID.as_str(),
+            TxInner::Postgres(_) => LOCK_CASE_PG.as_str(),
         };
         with_tx!(self, c => {
             let row = sqlx::query(sql).bind(id.to_owned()).fetch_optional(&mut *c).await?;
@@ -109,8 +96,8 @@ impl Tx {
             let mut sql = DynSql::new("");
             let list: Vec<String> = chunk.iter().map(|id| sql.arg(Arg::Text(id.clone()))).collect();
             sql.push(&format!(
-                "SELECT {} FROM complaints WHERE id IN ({}) ORDER BY id{}",
-                case_cols!(),
+                "{} WHERE id IN ({}) ORDER BY id{}",
+                CASES.select(),
                 list.join(", "),
                 if lock { " FOR UPDATE" } else { "" }
             ));
@@ -128,7 +115,7 @@ impl Tx {
     /// stays usable (nothing was written).
     pub async fn insert_case(&mut self, row: &CaseRow) -> Result<(), StoreError> {
         let n = with_tx!(self, c => {
-            bind_case!(sqlx::query(INSERT_CASE), row).execute(&mut *c).await?.rows_affected()
+            bind_case!(sqlx::query(INSERT_CASE.as_str()), row).execute(&mut *c).await?.rows_affected()
         });
         if n == 0 {
             return Err(StoreError::Conflict(format!(
@@ -143,7 +130,7 @@ impl Tx {
     /// head this command read). [`StoreError::Conflict`] when another command moved it first.
     pub async fn update_case(&mut self, row: &CaseRow, expected_head_seq: i64) -> Result<(), StoreError> {
         let n = with_tx!(self, c => {
-            bind_case!(sqlx::query(UPDATE_CASE), row).bind(expected_head_seq).execute(&mut *c).await?.rows_affected()
+            bind_case!(sqlx::query(UPDATE_CASE.as_str()), row).bind(expected_head_seq).execute(&mut *c).await?.rows_affected()
         });
         if n == 0 {
             return Err(StoreError::Conflict(format!("case {} is no longer at seq {expected_head_seq}", row.id)));

@@ -1,24 +1,18 @@
 //! `processed_commands`: idempotency keys and what they answered.
 
-use super::columns::bind_command;
-use super::rows::{self, command_cols};
+use super::columns::{bind_command, Stmt, COMMANDS};
+use super::rows;
 use super::tx::with_tx;
 use super::{CommandRecord, StoreError, Tx};
 
-pub(super) const COMMAND_BY_KEY: &str =
-    concat!("SELECT ", command_cols!(), " FROM processed_commands WHERE scope = $1 AND key = $2");
-
-pub(super) const INSERT_COMMAND: &str = concat!(
-    "INSERT INTO processed_commands (",
-    command_cols!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING"
-);
+static COMMAND_BY_KEY: Stmt = Stmt::new(|| format!("{} WHERE scope = $1 AND key = $2", COMMANDS.select()));
+pub(super) static INSERT_COMMAND: Stmt = Stmt::new(|| format!("{} ON CONFLICT DO NOTHING", COMMANDS.insert()));
 
 impl Tx {
     /// The record of an idempotency key, if this (scope, key) was processed before.
     pub async fn command(&mut self, scope: &str, key: &str) -> Result<Option<CommandRecord>, StoreError> {
         with_tx!(self, c => {
-            let row = sqlx::query(COMMAND_BY_KEY)
+            let row = sqlx::query(COMMAND_BY_KEY.as_str())
                 .bind(scope.to_owned())
                 .bind(key.to_owned())
                 .fetch_optional(&mut *c)
@@ -31,7 +25,7 @@ impl Tx {
     /// transaction stays usable.
     pub async fn insert_command(&mut self, rec: &CommandRecord) -> Result<(), StoreError> {
         let n = with_tx!(self, c => {
-            bind_command!(sqlx::query(INSERT_COMMAND), rec).execute(&mut *c).await?.rows_affected()
+            bind_command!(sqlx::query(INSERT_COMMAND.as_str()), rec).execute(&mut *c).await?.rows_affected()
         });
         if n == 0 {
             return Err(StoreError::Conflict(format!("command {}/{} was already processed", rec.scope, rec.key)));

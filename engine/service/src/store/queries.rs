@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::rows::{self, case_cols, ms};
+use super::columns::CASES;
+use super::rows::{self, ms};
 use super::sql::{dyn_query, Arg, DynSql};
 use super::tx::with_reader;
 use super::{subtree_patterns, CaseFilter, CaseRow, Store, StoreError};
@@ -38,7 +39,7 @@ impl Store {
     /// One page of `GET /v1/complaints`: newest first by (created_at, id), strictly after the cursor,
     /// filtered by agency subtree, status and overdue clocks. A limit ≤ 0 returns nothing.
     pub async fn list_cases(&self, f: &CaseFilter) -> Result<Vec<CaseRow>, StoreError> {
-        let mut sql = DynSql::new(concat!("SELECT ", case_cols!(), " FROM complaints WHERE 1 = 1"));
+        let mut sql = DynSql::new(&format!("{} WHERE 1 = 1", CASES.select()));
         if let Some(patterns) = f.agency.as_deref().and_then(subtree_patterns) {
             let any = like_any(&mut sql, "agency", patterns);
             sql.push(&format!(" AND {any}"));

@@ -1,25 +1,19 @@
 //! `timers`: one row per running or paused clock of a case.
 
-use super::columns::bind_timer;
-use super::rows::{self, timer_cols};
+use super::columns::{bind_timer, Stmt, TIMERS};
+use super::rows;
 use super::sql::{dyn_query, Arg, DynSql, MARK_CHUNK};
 use super::tx::{with_reader, with_tx};
 use super::{Store, StoreError, TimerRow, Tx};
 
-pub(super) const TIMERS_OF_CASE: &str =
-    concat!("SELECT ", timer_cols!(), " FROM timers WHERE complaint_id = $1 ORDER BY clock");
-
-pub(super) const INSERT_TIMER: &str = concat!(
-    "INSERT INTO timers (",
-    timer_cols!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-);
+static TIMERS_OF_CASE: Stmt = Stmt::new(|| format!("{} WHERE complaint_id = $1 ORDER BY clock", TIMERS.select()));
+pub(super) static INSERT_TIMER: Stmt = Stmt::new(|| TIMERS.insert());
 
 impl Store {
     /// A case's timers, by clock name.
     pub async fn timers(&self, complaint_id: &str) -> Result<Vec<TimerRow>, StoreError> {
         with_reader!(self, c => {
-            let rows = sqlx::query(TIMERS_OF_CASE).bind(complaint_id.to_owned()).fetch_all(&mut *c).await?;
+            let rows = sqlx::query(TIMERS_OF_CASE.as_str()).bind(complaint_id.to_owned()).fetch_all(&mut *c).await?;
             rows.iter().map(rows::timer_row).collect()
         })
     }
@@ -50,7 +44,7 @@ impl Tx {
     /// A case's timers by clock name, as this transaction sees them.
     pub async fn timers(&mut self, complaint_id: &str) -> Result<Vec<TimerRow>, StoreError> {
         with_tx!(self, c => {
-            let rows = sqlx::query(TIMERS_OF_CASE).bind(complaint_id.to_owned()).fetch_all(&mut *c).await?;
+            let rows = sqlx::query(TIMERS_OF_CASE.as_str()).bind(complaint_id.to_owned()).fetch_all(&mut *c).await?;
             rows.iter().map(rows::timer_row).collect()
         })
     }
@@ -62,8 +56,8 @@ impl Tx {
             let mut sql = DynSql::new("");
             let list: Vec<String> = chunk.iter().map(|id| sql.arg(Arg::Text(id.clone()))).collect();
             sql.push(&format!(
-                "SELECT {} FROM timers WHERE complaint_id IN ({}) ORDER BY complaint_id, clock",
-                timer_cols!(),
+                "{} WHERE complaint_id IN ({}) ORDER BY complaint_id, clock",
+                TIMERS.select(),
                 list.join(", ")
             ));
             with_tx!(self, c => {
@@ -91,7 +85,7 @@ impl Tx {
                 .execute(&mut *c)
                 .await?;
             for t in rows {
-                bind_timer!(sqlx::query(INSERT_TIMER), t).execute(&mut *c).await?;
+                bind_timer!(sqlx::query(INSERT_TIMER.as_str()), t).execute(&mut *c).await?;
             }
         });
         Ok(())
