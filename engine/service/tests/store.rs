@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use aduan_service::store::{
-    Backend, CaseFilter, CaseRow, CommandRecord, DueTimer, EventRow, StatsRow, StatsScope, Store, StoreError,
-    StoreOptions, TimerRow,
+    Backend, CaseFilter, CaseRow, ColumnInfo, CommandRecord, DueTimer, EventRow, StatsRow, StatsScope, Store,
+    StoreError, StoreOptions, TimerRow,
 };
 use chrono::{DateTime, Utc};
 
@@ -75,6 +75,7 @@ conformance!(
     digest_due_between_is_open_below_and_closed_above,
     digest_rows_are_unique_per_agency_and_local_date,
     recompute_walk_and_progress,
+    schema_lists_the_tables,
 );
 
 async fn open(url: &str) -> Store {
@@ -1369,4 +1370,64 @@ async fn recompute_walk_and_progress(store: Store) {
     assert_eq!(store.pending_recompute("pack-b").await.expect("b"), Some((None, 0)));
     store.advance_recompute("pack-b", Some("c3"), 2, Some(t(T0 + 3))).await.expect("finish");
     assert_eq!(store.pending_recompute("pack-b").await.expect("finished"), None);
+}
+
+/// The tables the migrations create, and nothing of sqlx's or SQLite's own.
+async fn schema_lists_the_tables(store: Store) {
+    let schema = store.schema().await.expect("schema");
+    let tables: Vec<&str> = schema.keys().map(String::as_str).collect();
+    assert_eq!(
+        tables,
+        [
+            "case_holders",
+            "complaints",
+            "digests",
+            "events",
+            "leases",
+            "outbox",
+            "packs",
+            "processed_commands",
+            "recomputes",
+            "timer_actions",
+            "timers"
+        ]
+    );
+    let timers: Vec<&str> = schema["timers"].iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(timers.len(), 16, "{timers:?}");
+    assert_eq!(timers[14..], ["claim_owner", "claim_until"]);
+    let id = &schema["outbox"][0];
+    assert_eq!((id.name.as_str(), id.nullable), ("id", false), "a primary key is never null");
+    let sent = schema["outbox"].iter().find(|c| c.name == "sent_at").expect("sent_at");
+    assert!(sent.nullable);
+}
+
+/// Loosely, what a column holds: text, or a number (SQLite's INTEGER is PostgreSQL's INTEGER, BIGINT
+/// or BOOLEAN).
+fn loose(c: &ColumnInfo) -> (String, bool, &'static str) {
+    let class = if c.declared_type == "text" { "text" } else { "number" };
+    (c.name.clone(), c.nullable, class)
+}
+
+/// The SQLite and PostgreSQL migrations make the same tables, with the same columns (names,
+/// nullability, text or number) in the same order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_and_postgres_migrations_agree() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lite = open(&format!("sqlite://{}", dir.path().join("aduan.db").display())).await;
+    let url = aduan_testkit::pg::fresh_database().await;
+    let pg = open(&url).await;
+    let lite_schema = lite.schema().await.expect("sqlite schema");
+    let pg_schema = pg.schema().await.expect("postgres schema");
+    lite.close().await;
+    pg.close().await;
+    aduan_testkit::pg::drop_database(&url).await;
+
+    let lite_tables: Vec<&String> = lite_schema.keys().collect();
+    let pg_tables: Vec<&String> = pg_schema.keys().collect();
+    assert_eq!(lite_tables, pg_tables);
+    for (table, cols) in &lite_schema {
+        let lite_cols: Vec<_> = cols.iter().map(loose).collect();
+        let pg_cols: Vec<_> = pg_schema[table].iter().map(loose).collect();
+        assert_eq!(lite_cols, pg_cols, "table {table}");
+    }
 }

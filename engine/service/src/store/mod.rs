@@ -30,7 +30,8 @@
 //! One module per table or concern: `connect.rs` opens the pools and migrates, `tx.rs` holds [`Tx`],
 //! then `cases.rs`, `commands.rs`, `events.rs`, `timers.rs`, `rungs.rs` (claims
 //! and `timer_actions`), `outbox.rs`, `leases.rs`, `packs.rs`, `recomputes.rs`, `digests.rs`,
-//! `queries.rs` (lists and statistics) and `bulk.rs`/`copy.rs` (bulk loads). `columns.rs` declares the
+//! `queries.rs` (lists and statistics), `bulk.rs`/`copy.rs` (bulk loads) and `schema.rs` (the schema
+//! as the database reports it). `columns.rs` declares the
 //! column lists, `rows.rs` decodes rows, `sql.rs` assembles SQL at run time.
 
 mod bulk;
@@ -50,6 +51,7 @@ mod queries;
 mod recomputes;
 mod rows;
 mod rungs;
+mod schema;
 mod sql;
 mod timers;
 mod tx;
@@ -58,4 +60,5 @@ pub use connect::{Backend, Store, StoreOptions};
 pub use error::StoreError;
 pub use model::{subtree_patterns, CaseFilter, CaseRow, CommandRecord, DueTimer, EventRow, OutboxRow, TimerRow};
 pub use queries::{StatsRow, StatsScope};
+pub use schema::ColumnInfo;
 pub use tx::Tx;
