@@ -655,7 +655,9 @@ impl Service {
                 subtree_patterns(a).map(|agency_patterns| StatsScope { agency_patterns, region })
             }
         };
-        let rows = self.inner.store.stats_rows(scope.as_ref(), from, to, now).await?;
+        let finals: Vec<String> =
+            pack.workflow.states().iter().filter(|s| pack.workflow.is_final(s)).cloned().collect();
+        let rows = self.inner.store.stats_rows(scope.as_ref(), &finals, from, to, now).await?;
         let count = |f: &dyn Fn(&crate::store::StatsRow) -> bool| rows.iter().filter(|r| f(r)).count() as u64;
         let mut firsts: Vec<i64> = rows
             .iter()

@@ -495,6 +495,11 @@ async fn idempotency_records(store: Store) {
     tx.rollback().await.expect("rollback");
 }
 
+/// The national workflow's final states, as statistics take them.
+fn finals() -> Vec<String> {
+    vec!["closed".to_owned(), "archived".to_owned()]
+}
+
 async fn holders_and_stats_scope(store: Store) {
     // k1: held by 35.78/dinas-pu, escalated from it to 35.78, then to 35 (province).
     // k2: held by 35.79/x only. k3: never dispatched, filed in 35.78. k4: never dispatched, filed in 36.
@@ -533,7 +538,7 @@ async fn holders_and_stats_scope(store: Store) {
     let now = t(T0 + 20_000);
     let rows_for = |scope: Option<StatsScope>| {
         let store = store.clone();
-        async move { store.stats_rows(scope.as_ref(), window.0, window.1, now).await.expect("stats") }
+        async move { store.stats_rows(scope.as_ref(), &finals(), window.0, window.1, now).await.expect("stats") }
     };
     let scope = |agency: &str, region: Option<&str>| StatsScope {
         agency_patterns: aduan_service::store::subtree_patterns(agency).expect("patterns"),
@@ -586,10 +591,14 @@ async fn holders_and_stats_scope(store: Store) {
     let region_3 = StatsScope { agency_patterns: vec![], region: Some("3".to_owned()) };
     assert!(rows_for(Some(region_3)).await.is_empty());
 
+    // The final states are the caller's: with none, k6 counts as overdue too.
+    let no_finals = store.stats_rows(None, &[], window.0, window.1, now).await.expect("stats");
+    assert!(no_finals[4].overdue, "{no_finals:?}");
+
     // Open-ended windows.
-    let all_time = store.stats_rows(None, None, None, now).await.expect("stats");
+    let all_time = store.stats_rows(None, &finals(), None, None, now).await.expect("stats");
     assert_eq!(all_time.len(), 6);
-    let from_only = store.stats_rows(None, Some(t(T0 + 4)), None, now).await.expect("stats");
+    let from_only = store.stats_rows(None, &finals(), Some(t(T0 + 4)), None, now).await.expect("stats");
     assert_eq!(from_only.len(), 2);
 }
 
@@ -1003,7 +1012,7 @@ async fn bulk_insert_round_trips(store: Store) {
     }
     // Holders: every case counts for the unit's statistics.
     let scope = StatsScope { agency_patterns: vec!["35.78/dinas-pu".to_owned()], region: None };
-    assert_eq!(store.stats_rows(Some(&scope), None, None, t(T0)).await.expect("stats").len(), N);
+    assert_eq!(store.stats_rows(Some(&scope), &finals(), None, None, t(T0)).await.expect("stats").len(), N);
     // Every 100th case is due by T0 + N.
     assert_eq!(store.due_count(t(T0 + N as i64)).await.expect("due"), (N / 100) as i64);
 

@@ -72,16 +72,19 @@ impl Store {
     /// point by an agency matching `scope.agency_patterns` or never dispatched and filed in
     /// `scope.region` or below it. `scope` None counts every case. `escalated_in_scope` says a matching
     /// holder escalated the case away (any holder when `scope` is None); `overdue` says the case is
-    /// open (not closed or archived) with a running clock due at or before `now`.
+    /// open (its status is none of `final_states`, the workflow's final states) with a running clock
+    /// due at or before `now`.
     pub async fn stats_rows(
         &self,
         scope: Option<&StatsScope>,
+        final_states: &[String],
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<Vec<StatsRow>, StoreError> {
         let mut sql = DynSql::new("");
         let now_p = sql.arg(Arg::Int(ms(now)));
+        let open = not_in(&mut sql, "c.status", final_states);
         // The holder patterns, bound once and used twice.
         let holder_match = match scope {
             Some(s) if !s.agency_patterns.is_empty() => Some(like_any(&mut sql, "h.agency", s.agency_patterns.clone())),
@@ -100,7 +103,7 @@ impl Store {
         sql.push(&format!(
             "SELECT c.status, c.first_assigned_at, c.first_followup_at, c.first_followup_agency, \
              CASE WHEN {escalated} THEN 1 ELSE 0 END AS escalated_in_scope, \
-             CASE WHEN c.status NOT IN ('closed', 'archived') AND EXISTS (SELECT 1 FROM timers t \
+             CASE WHEN {open} AND EXISTS (SELECT 1 FROM timers t \
              WHERE t.complaint_id = c.id AND t.status = 'running' AND t.due_at <= {now_p}) \
              THEN 1 ELSE 0 END AS overdue \
              FROM complaints c WHERE 1 = 1"
@@ -134,6 +137,15 @@ impl Store {
             rows.iter().map(rows::stats_row).collect()
         })
     }
+}
+
+/// `col NOT IN ($a, $b, …)` with the values bound as arguments (always true for no values).
+fn not_in(sql: &mut DynSql, col: &str, values: &[String]) -> String {
+    if values.is_empty() {
+        return "1 = 1".to_owned();
+    }
+    let list: Vec<String> = values.iter().map(|v| sql.arg(Arg::Text(v.clone()))).collect();
+    format!("{col} NOT IN ({})", list.join(", "))
 }
 
 /// `(col LIKE $a OR col LIKE $b …)` with the patterns bound as arguments.
