@@ -62,7 +62,6 @@ conformance!(
     packs_store_and_active,
     case_ids_after_pages_by_id,
     rollback_discards_writes,
-    savepoint_rolled_back_keeps_the_rest,
     claim_due_claims_due_unclaimed_timers,
     claim_due_limit_takes_earliest_first,
     release_claims_frees_only_the_owners,
@@ -680,41 +679,6 @@ async fn rollback_discards_writes(store: Store) {
     assert_eq!(tx.case_by_id("c2").await.expect("read"), None);
     tx.commit().await.expect("commit");
     assert_eq!(store.case_by_id("c2").await.expect("read"), None);
-}
-
-async fn savepoint_rolled_back_keeps_the_rest(store: Store) {
-    let mut tx = store.begin().await.expect("begin");
-    // Command 1 succeeds.
-    tx.savepoint("cmd_1").await.expect("savepoint");
-    tx.insert_case(&case("c1", "AAAAA-00001", None, T0)).await.expect("insert c1");
-    tx.append_event(&event("c1", 1)).await.expect("event c1");
-    tx.release("cmd_1").await.expect("release");
-    // Command 2 writes, then fails and rolls back to its savepoint.
-    tx.savepoint("cmd_2").await.expect("savepoint");
-    tx.insert_case(&case("c2", "AAAAA-00002", None, T0)).await.expect("insert c2");
-    tx.append_event(&event("c2", 1)).await.expect("event c2");
-    tx.rollback_to("cmd_2").await.expect("rollback to");
-    tx.release("cmd_2").await.expect("release after rollback");
-    // Command 3 hits a database error (a case for an unknown foreign key) and rolls back: on
-    // PostgreSQL this also clears the aborted transaction state.
-    tx.savepoint("cmd_3").await.expect("savepoint");
-    let bad = tx.replace_timers("nope", &[timer("nope", "x", None)]).await;
-    assert!(matches!(bad, Err(StoreError::Other(_))), "{bad:?}");
-    tx.rollback_to("cmd_3").await.expect("rollback to");
-    tx.release("cmd_3").await.expect("release");
-    // Command 4 succeeds after them.
-    tx.savepoint("cmd_4").await.expect("savepoint");
-    tx.insert_case(&case("c4", "AAAAA-00004", None, T0)).await.expect("insert c4");
-    tx.release("cmd_4").await.expect("release");
-    let bad_name = tx.savepoint("x; DROP TABLE events").await;
-    assert!(matches!(bad_name, Err(StoreError::Other(_))), "{bad_name:?}");
-    tx.commit().await.expect("commit");
-
-    assert!(store.case_by_id("c1").await.expect("c1").is_some());
-    assert_eq!(store.events("c1").await.expect("events").len(), 1);
-    assert!(store.case_by_id("c2").await.expect("c2").is_none());
-    assert!(store.events("c2").await.expect("events").is_empty());
-    assert!(store.case_by_id("c4").await.expect("c4").is_some());
 }
 
 // ---------------------------------------------------------------------------------------------------

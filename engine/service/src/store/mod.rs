@@ -12,27 +12,31 @@
 //! ([`StoreError::Unavailable`]). Both schemas store instants as BIGINT epoch milliseconds and payloads
 //! as TEXT (the exact bytes an event's hash covers; never `jsonb`), so the same SQL text, with `$N`
 //! placeholders, runs on both backends. The exceptions are row locks (PostgreSQL only: the sweep's
-//! claim and [`Tx::lock_case`]) and the bulk load ([`Store::bulk_insert`]: `COPY` on PostgreSQL,
+//! claim, [`Tx::lock_case`] and [`Tx::lock_cases`]) and the bulk load ([`Store::bulk_insert`]: `COPY` on PostgreSQL,
 //! multi-row `INSERT`s with `?` placeholders on SQLite). Migrations are per backend
 //! (`migrations/sqlite`, `migrations/postgres`), embedded at compile time.
 //!
 //! Sweeps (invariant 6): [`Store::claim_due`] hands due timers out to workers under a lease
-//! (`claim_owner`, `claim_until`) that lapses if the worker dies; the worker locks each case
-//! ([`Tx::lock_case`]), records each rung it acts on with [`Tx::insert_rung`], whose unique row makes
-//! the action happen once, and rewrites the case's timers, which ends the claim.
+//! (`claim_owner`, `claim_until`) that lapses if the worker dies. A worker sweeps its cases in groups,
+//! one transaction per group: it locks the group's cases in id order ([`Tx::lock_cases`]), records
+//! each rung it acts on with [`Tx::insert_rung`], whose unique row makes the action happen once, and
+//! rewrites the timers of the cases that acted, which ends their claims; [`Store::release_claims`]
+//! ends the rest.
 //!
 //! A command's writes (events, state, timers, outbox, idempotency key) go through one [`Tx`] and
-//! commit atomically (invariant 3); group commit runs each command inside a savepoint. The event log
-//! has no update or delete path (invariant 8). On SQLite, a [`Tx`] holds the only writer connection:
-//! do not call the store's own write methods (leases, packs, outbox marks, claims, bulk inserts)
-//! while holding one in the same task, or they wait for it until the 2 s acquire timeout.
+//! commit atomically (invariant 3). Group commit is one transaction per group of cases: any failure
+//! rolls the whole group back, and the caller retries the group (the sweeper does, on a transient
+//! error). The event log has no update or delete path (invariant 8). On SQLite, a [`Tx`] holds the
+//! only writer connection: do not call the store's own write methods (leases, packs, outbox marks,
+//! claims, bulk inserts) while holding one in the same task, or they wait for it until the 2 s acquire
+//! timeout.
 //!
 //! One module per table or concern: `connect.rs` opens the pools and migrates, `tx.rs` holds [`Tx`],
-//! then `cases.rs`, `commands.rs`, `events.rs`, `timers.rs`, `rungs.rs` (claims
-//! and `timer_actions`), `outbox.rs`, `leases.rs`, `packs.rs`, `recomputes.rs`, `digests.rs`,
-//! `queries.rs` (lists and statistics), `bulk.rs`/`copy.rs` (bulk loads) and `schema.rs` (the schema
-//! as the database reports it). `columns.rs` declares the
-//! column lists, `rows.rs` decodes rows, `sql.rs` assembles SQL at run time.
+//! then `cases.rs`, `commands.rs`, `events.rs`, `timers.rs`, `rungs.rs` (claims and `timer_actions`),
+//! `outbox.rs`, `leases.rs`, `packs.rs`, `recomputes.rs`, `digests.rs`, `queries.rs` (lists and
+//! statistics), `bulk.rs` and `copy.rs` (bulk loads) and `schema.rs` (the schema as the database
+//! reports it). `columns.rs` declares each whole-row table's columns once, `rows.rs` decodes rows and
+//! `sql.rs` assembles SQL at run time.
 
 mod bulk;
 mod cases;

@@ -2,7 +2,7 @@
 
 use sqlx::postgres::Postgres;
 use sqlx::sqlite::Sqlite;
-use sqlx::{AssertSqlSafe, Transaction};
+use sqlx::Transaction;
 
 use super::connect::Pools;
 use super::{Store, StoreError};
@@ -69,30 +69,6 @@ impl Store {
 }
 
 impl Tx {
-    /// Opens a savepoint (`name`: letters, digits and `_`, not starting with a digit). Group commit runs
-    /// each command inside one, so a failing command rolls back only itself.
-    pub async fn savepoint(&mut self, name: &str) -> Result<(), StoreError> {
-        self.raw(format!("SAVEPOINT {}", savepoint_name(name)?)).await
-    }
-
-    /// Undoes everything since the savepoint `name`, which stays open. On PostgreSQL this also clears
-    /// the aborted state a failed statement leaves behind.
-    pub async fn rollback_to(&mut self, name: &str) -> Result<(), StoreError> {
-        self.raw(format!("ROLLBACK TO SAVEPOINT {}", savepoint_name(name)?)).await
-    }
-
-    /// Keeps the work since the savepoint `name` and forgets the savepoint.
-    pub async fn release(&mut self, name: &str) -> Result<(), StoreError> {
-        self.raw(format!("RELEASE SAVEPOINT {}", savepoint_name(name)?)).await
-    }
-
-    async fn raw(&mut self, sql: String) -> Result<(), StoreError> {
-        with_tx!(self, c => {
-            sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut *c).await?;
-        });
-        Ok(())
-    }
-
     /// Commits every write of the transaction at once.
     pub async fn commit(self) -> Result<(), StoreError> {
         match self.inner {
@@ -109,33 +85,5 @@ impl Tx {
             TxInner::Postgres(t) => t.rollback().await?,
         }
         Ok(())
-    }
-}
-
-/// Checks a savepoint name is a plain identifier (it is spliced into SQL, so nothing else may pass).
-fn savepoint_name(name: &str) -> Result<&str, StoreError> {
-    let mut chars = name.chars();
-    let ok = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && name.len() <= 63;
-    if ok {
-        Ok(name)
-    } else {
-        Err(StoreError::Other(format!("invalid savepoint name {name:?}")))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn savepoint_names() {
-        assert!(savepoint_name("cmd_1").is_ok());
-        assert!(savepoint_name("_x").is_ok());
-        assert!(savepoint_name("").is_err());
-        assert!(savepoint_name("1x").is_err());
-        assert!(savepoint_name("x; DROP TABLE events").is_err());
-        assert!(savepoint_name("x-y").is_err());
     }
 }
