@@ -73,8 +73,9 @@ impl Tx {
     }
 
     /// A case by id, locked for the rest of this transaction: PostgreSQL `SELECT … FOR UPDATE`, which
-    /// waits for another transaction holding the case (a sweep acting on a case and a command on the
-    /// same case take turns); on SQLite a plain read, the writer transaction being exclusive already.
+    /// waits for another transaction holding the case (a recompute and a sweep acting on the same case
+    /// take turns; a command takes no lock, its [`Tx::update_case`] head check catches a lost race); on
+    /// SQLite a plain read, the writer transaction being exclusive already.
     pub async fn lock_case(&mut self, id: &str) -> Result<Option<CaseRow>, StoreError> {
         let sql = match self.inner {
             TxInner::Sqlite(_) => CASE_BY_ID.as_str(),

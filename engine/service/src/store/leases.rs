@@ -1,4 +1,5 @@
-//! `leases`: who does a shared job (outbox relay, sweeper shards) for now. Leases only share out work.
+//! `leases`: who does a shared job for now (the outbox relay; `/readyz` writes a probe row it rolls
+//! back). Leases only share out work. Sweeps share theirs through claims on timers instead (`rungs.rs`).
 
 use std::time::Duration;
 

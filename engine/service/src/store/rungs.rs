@@ -55,7 +55,8 @@ impl Store {
     /// after which another worker takes them. Claims only share out work: the action's exactly-once
     /// comes from [`Tx::insert_rung`] (invariant 6), and the action ends the claim by rewriting the
     /// case's timers ([`Tx::replace_timers`]) or with [`Store::release_claims`]. Claims are per timer,
-    /// so two due timers of one case can go to two owners; [`Tx::lock_case`] serializes their actions.
+    /// so two due timers of one case can go to two owners; locking the case ([`Tx::lock_cases`])
+    /// serializes their actions.
     /// Runs on the partial index `timers_next_action` (see [`Store::explain_claim`]).
     pub async fn claim_due(
         &self,
