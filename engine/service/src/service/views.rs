@@ -148,16 +148,13 @@ impl Service {
         let scope = match agency {
             None => None,
             Some(a) => {
-                let region = pack
-                    .directory
-                    .agency(a)
-                    .and_then(|x| x.region.clone())
-                    .or_else(|| CalendarRef::agency_region(a))
-                    .map(|r| r.to_string());
+                let region = pack.directory.region_of(a).map(|r| r.to_string());
                 subtree_patterns(a).map(|agency_patterns| StatsScope { agency_patterns, region })
             }
         };
-        let rows = self.inner.store.stats_rows(scope.as_ref(), from, to, now).await?;
+        let finals: Vec<String> =
+            pack.workflow.states().iter().filter(|s| pack.workflow.is_final(s)).cloned().collect();
+        let rows = self.inner.store.stats_rows(scope.as_ref(), &finals, from, to, now).await?;
         let count = |f: &dyn Fn(&crate::store::StatsRow) -> bool| rows.iter().filter(|r| f(r)).count() as u64;
         let mut firsts: Vec<i64> = rows
             .iter()
