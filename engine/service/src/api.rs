@@ -186,7 +186,7 @@ async fn submit(
     JsonBody(sub): JsonBody<Submission>,
 ) -> Result<(StatusCode, Json<ComplaintView>), ApiError> {
     limited(&s, addr.ip())?;
-    let reply = s.service.submit(sub, idempotency_key(&headers), Utc::now()).await?;
+    let reply = s.service.submit(sub, idempotency_key(&headers), crate::clock::now()).await?;
     Ok((StatusCode::from_u16(reply.status).unwrap_or(StatusCode::CREATED), Json(reply.view)))
 }
 
@@ -216,7 +216,7 @@ async fn act(
     if req.complaint.as_deref().is_some_and(|c| c != id) {
         return Err(ApiError::new(422, "invalid field", "complaint: differs from the path", Some("complaint")));
     }
-    let reply = s.service.act(&id, req, idempotency_key(&headers), bearer(&headers), Utc::now()).await?;
+    let reply = s.service.act(&id, req, idempotency_key(&headers), bearer(&headers), crate::clock::now()).await?;
     Ok((StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK), Json(reply.view)))
 }
 
@@ -252,7 +252,7 @@ async fn list(
         limit: p.limit,
         cursor: p.cursor,
     };
-    Ok(Json(s.service.list(q, Utc::now()).await?))
+    Ok(Json(s.service.list(q, crate::clock::now()).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -270,7 +270,7 @@ async fn stats(
     q: Result<Query<StatsParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Stats>, ApiError> {
     let p = query(q)?;
-    Ok(Json(s.service.stats(p.agency.as_deref(), p.from, p.to, Utc::now()).await?))
+    Ok(Json(s.service.stats(p.agency.as_deref(), p.from, p.to, crate::clock::now()).await?))
 }
 
 async fn healthz() -> &'static str {

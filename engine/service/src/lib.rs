@@ -13,6 +13,7 @@
 //! - [`recompute`]: recomputing open deadlines when the active pack changes, resumable.
 //! - [`digest`]: the morning digest per agency and local date, as a service function.
 //! - [`wire`]: HTTP and NATS wire types, separate from domain types.
+//! - [`clock`]: the wall clock, read only at the edges (a [`aduan_core::time::Timestamp`] is passed in).
 //! - [`crypto`]: the data key, sealed identities, tokens, tracking ids.
 //! - [`metrics`]: Prometheus metrics (plain counts and labels; it knows nothing of the service).
 //! - [`packs`]: reading a policy pack directory from disk.
@@ -20,6 +21,7 @@
 
 pub mod api;
 pub mod bus;
+pub mod clock;
 pub mod crypto;
 pub mod digest;
 pub mod metrics;

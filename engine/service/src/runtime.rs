@@ -80,7 +80,7 @@ fn failure(e: ServiceError) -> CommandFailure {
 
 impl CommandHandler for CommandService {
     async fn handle(&self, msg: CommandMsg) -> Result<Vec<u8>, CommandFailure> {
-        let now = Utc::now();
+        let now = crate::clock::now();
         let reply = if msg.action == "submit" {
             let sub: Submission = decode(&msg.body)?;
             self.0.submit(sub, msg.msg_id.clone(), now).await
