@@ -10,6 +10,7 @@
 //! - [`recompute`]: recomputing open deadlines when the active pack changes, resumable.
 //! - [`digest`]: the morning digest per agency and local date, as a service function.
 //! - [`wire`]: HTTP and NATS wire types, separate from domain types.
+//! - [`problem`]: the one conversion of a service error or an undecodable body to problem+json.
 //! - [`crypto`]: the data key, sealed identities, tokens, tracking ids.
 //! - [`metrics`]: Prometheus metrics.
 //! - [`packs`]: reading a policy pack directory from disk.
@@ -21,6 +22,7 @@ pub mod crypto;
 pub mod digest;
 pub mod metrics;
 pub mod packs;
+pub mod problem;
 pub mod recompute;
 pub mod runtime;
 pub mod service;

@@ -61,6 +61,9 @@ pub enum ServiceError {
         /// What is wrong.
         detail: String,
     },
+    /// 503: the case head moved under the command on every retry (retry later).
+    #[error("the case changed concurrently; retry")]
+    LostRace,
     /// 503: the database cannot take the command now (retry later).
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -77,7 +80,7 @@ impl ServiceError {
             ServiceError::Forbidden(_) => 403,
             ServiceError::Conflict { .. } | ServiceError::IdempotencyReused => 409,
             ServiceError::Invalid { .. } => 422,
-            ServiceError::Unavailable(_) => 503,
+            ServiceError::Unavailable(_) | ServiceError::LostRace => 503,
             ServiceError::Internal(_) => 500,
         }
     }
