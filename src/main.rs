@@ -19,7 +19,7 @@ struct Cli {
     command: Command,
 }
 
-/// Configuration (CONTRACT.md §6): environment variables, overridden by flags of the same name.
+/// Configuration (docs/configuration.md): environment variables, overridden by flags of the same name.
 #[derive(Args, Debug, Clone)]
 pub struct Config {
     /// Database URL: sqlite://PATH or postgres://…

@@ -1,4 +1,4 @@
-//! `aduan audit verify [--case ID]`: walks each case's hash chain (DESIGN.md invariant 8) straight from
+//! `aduan audit verify [--case ID]`: walks each case's hash chain (ARCHITECTURE.md invariant 8) straight from
 //! the database and names every case whose stored history was altered.
 //!
 //! For each case it checks that

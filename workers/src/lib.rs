@@ -1,4 +1,4 @@
-//! `aduan-workers`: the cron workers. Cron only triggers (DESIGN.md invariant 6): what a sweep does, and
+//! `aduan-workers`: the cron workers. Cron only triggers (ARCHITECTURE.md invariant 6): what a sweep does, and
 //! its exactly-once guarantee, live in `aduan_service::sweeper`; the morning digest and its once per
 //! agency and local date live in `aduan_service::digest`. Workers act only through the service and have
 //! no SQL of their own.

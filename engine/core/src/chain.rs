@@ -1,4 +1,4 @@
-//! The per-case hash chain of events (DESIGN.md invariant 8): each event's hash covers the previous
+//! The per-case hash chain of events (ARCHITECTURE.md invariant 8): each event's hash covers the previous
 //! event's hash and the exact bytes stored as its payload, so an edited, removed or reordered event is
 //! detected by walking the chain (`aduan audit verify`).
 

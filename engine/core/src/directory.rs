@@ -1,7 +1,7 @@
 //! The agency directory: one tree rooted at `kemenpanrb` whose children are the provinces and the other
 //! national bodies; kab/kota under their province; units (OPD: dinas, badan) under their government.
 //!
-//! Agency ids follow CONTRACT.md §7: a government is its Kemendagri code (`35`, `35.78`), a unit is
+//! Agency ids follow docs/http.md#agency-ids: a government is its Kemendagri code (`35`, `35.78`), a unit is
 //! `{code}/{slug}` (`35.78/dinas-pu`), a national body is a slug (`pln`). The pack lists governments
 //! and national bodies; units are instantiated from `unit_types` under every government at their levels.
 

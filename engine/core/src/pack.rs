@@ -1,5 +1,5 @@
 //! Policy packs: a directory of YAML and rhai that policy authors edit, loaded into one immutable,
-//! hashed snapshot (DESIGN.md invariant 5).
+//! hashed snapshot (ARCHITECTURE.md invariant 5).
 //!
 //! The core never touches the filesystem (invariant 1): callers hand in the pack's files as
 //! (relative path, bytes) pairs, and [`Pack::from_files`] validates them. Every problem is reported as

@@ -6,7 +6,7 @@ use std::fmt;
 /// A well-formed Kemendagri region code: province, kab/kota (kabupaten/kota), kecamatan or desa.
 ///
 /// Only the shape is checked here; whether the code exists is the directory's business, and a
-/// well-formed code missing from the directory is still accepted (CONTRACT.md §7).
+/// well-formed code missing from the directory is still accepted (docs/http.md#region-codes).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RegionCode(String);
 
@@ -61,7 +61,7 @@ impl fmt::Display for RegionCode {
 /// (Asia/Jayapura). Jobs that run "in the region's time zone" (the morning digest) run once per zone.
 pub const TIME_ZONES: [Tz; 4] = [Tz::Asia__Jakarta, Tz::Asia__Pontianak, Tz::Asia__Makassar, Tz::Asia__Jayapura];
 
-/// The time zone of a province by its two-digit code (DESIGN.md §2).
+/// The time zone of a province by its two-digit code (docs/deadlines.md#calendar-of-a-clock).
 ///
 /// Kalimantan Barat (61) and Kalimantan Tengah (62) keep Asia/Pontianak, which is WIB like
 /// Asia/Jakarta but a zone of its own in the tz database.

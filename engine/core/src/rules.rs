@@ -1,4 +1,4 @@
-//! Pluggable rhai policies (CONTRACT.md §2), run in a sandbox (DESIGN.md invariant 4).
+//! Pluggable rhai policies (docs/workflow.md#policies), run in a sandbox (ARCHITECTURE.md invariant 4).
 //!
 //! A policy is bound by its path: `rules/{hook}.rhai` is national, `rules/{scope}/{hook}.rhai` binds to a
 //! province, kab/kota or agency. The most specific scope decides first and may `defer()` outward.

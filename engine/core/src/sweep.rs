@@ -1,4 +1,4 @@
-//! What a deadline sweep does to one case at one instant (CONTRACT.md §5).
+//! What a deadline sweep does to one case at one instant (docs/workflow.md#sweep-effects).
 //!
 //! Each clock has two rungs: the warning (at its warning point, only inside the holder's working hours;
 //! dropped once the clock has breached) and the breach (at `due_at`, at any hour). A breach of `respond`

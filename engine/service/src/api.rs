@@ -1,4 +1,4 @@
-//! The HTTP API (CONTRACT.md §7), the only module that imports axum. Handlers decode the request, call
+//! The HTTP API (docs/http.md), the only module that imports axum. Handlers decode the request, call
 //! one service function and encode the answer; errors are `application/problem+json` naming the field.
 //!
 //! Status precedence: 413 (body over 1 MiB, before parsing) → 400 (not JSON) → 401 → 404 → 403 → 409 →

@@ -1,5 +1,5 @@
 //! The morning digest as a service function: per agency, the running clocks that fall due on its local
-//! date, published as one `digest` event (CONTRACT.md §8) inside the agency's working hours.
+//! date, published as one `digest` event (docs/nats.md#digest) inside the agency's working hours.
 //!
 //! Once per agency and local date: the digest's outbox row is queued in the same transaction as a row
 //! under the unique (agency, local_date) key of `digests`, so however many workers fire, and however

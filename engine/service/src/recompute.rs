@@ -1,4 +1,4 @@
-//! Recomputing open deadlines when the active pack changes (DESIGN.md invariant 5): a holiday added
+//! Recomputing open deadlines when the active pack changes (ARCHITECTURE.md invariant 5): a holiday added
 //! mid-year, a region's new day off, a changed SLA. Runs in the background in batches of cases, walking
 //! cases with open clocks in id order; its progress is stored (`recomputes`), so a process that stops
 //! midway is resumed by the next one that starts on the same pack. Intake is never blocked: each case

@@ -1,4 +1,4 @@
-//! Wire types: what HTTP and NATS carry (CONTRACT.md §7–8). Separate from the domain types (invariant 7)
+//! Wire types: what HTTP and NATS carry (docs/http.md, docs/nats.md). Separate from the domain types (invariant 7)
 //! so the public surface changes only on purpose. Every request type denies unknown fields; the OpenAPI
 //! document is generated from these types.
 
@@ -175,7 +175,7 @@ pub struct HistoryEntry {
     pub data: Value,
 }
 
-/// The complaint view (CONTRACT.md §7). Fields the viewer may not see are left out.
+/// The complaint view (docs/http.md#complaint-view; who sees what: docs/http.md#visibility). Fields the viewer may not see are left out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ComplaintView {
     /// UUID.

@@ -1,5 +1,5 @@
 //! Working-day calendars: is a date a working day, add N working days or hours to an instant, count the
-//! working days between two instants (CONTRACT.md §3).
+//! working days between two instants (docs/deadlines.md#counting).
 //!
 //! A calendar is a chain of layers (national → province → kab/kota → agency) compiled once per pack into
 //! a table over the covered years: one cumulative count of working days per date, and the date of the

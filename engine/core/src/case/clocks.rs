@@ -137,7 +137,7 @@ pub struct Recomputed {
     pub budgets_changed: bool,
 }
 
-/// Recomputes every open clock of `case` on `pack` (DESIGN.md invariant 5): re-resolves its SLA from the
+/// Recomputes every open clock of `case` on `pack` (ARCHITECTURE.md invariant 5): re-resolves its SLA from the
 /// basis it started on and takes the new budget unless the layer that now sets it says
 /// `applies_to: new_cases`, then derives its deadline on the pack's calendars. `old_due` holds each
 /// clock's stored `due_at`; a clock whose deadline moved is journaled with reason `sla_changed` (its

@@ -1,4 +1,4 @@
-//! A case and the decisions taken on it: submit, and every action of the workflow (CONTRACT.md §4–5).
+//! A case and the decisions taken on it: submit, and every action of the workflow (docs/workflow.md#actions, docs/workflow.md#escalation).
 //!
 //! `decide` is pure: it takes the case as loaded, the actor, the command and `now`, mutates the case and
 //! returns the events to append. The service stores the result in one transaction. A refused command

@@ -2,7 +2,7 @@
 //!
 //! Each command goes to a [`CommandHandler`], which runs the service function and returns after its
 //! transaction committed (or failed); only then is the message acked (invariant 3). Failures come in
-//! three kinds (DESIGN.md §4):
+//! three kinds (docs/nats.md#dead-letters):
 //! - permanent: the command can never succeed; it is published with its problem to
 //!   `{prefix}.dlq.{action}` (stored in `{PREFIX}_DLQ`), then acked, and the consumer carries on;
 //! - ordering: it may succeed later (unknown complaint, conflict); nak with a growing delay, and

@@ -1,4 +1,4 @@
-//! The bus: Aduan's NATS side (CONTRACT.md §8). The only module that imports async-nats (invariant 2).
+//! The bus: Aduan's NATS side (docs/nats.md). The only module that imports async-nats (invariant 2).
 //!
 //! - [`Bus::connect`] connects, refuses servers older than 2.10, and creates or updates the JetStream
 //!   streams `{PREFIX}_CMD` (work queue), `{PREFIX}_EVT`, `{PREFIX}_DLQ` and the KV bucket `{PREFIX}_PACKS`.
@@ -247,7 +247,7 @@ fn publish_error(subject: &str, e: jetstream::context::PublishError) -> BusError
     }
 }
 
-/// Checks a prefix against `[A-Za-z0-9_-]+` (CONTRACT.md §6): it becomes a subject token and part of
+/// Checks a prefix against `[A-Za-z0-9_-]+` (docs/configuration.md#variables-and-flags): it becomes a subject token and part of
 /// stream and bucket names.
 pub fn validate_prefix(prefix: &str) -> Result<(), BusError> {
     if !prefix.is_empty() && prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
@@ -267,7 +267,7 @@ fn version_at_least(version: &str, major: u64, minor: u64) -> bool {
     }
 }
 
-/// The subject of an event (CONTRACT.md §8): `{prefix}.evt.{P}.{K}.{U}.{type}`, from the id of the agency
+/// The subject of an event (docs/nats.md#subjects): `{prefix}.evt.{P}.{K}.{U}.{type}`, from the id of the agency
 /// holding the case after the event.
 ///
 /// - `35.78/dinas-pu` → `35.78.dinas-pu`, `35.78` → `35.78._`, `35` → `35._._`, `35/dinkes` → `35._.dinkes`;

@@ -34,7 +34,7 @@ pub struct OutboxItem {
     pub event_id: String,
     /// The subject, from [`super::event_subject`].
     pub subject: String,
-    /// The event payload (JSON, CONTRACT.md §8).
+    /// The event payload (JSON, docs/nats.md#event-payload).
     pub payload: String,
 }
 

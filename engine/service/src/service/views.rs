@@ -138,7 +138,7 @@ impl Service {
         Ok(ComplaintList { items, next_cursor })
     }
 
-    /// `GET /v1/stats` (CONTRACT.md §7).
+    /// `GET /v1/stats` (docs/http.md#statistics).
     pub async fn stats(
         &self,
         agency: Option<&str>,
