@@ -8,16 +8,17 @@
 use crate::service::{case_of, timer_rows, Service, ServiceError};
 use crate::store::TimerRow;
 use aduan_core::case::{recompute_deadlines, Case, NewEvent, Outcome};
+use aduan_core::clock::Clock;
 use aduan_core::pack::Pack;
-use aduan_core::sweep::Fired;
+use aduan_core::sweep::{fired_from_rows, Fired};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
 /// Cases looked at per batch (progress is stored after each).
 pub const RECOMPUTE_BATCH: i64 = 500;
 
-fn old_due(timers: &[TimerRow]) -> BTreeMap<String, Option<DateTime<Utc>>> {
-    timers.iter().map(|t| (t.clock.clone(), t.due_at)).collect()
+fn old_due(timers: &[TimerRow]) -> BTreeMap<Clock, Option<DateTime<Utc>>> {
+    timers.iter().map(|t| (Clock::from(t.clock.as_str()), t.due_at)).collect()
 }
 
 fn recomputed(pack: &Pack, case: &mut Case, timers: &[TimerRow]) -> aduan_core::case::Recomputed {
@@ -77,7 +78,7 @@ impl Service {
             tx.rollback().await?;
             return Ok(false);
         }
-        let fired: Fired = tx.fired_rungs(id).await?.into_iter().map(|(c, g, r)| (c, g as u64, r)).collect();
+        let fired: Fired = fired_from_rows(tx.fired_rungs(id).await?);
         let journaled = !r.changes.is_empty();
         if journaled {
             let outcome = Outcome {

@@ -13,11 +13,12 @@ use crate::wire::{
 };
 use aduan_core::case::{self, Actor, Case, CaseState, CaseTimer, Command, DecideError, NewCase, Outcome, Privacy};
 use aduan_core::chain::event_hash;
+use aduan_core::clock::{Clock, Generation};
 use aduan_core::domain::Kind;
 use aduan_core::pack::Pack;
 use aduan_core::region::RegionCode;
 use aduan_core::sla::Budget;
-use aduan_core::sweep::{next_action_at, Fired};
+use aduan_core::sweep::{fired_from_rows, next_action_at, Fired};
 use aduan_core::timer::{CalendarRef, Suspension, Timer};
 use arc_swap::ArcSwap;
 use chrono::{DateTime, Duration, Utc};
@@ -559,7 +560,7 @@ impl Service {
             .schedules(&pack)
             .into_iter()
             .map(|(clock, s)| DeadlineView {
-                clock,
+                clock: clock.to_string(),
                 due_at: s.due_at(),
                 due_date: s.due_date().map(|d| d.to_string()),
                 paused: s.paused,
@@ -686,7 +687,7 @@ impl Service {
 }
 
 async fn fired_of(tx: &mut Tx, id: &str) -> Result<Fired, ServiceError> {
-    Ok(tx.fired_rungs(id).await?.into_iter().map(|(c, g, r)| (c, g as u64, r)).collect())
+    Ok(fired_from_rows(tx.fired_rungs(id).await?))
 }
 
 /// Validates a submission into a new case (ids are drawn at commit) and the reporter identity.
@@ -863,8 +864,8 @@ pub fn timer_rows(case: &Case, pack: &Pack, fired: &Fired, now: DateTime<Utc>) -
             };
             TimerRow {
                 complaint_id: case.id.clone(),
-                clock: clock.clone(),
-                generation: t.generation as i64,
+                clock: clock.to_string(),
+                generation: t.generation.get() as i64,
                 budget_kind: kind.into(),
                 budget: i64::from(budget),
                 warn_permille: i32::from(t.timer.warn_permille),
@@ -896,7 +897,7 @@ pub fn case_of(row: &CaseRow, timers: &[TimerRow]) -> Result<Case, ServiceError>
         let suspensions: Vec<Suspension> = serde_json::from_str(&t.suspensions).map_err(|_| bad("suspensions"))?;
         let calendar = CalendarRef::parse(&t.calendar_ref).ok_or_else(|| bad("calendar ref"))?;
         let timer = Timer {
-            clock: t.clock.clone(),
+            clock: Clock::from(t.clock.as_str()),
             budget,
             warn_permille: t.warn_permille as u16,
             calendar,
@@ -904,8 +905,8 @@ pub fn case_of(row: &CaseRow, timers: &[TimerRow]) -> Result<Case, ServiceError>
             suspensions,
         };
         map.insert(
-            t.clock.clone(),
-            CaseTimer { timer, generation: t.generation as u64, sla_source: t.sla_source.clone() },
+            Clock::from(t.clock.as_str()),
+            CaseTimer { timer, generation: Generation::new(t.generation as u64), sla_source: t.sla_source.clone() },
         );
     }
     Ok(Case {

@@ -6,7 +6,7 @@
 
 use crate::service::{case_of, timer_rows, Service, ServiceError};
 use crate::store::{Backend, StoreError, TimerRow};
-use aduan_core::sweep::{sweep_case, Fired};
+use aduan_core::sweep::{fired_from_rows, sweep_case, Fired};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -153,7 +153,7 @@ impl Service {
         }
         let mut fired: HashMap<String, Fired> = HashMap::new();
         for (id, clock, generation, rung) in tx.fired_rungs_of(ids).await? {
-            fired.entry(id).or_default().insert((clock, generation as u64, rung));
+            fired.entry(id).or_default().extend(fired_from_rows([(clock, generation, rung)]));
         }
         let mut work = Vec::with_capacity(rows.len());
         for row in rows {
@@ -192,13 +192,13 @@ impl Service {
             }
             let mut fired = done;
             for (clock, generation, rung) in &result.fire {
-                match tx.insert_rung(&row.id, clock, *generation as i64, rung, now).await {
+                match tx.insert_rung(&row.id, clock.as_str(), generation.get() as i64, rung.as_str(), now).await {
                     Err(StoreError::Conflict(m)) => {
                         return Err(ServiceError::Unavailable(format!("rung recorded by another writer: {m}")))
                     }
                     other => other?,
                 }
-                fired.insert((clock.clone(), *generation, (*rung).to_owned()));
+                fired.insert((clock.clone(), *generation, *rung));
             }
             if result.changed() {
                 changed_any = true;
