@@ -167,8 +167,11 @@ pub fn seed(args: SeedArgs, config: &Config) -> anyhow::Result<ExitCode> {
                 }
                 cases.push((case, out));
             }
-            let (rows, events, timers, holders) = seed_rows(&pack, &cases, at);
-            svc.store().bulk_insert(&rows, &events, &timers, &holders).await.context("bulk insert")?;
+            let rows = seed_rows(&pack, cases, at).map_err(|e| anyhow!(e))?;
+            svc.store()
+                .bulk_insert(&rows.cases, &rows.events, &rows.timers, &rows.holders)
+                .await
+                .context("bulk insert")?;
             done += n;
             eprint!(
                 "\rseeded {done}/{} ({:.0} cases/s)",

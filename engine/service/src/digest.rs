@@ -8,8 +8,7 @@
 //! digest at all. A digest belongs to no case: it is not in any hash chain, and carries no reporter
 //! identity, only case ids, tracking ids, clocks and deadlines.
 
-use crate::bus::event_subject;
-use crate::service::{new_id, Service, ServiceError};
+use crate::service::{new_id, OutboxEntry, Service, ServiceError};
 use crate::store::{DueTimer, StoreError};
 use crate::wire::{DigestData, DigestEntry, EventMessage};
 use aduan_core::calendar::Calendar;
@@ -155,8 +154,7 @@ impl Service {
             pack: pack.to_owned(),
             data: serde_json::to_value(data).map_err(|e| ServiceError::Internal(e.to_string()))?,
         };
-        let payload = serde_json::to_string(&msg).map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let subject = event_subject(self.prefix(), Some(agency), DIGEST_EVENT);
+        let entry = OutboxEntry::of_message(self.prefix(), &msg)?;
         let mut tx = self.store().begin().await?;
         match tx.insert_digest(agency, date, &msg.event_id, now).await {
             Err(StoreError::Conflict(_)) => {
@@ -165,7 +163,7 @@ impl Service {
             }
             other => other?,
         }
-        tx.insert_outbox(&msg.event_id, &subject, &payload, now).await?;
+        entry.write(&mut tx, now).await?;
         tx.commit().await?;
         Ok(true)
     }

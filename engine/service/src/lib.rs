@@ -5,13 +5,16 @@
 //!   imports async-nats.
 //! - [`api`]: the HTTP API (axum); the only module that imports axum. Handlers decode, call one service
 //!   function, encode.
-//! - [`service`]: the service functions that combine core decisions, the store and the outbox.
-//! - [`sweeper`]: deadline sweeps (claim due timers, act once per rung) as a service function.
+//! - [`service`]: the service functions that combine core decisions, the store and the outbox: submit,
+//!   act, the views, and the writing of a decision ([`service::CaseWrite`], the one chain builder
+//!   [`service::chain_events`]).
+//! - [`sweeper`]: deadline sweeps (claim due timers, act once per rung) as a service function, writing
+//!   through [`service::CaseWrite`].
 //! - [`recompute`]: recomputing open deadlines when the active pack changes, resumable.
 //! - [`digest`]: the morning digest per agency and local date, as a service function.
 //! - [`wire`]: HTTP and NATS wire types, separate from domain types.
 //! - [`crypto`]: the data key, sealed identities, tokens, tracking ids.
-//! - [`metrics`]: Prometheus metrics.
+//! - [`metrics`]: Prometheus metrics (plain counts and labels; it knows nothing of the service).
 //! - [`packs`]: reading a policy pack directory from disk.
 //! - [`runtime`]: glue: the store as the relay's outbox, the service as the NATS command handler.
 

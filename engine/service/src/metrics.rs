@@ -1,7 +1,6 @@
 //! Prometheus metrics (`GET /metrics`): commands by action and outcome, a latency histogram per action,
 //! and gauges read from the store at scrape time (outbox backlog, open timers).
 
-use crate::service::{Reply, ServiceError};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -67,11 +66,12 @@ impl Metrics {
         Self { registry: Mutex::new(registry), commands, latency, outbox_backlog, open_timers }
     }
 
-    /// Records one command's outcome and duration.
-    pub fn command(&self, action: &str, result: &Result<Reply, ServiceError>, took: Duration) {
-        let outcome = match result {
-            Ok(_) => "ok".to_owned(),
-            Err(e) => e.status().to_string(),
+    /// Records one command's outcome and duration: `failed_with` is `None` when it succeeded, else the
+    /// HTTP status of its error (the `outcome` label: `ok` or the status).
+    pub fn command(&self, action: &str, failed_with: Option<u16>, took: Duration) {
+        let outcome = match failed_with {
+            None => "ok".to_owned(),
+            Some(status) => status.to_string(),
         };
         let action = if action.is_empty() { "unknown" } else { action };
         self.commands.get_or_create(&CommandLabels { action: action.into(), outcome }).inc();

@@ -5,17 +5,18 @@
 //! is looked at without a lock, and only a case whose deadlines move is locked, for its own short
 //! transaction that journals one `deadline_changed` event.
 
-use crate::service::{case_of, timer_rows, Service, ServiceError};
+use crate::service::{case_of, fired_rungs, row_after, timer_rows, CaseWrite, Service, ServiceError, Stamp};
 use crate::store::TimerRow;
 use aduan_core::case::{recompute_deadlines, Case, NewEvent, Outcome};
 use aduan_core::clock::Clock;
 use aduan_core::pack::Pack;
-use aduan_core::sweep::{fired_from_rows, Fired};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
 /// Cases looked at per batch (progress is stored after each).
 pub const RECOMPUTE_BATCH: i64 = 500;
+/// The `actor` of a recompute's `deadline_changed` events.
+const RECOMPUTE_ACTOR: &str = "system:recompute";
 
 fn old_due(timers: &[TimerRow]) -> BTreeMap<Clock, Option<DateTime<Utc>>> {
     timers.iter().map(|t| (Clock::from(t.clock.as_str()), t.due_at)).collect()
@@ -28,8 +29,9 @@ fn recomputed(pack: &Pack, case: &mut Case, timers: &[TimerRow]) -> aduan_core::
 impl Service {
     /// Starts or resumes the recompute the database records for the active pack
     /// ([`crate::store::Store::start_recompute`]); returns how many cases this run changed, `None` when
-    /// none is pending. Stops early, unfinished, when another pack becomes active meanwhile: that pack's
-    /// own recompute covers every case again.
+    /// none is pending. Stops early, unfinished, if the service's pack is swapped meanwhile (hot reload,
+    /// a later issue; today a service keeps its pack for life): the new pack's own recompute covers
+    /// every case again.
     pub async fn recompute_open_deadlines(&self, batch: i64) -> Result<Option<u64>, ServiceError> {
         let pack = self.pack();
         let Some((mut after, mut changed)) = self.store().pending_recompute(&pack.hash).await? else {
@@ -78,7 +80,7 @@ impl Service {
             tx.rollback().await?;
             return Ok(false);
         }
-        let fired: Fired = fired_from_rows(tx.fired_rungs(id).await?);
+        let fired = fired_rungs(&mut tx, id).await?;
         let journaled = !r.changes.is_empty();
         if journaled {
             let outcome = Outcome {
@@ -88,8 +90,10 @@ impl Service {
                 }],
                 ..Default::default()
             };
-            let new_row = crate::service::row_after(&case, pack, &row, now);
-            self.append_with(&mut tx, new_row, row.head_seq, &case, pack, outcome, "system:recompute", now, &fired)
+            let stamp = Stamp { pack, actor: RECOMPUTE_ACTOR, at: now };
+            CaseWrite::new(stamp, &case, row_after(&case, pack, &row, now), outcome, &fired)?
+                .published(self.prefix())
+                .write(&mut tx)
                 .await?;
         } else {
             // Only a warning point or a budget that lands on the same deadline: no event to journal.

@@ -1,12 +1,16 @@
 //! Deadline sweeps as a service function: claim due timers, then sweep the claimed cases in groups, one
-//! transaction per group and a savepoint per case (lock the case, decide with `aduan_core::sweep`, record
-//! each fired rung under its unique (timer, generation, rung) key, write events, state and timers). A
-//! rung another worker already recorded rolls that case back to its savepoint: each rung acts once,
-//! whatever runs concurrently.
+//! transaction per group (lock the group's cases in id order, decide each with `aduan_core::sweep`,
+//! record each fired rung under its unique (timer, generation, rung) key, write events, state and
+//! timers through [`CaseWrite`]). A rung another writer already recorded is a lost race: the whole group
+//! rolls back and is retried, so each rung acts once, whatever runs concurrently.
 
-use crate::service::{case_of, timer_rows, Service, ServiceError};
-use crate::store::{Backend, StoreError, TimerRow};
-use aduan_core::sweep::{fired_from_rows, sweep_case, Fired};
+use crate::service::{
+    case_of, record_rungs, row_after, timer_rows, CaseWrite, FiredRung, Service, ServiceError, Stamp,
+};
+use crate::store::{Backend, CaseRow, TimerRow, Tx};
+use aduan_core::case::Case;
+use aduan_core::pack::Pack;
+use aduan_core::sweep::{fired_from_rows, sweep_case, Fired, SweepOutcome};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -16,12 +20,15 @@ use std::time::Duration;
 pub const CLAIM_TTL: Duration = Duration::from_secs(30);
 /// Cases claimed per round.
 pub const CLAIM_BATCH: i64 = 500;
-/// Claimed cases swept per transaction (each in its own savepoint).
+/// Claimed cases swept per transaction.
 pub const SWEEP_GROUP: usize = 50;
 /// Groups swept at once on PostgreSQL (one sweep; several replicas add their own).
 pub const PG_PARALLEL_GROUPS: usize = 4;
-/// Retries of a group rolled back by a transient database error (a deadlock, a dropped connection).
+/// Retries of a group rolled back by a transient database error (a deadlock, a dropped connection) or
+/// a lost race.
 const GROUP_RETRIES: u32 = 5;
+/// The `actor` of a sweep's events.
+const SWEEP_ACTOR: &str = "system:sweep";
 
 /// What a sweep did (`aduan sweep` prints it as JSON).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -107,7 +114,7 @@ impl Service {
     }
 
     /// [`Service::sweep_group`], retried when a transient error (a PostgreSQL deadlock, a dropped
-    /// connection) rolled it back. Cases are locked in id order, so two groups that share a case (claims
+    /// connection) or a lost race rolled it back. Cases are locked in id order, so two groups that share a case (claims
     /// are per timer) wait on each other instead of deadlocking.
     async fn sweep_group_retrying(
         &self,
@@ -119,7 +126,7 @@ impl Service {
         let mut attempt = 0;
         loop {
             match self.sweep_group(&group, now, dry_run).await {
-                Err(ServiceError::Unavailable(e)) if attempt < GROUP_RETRIES => {
+                Err(e @ (ServiceError::Unavailable(_) | ServiceError::LostRace)) if attempt < GROUP_RETRIES => {
                     attempt += 1;
                     tracing::debug!(error = %e, attempt, "sweep group rolled back; retrying");
                     tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
@@ -133,11 +140,11 @@ impl Service {
     /// on SQLite, per group rather than per case). It reads the group's cases (locked), timers and fired
     /// rungs in three statements, decides every case in one blocking task, then writes each case that
     /// acted. A case the engine cannot read is logged and skipped, so it never holds up the others. A
-    /// transient database error rolls the whole group back for the caller to retry.
+    /// transient database error or a lost race rolls the whole group back for the caller to retry.
     ///
     /// Each rung still acts once: it is inserted under its unique key before the case's writes, and
     /// since every writer of a case's rungs holds the case's lock first, the rungs read here are the
-    /// whole truth; a unique-key conflict (which would mean a writer skipped the lock) fails the group.
+    /// whole truth; a unique-key conflict (which would mean a writer skipped the lock) is a lost race.
     async fn sweep_group(
         &self,
         ids: &[String],
@@ -146,33 +153,13 @@ impl Service {
     ) -> Result<SweepCounts, ServiceError> {
         let pack = self.pack();
         let mut tx = self.store().begin().await?;
-        let rows = tx.lock_cases(ids).await?;
-        let mut timers: HashMap<String, Vec<TimerRow>> = HashMap::new();
-        for t in tx.timers_of(ids).await? {
-            timers.entry(t.complaint_id.clone()).or_default().push(t);
-        }
-        let mut fired: HashMap<String, Fired> = HashMap::new();
-        for (id, clock, generation, rung) in tx.fired_rungs_of(ids).await? {
-            fired.entry(id).or_default().extend(fired_from_rows([(clock, generation, rung)]));
-        }
-        let mut work = Vec::with_capacity(rows.len());
-        for row in rows {
-            match case_of(&row, timers.get(&row.id).map(Vec::as_slice).unwrap_or_default()) {
-                Ok(case) => {
-                    let done = fired.remove(&row.id).unwrap_or_default();
-                    work.push((row, case, done));
-                }
-                Err(e) => {
-                    tracing::error!(complaint = %row.id, error = %e, "cannot sweep this case; it is skipped and retried by the next sweep");
-                }
-            }
-        }
+        let work = read_group(&mut tx, ids).await?;
         let p = pack.clone();
         let decided = tokio::task::spawn_blocking(move || {
             work.into_iter()
-                .map(|(row, mut case, done)| {
-                    let r = sweep_case(&p, &mut case, &done, now);
-                    (row, case, done, r)
+                .map(|mut w| {
+                    let r = sweep_case(&p, &mut w.case, &w.fired, now);
+                    (w, r)
                 })
                 .collect::<Vec<_>>()
         })
@@ -180,48 +167,15 @@ impl Service {
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
         let mut total = SweepCounts::default();
         let mut changed_any = false;
-        for (row, case, done, result) in decided {
+        for (swept, result) in decided {
             total += SweepCounts {
                 warned: u64::from(result.warned),
                 escalated: u64::from(result.escalated),
                 closed: u64::from(result.closed),
                 held: u64::from(result.held),
             };
-            if dry_run {
-                continue;
-            }
-            let mut fired = done;
-            for (clock, generation, rung) in &result.fire {
-                match tx.insert_rung(&row.id, clock.as_str(), generation.get() as i64, rung.as_str(), now).await {
-                    Err(StoreError::Conflict(m)) => {
-                        return Err(ServiceError::Unavailable(format!("rung recorded by another writer: {m}")))
-                    }
-                    other => other?,
-                }
-                fired.insert((clock.clone(), *generation, *rung));
-            }
-            if result.changed() {
-                changed_any = true;
-                let new_row = crate::service::row_after(&case, &pack, &row, now);
-                self.append_with(
-                    &mut tx,
-                    new_row,
-                    row.head_seq,
-                    &case,
-                    &pack,
-                    result.outcome,
-                    "system:sweep",
-                    now,
-                    &fired,
-                )
-                .await?;
-            } else {
-                // Nothing acted (say, a warning held for working hours): only rewrite timers whose
-                // `next_action_at` moved.
-                let rows = timer_rows(&case, &pack, &fired, now);
-                if timers.get(&row.id).map(Vec::as_slice).unwrap_or_default() != rows.as_slice() {
-                    tx.replace_timers(&row.id, &rows).await?;
-                }
+            if !dry_run {
+                changed_any |= self.write_swept(&mut tx, &pack, swept, result, now).await?;
             }
         }
         if dry_run {
@@ -234,4 +188,72 @@ impl Service {
         }
         Ok(total)
     }
+
+    /// Writes one swept case: its fired rungs, and either the decision (events, state, timers) when the
+    /// case acted, or only the timers whose `next_action_at` moved (say, a warning held for working
+    /// hours). True when the case acted.
+    async fn write_swept(
+        &self,
+        tx: &mut Tx,
+        pack: &Pack,
+        swept: Swept,
+        result: SweepOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<bool, ServiceError> {
+        let Swept { row, case, mut fired, timers } = swept;
+        let rungs: Vec<FiredRung> = result.fire.clone();
+        fired.extend(rungs.iter().cloned());
+        if result.changed() {
+            let stamp = Stamp { pack, actor: SWEEP_ACTOR, at: now };
+            CaseWrite::new(stamp, &case, row_after(&case, pack, &row, now), result.outcome, &fired)?
+                .published(self.prefix())
+                .with_rungs(rungs)
+                .write(tx)
+                .await?;
+            return Ok(true);
+        }
+        record_rungs(tx, &row.id, &rungs, now).await?;
+        let rows = timer_rows(&case, pack, &fired, now);
+        if timers != rows {
+            tx.replace_timers(&row.id, &rows).await?;
+        }
+        Ok(false)
+    }
+}
+
+/// A claimed case, read for sweeping: its locked row, the case rebuilt, the rungs it has fired and its
+/// stored timers.
+struct Swept {
+    row: CaseRow,
+    case: Case,
+    fired: Fired,
+    timers: Vec<TimerRow>,
+}
+
+/// Reads a group's cases (locked, in id order), timers and fired rungs in three statements. A case the
+/// engine cannot read is logged and left out; the next sweep retries it.
+async fn read_group(tx: &mut Tx, ids: &[String]) -> Result<Vec<Swept>, ServiceError> {
+    let rows = tx.lock_cases(ids).await?;
+    let mut timers: HashMap<String, Vec<TimerRow>> = HashMap::new();
+    for t in tx.timers_of(ids).await? {
+        timers.entry(t.complaint_id.clone()).or_default().push(t);
+    }
+    let mut fired: HashMap<String, Fired> = HashMap::new();
+    for (id, clock, generation, rung) in tx.fired_rungs_of(ids).await? {
+        fired.entry(id).or_default().extend(fired_from_rows([(clock, generation, rung)]));
+    }
+    let mut work = Vec::with_capacity(rows.len());
+    for row in rows {
+        let timers = timers.remove(&row.id).unwrap_or_default();
+        match case_of(&row, &timers) {
+            Ok(case) => {
+                let fired = fired.remove(&row.id).unwrap_or_default();
+                work.push(Swept { row, case, fired, timers });
+            }
+            Err(e) => {
+                tracing::error!(complaint = %row.id, error = %e, "cannot sweep this case; it is skipped and retried by the next sweep");
+            }
+        }
+    }
+    Ok(work)
 }

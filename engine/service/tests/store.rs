@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use aduan_service::store::{
-    Backend, CaseFilter, CaseRow, CommandRecord, DueTimer, EventRow, StatsRow, StatsScope, Store, StoreError,
-    StoreOptions, TimerRow,
+    Backend, CaseFilter, CaseRow, ColumnInfo, CommandRecord, DueTimer, EventRow, StatsRow, StatsScope, Store,
+    StoreError, StoreOptions, TimerRow,
 };
 use chrono::{DateTime, Utc};
 
@@ -62,7 +62,6 @@ conformance!(
     packs_store_and_active,
     case_ids_after_pages_by_id,
     rollback_discards_writes,
-    savepoint_rolled_back_keeps_the_rest,
     claim_due_claims_due_unclaimed_timers,
     claim_due_limit_takes_earliest_first,
     release_claims_frees_only_the_owners,
@@ -75,6 +74,7 @@ conformance!(
     digest_due_between_is_open_below_and_closed_above,
     digest_rows_are_unique_per_agency_and_local_date,
     recompute_walk_and_progress,
+    schema_lists_the_tables,
 );
 
 async fn open(url: &str) -> Store {
@@ -494,6 +494,11 @@ async fn idempotency_records(store: Store) {
     tx.rollback().await.expect("rollback");
 }
 
+/// The national workflow's final states, as statistics take them.
+fn finals() -> Vec<String> {
+    vec!["closed".to_owned(), "archived".to_owned()]
+}
+
 async fn holders_and_stats_scope(store: Store) {
     // k1: held by 35.78/dinas-pu, escalated from it to 35.78, then to 35 (province).
     // k2: held by 35.79/x only. k3: never dispatched, filed in 35.78. k4: never dispatched, filed in 36.
@@ -532,7 +537,7 @@ async fn holders_and_stats_scope(store: Store) {
     let now = t(T0 + 20_000);
     let rows_for = |scope: Option<StatsScope>| {
         let store = store.clone();
-        async move { store.stats_rows(scope.as_ref(), window.0, window.1, now).await.expect("stats") }
+        async move { store.stats_rows(scope.as_ref(), &finals(), window.0, window.1, now).await.expect("stats") }
     };
     let scope = |agency: &str, region: Option<&str>| StatsScope {
         agency_patterns: aduan_service::store::subtree_patterns(agency).expect("patterns"),
@@ -585,10 +590,14 @@ async fn holders_and_stats_scope(store: Store) {
     let region_3 = StatsScope { agency_patterns: vec![], region: Some("3".to_owned()) };
     assert!(rows_for(Some(region_3)).await.is_empty());
 
+    // The final states are the caller's: with none, k6 counts as overdue too.
+    let no_finals = store.stats_rows(None, &[], window.0, window.1, now).await.expect("stats");
+    assert!(no_finals[4].overdue, "{no_finals:?}");
+
     // Open-ended windows.
-    let all_time = store.stats_rows(None, None, None, now).await.expect("stats");
+    let all_time = store.stats_rows(None, &finals(), None, None, now).await.expect("stats");
     assert_eq!(all_time.len(), 6);
-    let from_only = store.stats_rows(None, Some(t(T0 + 4)), None, now).await.expect("stats");
+    let from_only = store.stats_rows(None, &finals(), Some(t(T0 + 4)), None, now).await.expect("stats");
     assert_eq!(from_only.len(), 2);
 }
 
@@ -670,41 +679,6 @@ async fn rollback_discards_writes(store: Store) {
     assert_eq!(tx.case_by_id("c2").await.expect("read"), None);
     tx.commit().await.expect("commit");
     assert_eq!(store.case_by_id("c2").await.expect("read"), None);
-}
-
-async fn savepoint_rolled_back_keeps_the_rest(store: Store) {
-    let mut tx = store.begin().await.expect("begin");
-    // Command 1 succeeds.
-    tx.savepoint("cmd_1").await.expect("savepoint");
-    tx.insert_case(&case("c1", "AAAAA-00001", None, T0)).await.expect("insert c1");
-    tx.append_event(&event("c1", 1)).await.expect("event c1");
-    tx.release("cmd_1").await.expect("release");
-    // Command 2 writes, then fails and rolls back to its savepoint.
-    tx.savepoint("cmd_2").await.expect("savepoint");
-    tx.insert_case(&case("c2", "AAAAA-00002", None, T0)).await.expect("insert c2");
-    tx.append_event(&event("c2", 1)).await.expect("event c2");
-    tx.rollback_to("cmd_2").await.expect("rollback to");
-    tx.release("cmd_2").await.expect("release after rollback");
-    // Command 3 hits a database error (a case for an unknown foreign key) and rolls back: on
-    // PostgreSQL this also clears the aborted transaction state.
-    tx.savepoint("cmd_3").await.expect("savepoint");
-    let bad = tx.replace_timers("nope", &[timer("nope", "x", None)]).await;
-    assert!(matches!(bad, Err(StoreError::Other(_))), "{bad:?}");
-    tx.rollback_to("cmd_3").await.expect("rollback to");
-    tx.release("cmd_3").await.expect("release");
-    // Command 4 succeeds after them.
-    tx.savepoint("cmd_4").await.expect("savepoint");
-    tx.insert_case(&case("c4", "AAAAA-00004", None, T0)).await.expect("insert c4");
-    tx.release("cmd_4").await.expect("release");
-    let bad_name = tx.savepoint("x; DROP TABLE events").await;
-    assert!(matches!(bad_name, Err(StoreError::Other(_))), "{bad_name:?}");
-    tx.commit().await.expect("commit");
-
-    assert!(store.case_by_id("c1").await.expect("c1").is_some());
-    assert_eq!(store.events("c1").await.expect("events").len(), 1);
-    assert!(store.case_by_id("c2").await.expect("c2").is_none());
-    assert!(store.events("c2").await.expect("events").is_empty());
-    assert!(store.case_by_id("c4").await.expect("c4").is_some());
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1002,7 +976,7 @@ async fn bulk_insert_round_trips(store: Store) {
     }
     // Holders: every case counts for the unit's statistics.
     let scope = StatsScope { agency_patterns: vec!["35.78/dinas-pu".to_owned()], region: None };
-    assert_eq!(store.stats_rows(Some(&scope), None, None, t(T0)).await.expect("stats").len(), N);
+    assert_eq!(store.stats_rows(Some(&scope), &finals(), None, None, t(T0)).await.expect("stats").len(), N);
     // Every 100th case is due by T0 + N.
     assert_eq!(store.due_count(t(T0 + N as i64)).await.expect("due"), (N / 100) as i64);
 
@@ -1369,4 +1343,64 @@ async fn recompute_walk_and_progress(store: Store) {
     assert_eq!(store.pending_recompute("pack-b").await.expect("b"), Some((None, 0)));
     store.advance_recompute("pack-b", Some("c3"), 2, Some(t(T0 + 3))).await.expect("finish");
     assert_eq!(store.pending_recompute("pack-b").await.expect("finished"), None);
+}
+
+/// The tables the migrations create, and nothing of sqlx's or SQLite's own.
+async fn schema_lists_the_tables(store: Store) {
+    let schema = store.schema().await.expect("schema");
+    let tables: Vec<&str> = schema.keys().map(String::as_str).collect();
+    assert_eq!(
+        tables,
+        [
+            "case_holders",
+            "complaints",
+            "digests",
+            "events",
+            "leases",
+            "outbox",
+            "packs",
+            "processed_commands",
+            "recomputes",
+            "timer_actions",
+            "timers"
+        ]
+    );
+    let timers: Vec<&str> = schema["timers"].iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(timers.len(), 16, "{timers:?}");
+    assert_eq!(timers[14..], ["claim_owner", "claim_until"]);
+    let id = &schema["outbox"][0];
+    assert_eq!((id.name.as_str(), id.nullable), ("id", false), "a primary key is never null");
+    let sent = schema["outbox"].iter().find(|c| c.name == "sent_at").expect("sent_at");
+    assert!(sent.nullable);
+}
+
+/// Loosely, what a column holds: text, or a number (SQLite's INTEGER is PostgreSQL's INTEGER, BIGINT
+/// or BOOLEAN).
+fn loose(c: &ColumnInfo) -> (String, bool, &'static str) {
+    let class = if c.declared_type == "text" { "text" } else { "number" };
+    (c.name.clone(), c.nullable, class)
+}
+
+/// The SQLite and PostgreSQL migrations make the same tables, with the same columns (names,
+/// nullability, text or number) in the same order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_and_postgres_migrations_agree() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lite = open(&format!("sqlite://{}", dir.path().join("aduan.db").display())).await;
+    let url = aduan_testkit::pg::fresh_database().await;
+    let pg = open(&url).await;
+    let lite_schema = lite.schema().await.expect("sqlite schema");
+    let pg_schema = pg.schema().await.expect("postgres schema");
+    lite.close().await;
+    pg.close().await;
+    aduan_testkit::pg::drop_database(&url).await;
+
+    let lite_tables: Vec<&String> = lite_schema.keys().collect();
+    let pg_tables: Vec<&String> = pg_schema.keys().collect();
+    assert_eq!(lite_tables, pg_tables);
+    for (table, cols) in &lite_schema {
+        let lite_cols: Vec<_> = cols.iter().map(loose).collect();
+        let pg_cols: Vec<_> = pg_schema[table].iter().map(loose).collect();
+        assert_eq!(lite_cols, pg_cols, "table {table}");
+    }
 }

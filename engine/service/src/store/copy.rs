@@ -5,8 +5,9 @@
 
 use sqlx::postgres::PgConnection;
 
+use super::columns::{Table, CASES, EVENTS, HOLDERS, TIMERS};
 use super::model::{CaseRow, EventRow, TimerRow};
-use super::rows::{case_cols, event_cols, ms, opt_ms, timer_cols};
+use super::rows::{ms, opt_ms};
 use super::StoreError;
 
 /// Bytes buffered before they go to the server as one `CopyData` message.
@@ -74,18 +75,17 @@ impl CopyText {
     }
 }
 
-/// Streams `rows` into `table (cols)` with one `COPY`, each row written by `write` in `cols` order.
+/// Streams `rows` into `table` with one `COPY`, each row written by `write` in `table.cols` order.
 async fn copy_rows<T>(
     c: &mut PgConnection,
-    table: &str,
-    cols: &str,
+    table: &Table,
     rows: &[T],
     write: impl Fn(&mut CopyText, &T),
 ) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());
     }
-    let mut copy = c.copy_in_raw(&format!("COPY {table} ({cols}) FROM STDIN")).await?;
+    let mut copy = c.copy_in_raw(&table.copy_in()).await?;
     let mut out = CopyText { buf: Vec::with_capacity(SEND_AT + (64 << 10)), in_row: false };
     for r in rows {
         write(&mut out, r);
@@ -116,7 +116,7 @@ pub(super) async fn copy_all(
     timers: &[TimerRow],
     holders: &[(String, String)],
 ) -> Result<(), StoreError> {
-    copy_rows(c, "complaints", case_cols!(), cases, |o, r| {
+    copy_rows(c, &CASES, cases, |o, r| {
         o.text(&r.id)
             .text(&r.tracking_id)
             .text(&r.kind)
@@ -142,7 +142,7 @@ pub(super) async fn copy_all(
             .opt_text(r.first_followup_agency.as_deref());
     })
     .await?;
-    copy_rows(c, "events", event_cols!(), events, |o, e| {
+    copy_rows(c, &EVENTS, events, |o, e| {
         o.text(&e.id)
             .text(&e.complaint_id)
             .int(e.seq)
@@ -157,7 +157,7 @@ pub(super) async fn copy_all(
             .text(&e.hash);
     })
     .await?;
-    copy_rows(c, "timers", timer_cols!(), timers, |o, t| {
+    copy_rows(c, &TIMERS, timers, |o, t| {
         o.text(&t.complaint_id)
             .text(&t.clock)
             .int(t.generation)
@@ -174,7 +174,7 @@ pub(super) async fn copy_all(
             .text(&t.sla_source);
     })
     .await?;
-    copy_rows(c, "case_holders", "complaint_id, agency, escalated_from", holders, |o, (id, agency)| {
+    copy_rows(c, &HOLDERS, holders, |o, (id, agency)| {
         o.text(id).text(agency).text("f");
     })
     .await?;

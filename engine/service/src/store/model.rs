@@ -55,8 +55,8 @@ pub struct CaseRow {
     pub first_followup_agency: Option<String>,
 }
 
-/// `events`: the append-only, hash-chained history of one case (`complaint_id` is null for events
-/// about no case, such as a morning digest).
+/// `events`: the append-only, hash-chained history of one case. Messages about no case (a morning
+/// digest) go to the outbox only, never here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRow {
     /// UUID v7, text; also the NATS `Nats-Msg-Id`.
@@ -118,7 +118,7 @@ pub struct TimerRow {
     pub sla_source: String,
 }
 
-/// `outbox`: events waiting to be published, in (complaint, seq) order.
+/// `outbox`: events waiting to be published, in id order (so each case's events go out in seq order).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxRow {
     /// Autoincrement position.

@@ -1,6 +1,5 @@
-//! Column lists and row decoding shared by both backends. SQL here is plain text with `$N`
-//! placeholders, which PostgreSQL and SQLite (through sqlx) both bind by number, so each statement is
-//! written once.
+//! Row decoding shared by both backends, and the stored form of instants (epoch milliseconds). Rows
+//! are read by column name, so a decoder does not depend on the order of a `SELECT` list.
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
@@ -9,39 +8,6 @@ use sqlx::Row;
 
 use super::model::{CaseRow, CommandRecord, DueTimer, EventRow, OutboxRow, TimerRow};
 use super::{StatsRow, StoreError};
-
-/// `complaints` columns in [`CaseRow`] field order (23).
-macro_rules! case_cols {
-    () => {
-        "id, tracking_id, kind, channel, category, region, privacy, status, agency, escalation_level, flags, \
-         title, body, reporter, state, created_at, updated_at, pack, head_seq, head_hash, first_assigned_at, \
-         first_followup_at, first_followup_agency"
-    };
-}
-
-/// `events` columns in [`EventRow`] field order (12).
-macro_rules! event_cols {
-    () => {
-        "id, complaint_id, seq, event_type, at, actor, agency, escalation_level, pack, payload, prev_hash, hash"
-    };
-}
-
-/// `timers` columns in [`TimerRow`] field order (14).
-macro_rules! timer_cols {
-    () => {
-        "complaint_id, clock, generation, budget_kind, budget, warn_permille, calendar_ref, started_at, \
-         suspensions, status, due_at, warn_at, next_action_at, sla_source"
-    };
-}
-
-/// `processed_commands` columns in [`CommandRecord`] field order (7).
-macro_rules! command_cols {
-    () => {
-        "scope, key, request_hash, status, complaint_id, reporter_token_sealed, created_at"
-    };
-}
-
-pub(super) use {case_cols, command_cols, event_cols, timer_cols};
 
 /// Epoch milliseconds, the stored form of every instant.
 pub(super) fn ms(t: DateTime<Utc>) -> i64 {

@@ -1,0 +1,88 @@
+//! Why a service call failed, and how core and store errors become one.
+
+use crate::store::StoreError;
+use aduan_core::case::DecideError;
+
+/// Why a service call failed; each maps to one HTTP status and one NATS failure kind.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ServiceError {
+    /// 404: unknown id.
+    #[error("{0}")]
+    NotFound(String),
+    /// 403: outside role or scope.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 409: not allowed in this state.
+    #[error("{detail}")]
+    Conflict {
+        /// What.
+        detail: String,
+        /// Actions allowed now.
+        allowed: Vec<String>,
+    },
+    /// 409: the same idempotency key with a different body.
+    #[error("idempotency key reused")]
+    IdempotencyReused,
+    /// 422: a field.
+    #[error("{field}: {detail}")]
+    Invalid {
+        /// The field.
+        field: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// 503: another writer changed the case while the command was deciding, and it kept doing so
+    /// through every retry (retry later; NATS: transient).
+    #[error("the case changed concurrently; retry")]
+    LostRace,
+    /// 503: the database cannot take the command now (retry later).
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// 500.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        match self {
+            ServiceError::NotFound(_) => 404,
+            ServiceError::Forbidden(_) => 403,
+            ServiceError::Conflict { .. } | ServiceError::IdempotencyReused => 409,
+            ServiceError::Invalid { .. } => 422,
+            ServiceError::LostRace | ServiceError::Unavailable(_) => 503,
+            ServiceError::Internal(_) => 500,
+        }
+    }
+
+    pub(super) fn invalid(field: &str, detail: impl Into<String>) -> Self {
+        ServiceError::Invalid { field: field.into(), detail: detail.into() }
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        if e.is_transient() {
+            ServiceError::Unavailable(e.to_string())
+        } else {
+            ServiceError::Internal(e.to_string())
+        }
+    }
+}
+
+impl From<DecideError> for ServiceError {
+    fn from(e: DecideError) -> Self {
+        match e {
+            DecideError::NotAllowed { ref allowed, .. } => {
+                ServiceError::Conflict { detail: e.to_string(), allowed: allowed.clone() }
+            }
+            DecideError::Forbidden(m) => ServiceError::Forbidden(m),
+            DecideError::Invalid { field, message } => ServiceError::Invalid { field, detail: message },
+            DecideError::Policy(p) => ServiceError::Invalid {
+                field: "agency".into(),
+                detail: format!("no agency given and the routing policy failed: {p}"),
+            },
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! The service functions: decode a command, load the case, decide with the core in a blocking task, and
+//! commit events, state, timers, outbox rows and the idempotency key in one transaction (invariant 3).
+//! HTTP handlers and the NATS consumer both call these; neither has logic of its own.
+//!
+//! - `submit.rs`: filing a complaint, and answering a replayed idempotency key.
+//! - `act.rs`: a workflow action on a case.
+//! - `views.rs`: what callers read: one case, the list, the stats.
+//! - `write.rs`: the writing of a decision: [`CaseWrite`], the one chain builder [`chain_events`],
+//!   [`OutboxEntry`]; the sweep, the recompute, the digest and `aduan seed` write through them.
+//! - `rows.rs`: a case as stored rows and back.
+//! - `error.rs`: [`ServiceError`].
+
+mod act;
+mod error;
+mod rows;
+mod submit;
+mod views;
+mod write;
+
+pub use error::ServiceError;
+pub use rows::{case_of, case_row, row_after, timer_rows};
+pub use write::{
+    chain_events, fired_rungs, record_rungs, seed_rows, CaseWrite, FiredRung, OutboxEntry, SeedRows, Stamp,
+};
+
+use crate::crypto::DataKey;
+use crate::metrics::Metrics;
+use crate::store::Store;
+use crate::wire::ComplaintView;
+use aduan_core::pack::Pack;
+use chrono::{DateTime, Duration, Utc};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Channels a submission may come from.
+pub const CHANNELS: [&str; 8] = ["web", "sms", "app", "social", "whatsapp", "counter", "letter", "integration"];
+/// Channels typed in by an admin, which may carry `received_at`.
+pub const OFFLINE_CHANNELS: [&str; 4] = ["whatsapp", "counter", "letter", "integration"];
+/// How long a submission's reporter token stays recoverable for idempotent replays.
+pub const TOKEN_REPLAY_WINDOW: Duration = Duration::hours(24);
+
+/// The answer to a command: the HTTP status first given (201 for a new submission) and the view.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// 200 or 201.
+    pub status: u16,
+    /// The complaint as the caller may see it.
+    pub view: ComplaintView,
+}
+
+/// `GET /v1/complaints` query.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// Agency subtree.
+    pub agency: Option<String>,
+    /// Status.
+    pub status: Option<String>,
+    /// Only overdue cases.
+    pub overdue: bool,
+    /// Page size (default 50, at most 200).
+    pub limit: Option<i64>,
+    /// From a previous page.
+    pub cursor: Option<String>,
+}
+
+struct Inner {
+    store: Store,
+    pack: Arc<Pack>,
+    key: DataKey,
+    prefix: String,
+    wake: Arc<Notify>,
+    metrics: Arc<Metrics>,
+}
+
+/// The service: the store, the active pack, the data key and the relay's wake-up. Cheap to clone.
+/// The pack is fixed for the service's life (hot reload, a later issue, will swap it).
+#[derive(Clone)]
+pub struct Service {
+    inner: Arc<Inner>,
+}
+
+/// How many times a command is decided again after losing a race on the case's head (PostgreSQL); then
+/// it fails with [`ServiceError::LostRace`].
+const MAX_RETRIES: usize = 5;
+
+/// Instants are stored to the millisecond; deciding at the same precision keeps the view, the stored
+/// row and the hashed payload identical.
+fn to_millis(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
+}
+
+impl Service {
+    /// A service over a migrated store with an active pack.
+    pub fn new(store: Store, pack: Arc<Pack>, key: DataKey, prefix: &str, metrics: Arc<Metrics>) -> Self {
+        let inner = Inner { store, pack, key, prefix: prefix.to_owned(), wake: Arc::new(Notify::new()), metrics };
+        Self { inner: Arc::new(inner) }
+    }
+
+    /// The active pack.
+    pub fn pack(&self) -> Arc<Pack> {
+        self.inner.pack.clone()
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Notified after every commit that wrote outbox rows.
+    pub fn relay_wake(&self) -> Arc<Notify> {
+        self.inner.wake.clone()
+    }
+
+    /// The metrics registry.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    /// The NATS prefix.
+    pub fn prefix(&self) -> &str {
+        &self.inner.prefix
+    }
+}
+
+/// A new UUID v7 (ids of cases and events).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,201 @@
+//! Filing a complaint: validate the submission, decide with the core, write it; and answering a replayed
+//! idempotency key with the original status and the current view.
+
+use super::rows::case_row;
+use super::write::{CaseWrite, Stamp};
+use super::{new_id, Reply, Service, ServiceError, CHANNELS, MAX_RETRIES, OFFLINE_CHANNELS, TOKEN_REPLAY_WINDOW};
+use crate::crypto::{new_token, new_tracking_id, sha256_hex};
+use crate::store::{CommandRecord, StoreError};
+use crate::wire::{Reporter, Submission};
+use aduan_core::case::{self, NewCase, Privacy};
+use aduan_core::domain::Kind;
+use aduan_core::pack::Pack;
+use aduan_core::region::RegionCode;
+use aduan_core::sweep::Fired;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value;
+
+impl Service {
+    /// Files a complaint. A replay of the same idempotency key answers with the original status and the
+    /// current view (and, within 24 h, the same reporter token).
+    pub async fn submit(
+        &self,
+        sub: Submission,
+        key: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Reply, ServiceError> {
+        let started = std::time::Instant::now();
+        let result = self.submit_inner(sub, key, now).await;
+        self.inner.metrics.command("submit", result.as_ref().err().map(ServiceError::status), started.elapsed());
+        result
+    }
+
+    async fn submit_inner(
+        &self,
+        mut sub: Submission,
+        key: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Reply, ServiceError> {
+        let key = key.or_else(|| sub.command_id.take());
+        sub.command_id = None;
+        let request_hash =
+            sha256_hex(serde_json::to_string(&sub).map_err(|e| ServiceError::Internal(e.to_string()))?.as_bytes());
+        let pack = self.pack();
+        let (new, reporter) = validate_submission(&pack, &sub, now)?;
+        for _ in 0..MAX_RETRIES {
+            let mut tx = self.inner.store.begin().await?;
+            if let Some(k) = &key {
+                if let Some(rec) = tx.command("submit", k).await? {
+                    tx.rollback().await?;
+                    return self.replay(rec, &request_hash, now).await;
+                }
+            }
+            let token = new_token();
+            let mut new = new.clone();
+            new.id = new_id();
+            new.tracking_id = new_tracking_id();
+            let p = pack.clone();
+            let (mut case, outcome) = tokio::task::spawn_blocking(move || case::submit(&p, new, now))
+                .await
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
+            case.state.reporter_token_sha256 = Some(sha256_hex(token.as_bytes()));
+            let reporter_stored = reporter.as_ref().map(|r| {
+                let json = serde_json::to_string(r).unwrap_or_default();
+                if case.privacy == Privacy::Anonymous {
+                    self.inner.key.seal(&json)
+                } else {
+                    json
+                }
+            });
+            let row = case_row(&case, &pack, &sub.body, reporter_stored, now);
+            match tx.insert_case(&row).await {
+                Err(StoreError::Conflict(_)) => {
+                    tx.rollback().await?;
+                    continue; // a tracking-id collision: draw again
+                }
+                other => other?,
+            }
+            let command = key.as_ref().map(|k| CommandRecord {
+                scope: "submit".into(),
+                key: k.clone(),
+                request_hash: request_hash.clone(),
+                status: 201,
+                complaint_id: Some(case.id.clone()),
+                reporter_token_sealed: Some(self.inner.key.seal(&token)),
+                created_at: now,
+            });
+            let stamp = Stamp { pack: &pack, actor: "anyone", at: now };
+            let write = CaseWrite::new(stamp, &case, row, outcome, &Fired::new())?
+                .published(self.prefix())
+                .with_command(command);
+            match write.write(&mut tx).await {
+                Err(ServiceError::LostRace) => {
+                    tx.rollback().await?;
+                    continue; // a concurrent replay won: answer as a replay on the next round
+                }
+                other => other?,
+            }
+            tx.commit().await?;
+            self.inner.wake.notify_one();
+            let mut view = self.render(&write.row, &write.timers, None)?;
+            view.reporter_token = Some(token);
+            return Ok(Reply { status: 201, view });
+        }
+        Err(ServiceError::Unavailable("could not commit the submission; retry".into()))
+    }
+
+    pub(super) async fn replay(
+        &self,
+        rec: CommandRecord,
+        request_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Reply, ServiceError> {
+        if rec.request_hash != request_hash {
+            return Err(ServiceError::IdempotencyReused);
+        }
+        let id = rec
+            .complaint_id
+            .clone()
+            .ok_or_else(|| ServiceError::Internal("a replayed command names no case".into()))?;
+        let row =
+            self.inner.store.case_by_id(&id).await?.ok_or_else(|| ServiceError::NotFound(format!("complaint {id}")))?;
+        let mut view = self.view_of(&row, false).await?;
+        if rec.scope == "submit" && now - rec.created_at < TOKEN_REPLAY_WINDOW {
+            view.reporter_token = rec.reporter_token_sealed.as_deref().and_then(|s| self.inner.key.open(s).ok());
+        }
+        Ok(Reply { status: rec.status as u16, view })
+    }
+}
+
+/// Validates a submission into a new case (ids are drawn at commit) and the reporter identity.
+fn validate_submission(
+    pack: &Pack,
+    sub: &Submission,
+    now: DateTime<Utc>,
+) -> Result<(NewCase, Option<Reporter>), ServiceError> {
+    let kind: Kind = serde_json::from_value(Value::String(sub.kind.clone())).map_err(|_| {
+        ServiceError::invalid("kind", format!("`{}` is not pengaduan, aspirasi or permintaan_informasi", sub.kind))
+    })?;
+    if !CHANNELS.contains(&sub.channel.as_str()) {
+        return Err(ServiceError::invalid(
+            "channel",
+            format!("`{}` is not one of {}", sub.channel, CHANNELS.join(", ")),
+        ));
+    }
+    if sub.title.trim().is_empty() {
+        return Err(ServiceError::invalid("title", "required"));
+    }
+    if sub.title.chars().count() > 200 {
+        return Err(ServiceError::invalid("title", "at most 200 characters"));
+    }
+    if sub.body.chars().count() > 20_000 {
+        return Err(ServiceError::invalid("body", "at most 20,000 characters"));
+    }
+    let region = match &sub.region {
+        None => None,
+        Some(r) => Some(RegionCode::parse(r).map_err(|e| ServiceError::invalid("region", e.to_string()))?),
+    };
+    if let Some(c) = &sub.category {
+        if !pack.directory.is_empty() && pack.directory.category(c).is_none() {
+            return Err(ServiceError::invalid("category", format!("unknown category `{c}`")));
+        }
+    }
+    let privacy = match sub.privacy.as_deref().unwrap_or("public") {
+        "public" => Privacy::Public,
+        "anonymous" => Privacy::Anonymous,
+        "confidential" => Privacy::Confidential,
+        other => {
+            return Err(ServiceError::invalid("privacy", format!("`{other}` is not public, anonymous or confidential")))
+        }
+    };
+    let received_at = match sub.received_at {
+        None => now,
+        Some(at) => {
+            if !OFFLINE_CHANNELS.contains(&sub.channel.as_str()) {
+                return Err(ServiceError::invalid(
+                    "received_at",
+                    format!("only for channels {}", OFFLINE_CHANNELS.join(", ")),
+                ));
+            }
+            if at > now {
+                return Err(ServiceError::invalid("received_at", "is in the future"));
+            }
+            if now - at > Duration::days(30) {
+                return Err(ServiceError::invalid("received_at", "is more than 30 days back"));
+            }
+            at
+        }
+    };
+    let new = NewCase {
+        id: String::new(),
+        tracking_id: String::new(),
+        kind,
+        channel: sub.channel.clone(),
+        category: sub.category.clone(),
+        region,
+        privacy,
+        title: sub.title.clone(),
+        received_at,
+    };
+    Ok((new, sub.reporter.clone()))
+}

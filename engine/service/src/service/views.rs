@@ -1,0 +1,185 @@
+//! What callers read: one case's view (with history), the list, the stats.
+
+use super::rows::case_of;
+use super::{ListQuery, Service, ServiceError};
+use crate::store::{subtree_patterns, CaseFilter, CaseRow, StatsScope, TimerRow};
+use crate::wire::{ComplaintList, ComplaintView, DeadlineView, HistoryEntry, Reporter, Stats};
+use aduan_core::timer::CalendarRef;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+impl Service {
+    /// The single view of a case by id or tracking id, with history.
+    pub async fn get(&self, id: &str) -> Result<ComplaintView, ServiceError> {
+        let row = match self.inner.store.case_by_id(id).await? {
+            Some(r) => r,
+            None => self
+                .inner
+                .store
+                .case_by_tracking_id(id)
+                .await?
+                .ok_or_else(|| ServiceError::NotFound(format!("no complaint `{id}`")))?,
+        };
+        self.view_of(&row, true).await
+    }
+
+    pub(super) async fn view_of(&self, row: &CaseRow, with_history: bool) -> Result<ComplaintView, ServiceError> {
+        let timers = self.inner.store.timers(&row.id).await?;
+        let history = if with_history {
+            let events = self.inner.store.events(&row.id).await?;
+            Some(
+                events
+                    .into_iter()
+                    .map(|e| {
+                        let data = serde_json::from_str::<Value>(&e.payload)
+                            .ok()
+                            .and_then(|v| v.get("data").cloned())
+                            .unwrap_or(Value::Null);
+                        HistoryEntry { event_type: e.event_type, at: e.at, actor: e.actor, data }
+                    })
+                    .collect(),
+            )
+        } else {
+            None
+        };
+        self.render(row, &timers, history)
+    }
+
+    pub(super) fn render(
+        &self,
+        row: &CaseRow,
+        timers: &[TimerRow],
+        history: Option<Vec<HistoryEntry>>,
+    ) -> Result<ComplaintView, ServiceError> {
+        let pack = self.pack();
+        let case = case_of(row, timers)?;
+        let deadlines = case
+            .schedules(&pack)
+            .into_iter()
+            .map(|(clock, s)| DeadlineView {
+                clock: clock.to_string(),
+                due_at: s.due_at(),
+                due_date: s.due_date().map(|d| d.to_string()),
+                paused: s.paused,
+                provisional: s.due.is_some_and(|d| d.provisional),
+            })
+            .collect();
+        let reporter = row
+            .reporter
+            .as_deref()
+            .and_then(|r| self.inner.key.open(r).ok())
+            .and_then(|json| serde_json::from_str::<Reporter>(&json).ok());
+        Ok(ComplaintView {
+            id: row.id.clone(),
+            tracking_id: row.tracking_id.clone(),
+            kind: row.kind.clone(),
+            channel: row.channel.clone(),
+            category: row.category.clone(),
+            region: row.region.clone(),
+            privacy: row.privacy.clone(),
+            status: row.status.clone(),
+            title: Some(row.title.clone()),
+            body: Some(row.body.clone()),
+            reporter,
+            agency: row.agency.clone(),
+            escalation_level: row.escalation_level,
+            deadlines,
+            pack: row.pack.clone(),
+            head_hash: row.head_hash.clone(),
+            flags: serde_json::from_str(&row.flags).unwrap_or_default(),
+            created_at: row.created_at,
+            history,
+            reporter_token: None,
+        })
+    }
+
+    /// `GET /v1/complaints`: newest first, filtered, paged by cursor.
+    pub async fn list(&self, q: ListQuery, now: DateTime<Utc>) -> Result<ComplaintList, ServiceError> {
+        let limit = q.limit.unwrap_or(50);
+        if !(1..=200).contains(&limit) {
+            return Err(ServiceError::invalid("limit", "between 1 and 200"));
+        }
+        let cursor = match &q.cursor {
+            None => None,
+            Some(c) => {
+                let (ms, id) =
+                    c.split_once('_').ok_or_else(|| ServiceError::invalid("cursor", "not a cursor from this API"))?;
+                Some((
+                    ms.parse::<i64>().map_err(|_| ServiceError::invalid("cursor", "not a cursor from this API"))?,
+                    id.to_owned(),
+                ))
+            }
+        };
+        let filter = CaseFilter {
+            agency: q.agency.clone(),
+            status: q.status.clone(),
+            overdue_at: q.overdue.then_some(now),
+            limit: limit + 1,
+            cursor,
+        };
+        let mut rows = self.inner.store.list_cases(&filter).await?;
+        let next_cursor = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| format!("{}_{}", ms(r.created_at), r.id))
+        } else {
+            None
+        };
+        let mut items = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let timers = self.inner.store.timers(&r.id).await?;
+            items.push(self.render(r, &timers, None)?);
+        }
+        Ok(ComplaintList { items, next_cursor })
+    }
+
+    /// `GET /v1/stats` (CONTRACT.md §7).
+    pub async fn stats(
+        &self,
+        agency: Option<&str>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<Stats, ServiceError> {
+        let pack = self.pack();
+        let scope = match agency {
+            None => None,
+            Some(a) => {
+                let region = pack.directory.region_of(a).map(|r| r.to_string());
+                subtree_patterns(a).map(|agency_patterns| StatsScope { agency_patterns, region })
+            }
+        };
+        let finals: Vec<String> =
+            pack.workflow.states().iter().filter(|s| pack.workflow.is_final(s)).cloned().collect();
+        let rows = self.inner.store.stats_rows(scope.as_ref(), &finals, from, to, now).await?;
+        let count = |f: &dyn Fn(&crate::store::StatsRow) -> bool| rows.iter().filter(|r| f(r)).count() as u64;
+        let mut firsts: Vec<i64> = rows
+            .iter()
+            .filter_map(|r| {
+                let (a, f) = (r.first_assigned_at?, r.first_followup_at?);
+                let agency = r.first_followup_agency.clone().unwrap_or_default();
+                let cal = pack.calendar_for(&CalendarRef::Agency(agency));
+                Some(cal.count_working_days(a, f).days.max(0))
+            })
+            .collect();
+        firsts.sort_unstable();
+        let median = match firsts.len() {
+            0 => None,
+            n if n % 2 == 1 => Some(firsts[n / 2] as f64),
+            n => Some((firsts[n / 2 - 1] + firsts[n / 2]) as f64 / 2.0),
+        };
+        Ok(Stats {
+            total: rows.len() as u64,
+            resolved: count(&|r| r.status == "resolved" || r.status == "closed"),
+            in_progress: count(&|r| r.status == "in_progress" || r.status == "awaiting_reporter"),
+            not_followed_up: count(&|r| r.status == "assigned" && r.first_followup_at.is_none()),
+            overdue: count(&|r| r.overdue),
+            escalated: count(&|r| r.escalated_in_scope),
+            archived: count(&|r| r.status == "archived"),
+            median_first_response_working_days: median,
+        })
+    }
+}

@@ -1,0 +1,158 @@
+//! Reads over many cases: the list of `GET /v1/complaints` and the rows statistics count.
+
+use chrono::{DateTime, Utc};
+
+use super::columns::CASES;
+use super::rows::{self, ms};
+use super::sql::{dyn_query, Arg, DynSql};
+use super::tx::with_reader;
+use super::{subtree_patterns, CaseFilter, CaseRow, Store, StoreError};
+
+/// Which cases statistics cover: those an agency subtree has held, plus the undispatched ones of a
+/// region (see [`Store::stats_rows`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatsScope {
+    /// LIKE patterns over agency ids, from [`subtree_patterns`].
+    pub agency_patterns: Vec<String>,
+    /// Kemendagri region code (`"35"`, `"35.78"`): undispatched cases filed in it or below it count.
+    pub region: Option<String>,
+}
+
+/// One case as statistics see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatsRow {
+    /// Workflow state.
+    pub status: String,
+    /// An agency in scope handed the case up the hierarchy (escalated away from it).
+    pub escalated_in_scope: bool,
+    /// Still open with a running clock past its deadline.
+    pub overdue: bool,
+    /// First dispatch.
+    pub first_assigned_at: Option<DateTime<Utc>>,
+    /// First follow-up.
+    pub first_followup_at: Option<DateTime<Utc>>,
+    /// The agency that followed up first.
+    pub first_followup_agency: Option<String>,
+}
+
+impl Store {
+    /// One page of `GET /v1/complaints`: newest first by (created_at, id), strictly after the cursor,
+    /// filtered by agency subtree, status and overdue clocks. A limit ≤ 0 returns nothing.
+    pub async fn list_cases(&self, f: &CaseFilter) -> Result<Vec<CaseRow>, StoreError> {
+        let mut sql = DynSql::new(&format!("{} WHERE 1 = 1", CASES.select()));
+        if let Some(patterns) = f.agency.as_deref().and_then(subtree_patterns) {
+            let any = like_any(&mut sql, "agency", patterns);
+            sql.push(&format!(" AND {any}"));
+        }
+        if let Some(status) = &f.status {
+            let p = sql.arg(Arg::Text(status.clone()));
+            sql.push(&format!(" AND status = {p}"));
+        }
+        if let Some(at) = f.overdue_at {
+            let p = sql.arg(Arg::Int(ms(at)));
+            sql.push(&format!(
+                " AND EXISTS (SELECT 1 FROM timers t WHERE t.complaint_id = complaints.id \
+                 AND t.status = 'running' AND t.due_at <= {p})"
+            ));
+        }
+        if let Some((created_ms, id)) = &f.cursor {
+            let pc = sql.arg(Arg::Int(*created_ms));
+            let pi = sql.arg(Arg::Text(id.clone()));
+            sql.push(&format!(" AND (created_at < {pc} OR (created_at = {pc} AND id < {pi}))"));
+        }
+        let p = sql.arg(Arg::Int(f.limit.max(0)));
+        sql.push(&format!(" ORDER BY created_at DESC, id DESC LIMIT {p}"));
+        with_reader!(self, c => {
+            let rows = dyn_query!(sql).fetch_all(&mut *c).await?;
+            rows.iter().map(rows::case_row).collect()
+        })
+    }
+
+    /// The cases statistics count, one row each: created in `[from, to)`, and either held at some
+    /// point by an agency matching `scope.agency_patterns` or never dispatched and filed in
+    /// `scope.region` or below it. `scope` None counts every case. `escalated_in_scope` says a matching
+    /// holder escalated the case away (any holder when `scope` is None); `overdue` says the case is
+    /// open (its status is none of `final_states`, the workflow's final states) with a running clock
+    /// due at or before `now`.
+    pub async fn stats_rows(
+        &self,
+        scope: Option<&StatsScope>,
+        final_states: &[String],
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StatsRow>, StoreError> {
+        let mut sql = DynSql::new("");
+        let now_p = sql.arg(Arg::Int(ms(now)));
+        let open = not_in(&mut sql, "c.status", final_states);
+        // The holder patterns, bound once and used twice.
+        let holder_match = match scope {
+            Some(s) if !s.agency_patterns.is_empty() => Some(like_any(&mut sql, "h.agency", s.agency_patterns.clone())),
+            _ => None,
+        };
+        let escalated = match (scope, &holder_match) {
+            (None, _) => "EXISTS (SELECT 1 FROM case_holders h WHERE h.complaint_id = c.id \
+                          AND h.escalated_from = TRUE)"
+                .to_owned(),
+            (Some(_), Some(m)) => format!(
+                "EXISTS (SELECT 1 FROM case_holders h WHERE h.complaint_id = c.id \
+                 AND h.escalated_from = TRUE AND {m})"
+            ),
+            (Some(_), None) => "1 = 0".to_owned(),
+        };
+        sql.push(&format!(
+            "SELECT c.status, c.first_assigned_at, c.first_followup_at, c.first_followup_agency, \
+             CASE WHEN {escalated} THEN 1 ELSE 0 END AS escalated_in_scope, \
+             CASE WHEN {open} AND EXISTS (SELECT 1 FROM timers t \
+             WHERE t.complaint_id = c.id AND t.status = 'running' AND t.due_at <= {now_p}) \
+             THEN 1 ELSE 0 END AS overdue \
+             FROM complaints c WHERE 1 = 1"
+        ));
+        if let Some(from) = from {
+            let p = sql.arg(Arg::Int(ms(from)));
+            sql.push(&format!(" AND c.created_at >= {p}"));
+        }
+        if let Some(to) = to {
+            let p = sql.arg(Arg::Int(ms(to)));
+            sql.push(&format!(" AND c.created_at < {p}"));
+        }
+        if let Some(scope) = scope {
+            let mut either = Vec::new();
+            if let Some(m) = &holder_match {
+                either.push(format!("EXISTS (SELECT 1 FROM case_holders h WHERE h.complaint_id = c.id AND {m})"));
+            }
+            if let Some(region) = &scope.region {
+                let exact = sql.arg(Arg::Text(region.clone()));
+                let below = sql.arg(Arg::Text(format!("{region}.%")));
+                either.push(format!("(c.first_assigned_at IS NULL AND (c.region = {exact} OR c.region LIKE {below}))"));
+            }
+            if either.is_empty() {
+                either.push("1 = 0".to_owned());
+            }
+            sql.push(&format!(" AND ({})", either.join(" OR ")));
+        }
+        sql.push(" ORDER BY c.created_at, c.id");
+        with_reader!(self, c => {
+            let rows = dyn_query!(sql).fetch_all(&mut *c).await?;
+            rows.iter().map(rows::stats_row).collect()
+        })
+    }
+}
+
+/// `col NOT IN ($a, $b, …)` with the values bound as arguments (always true for no values).
+fn not_in(sql: &mut DynSql, col: &str, values: &[String]) -> String {
+    if values.is_empty() {
+        return "1 = 1".to_owned();
+    }
+    let list: Vec<String> = values.iter().map(|v| sql.arg(Arg::Text(v.clone()))).collect();
+    format!("{col} NOT IN ({})", list.join(", "))
+}
+
+/// `(col LIKE $a OR col LIKE $b …)` with the patterns bound as arguments.
+fn like_any(sql: &mut DynSql, col: &str, patterns: Vec<String>) -> String {
+    if patterns.is_empty() {
+        return "1 = 0".to_owned();
+    }
+    let ors: Vec<String> = patterns.into_iter().map(|p| format!("{col} LIKE {}", sql.arg(Arg::Text(p)))).collect();
+    format!("({})", ors.join(" OR "))
+}
