@@ -450,3 +450,18 @@ pub fn escalate_args(c: &PolicyComplaint, holder: &str, level: u32, clock: &str,
         now.to_rfc3339_opts(SecondsFormat::Secs, true).into(),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hook_knows_its_file_parameters_and_results() {
+        assert_eq!(Hook::of_policy_path("route.rhai"), Ok((Hook::Route, String::new())));
+        assert_eq!(Hook::of_policy_path("33.74/escalate.rhai"), Ok((Hook::Escalate, "33.74".to_owned())));
+        assert_eq!(Hook::of_policy_path("35/triage.rhai"), Err("triage".to_owned()));
+        assert_eq!((Hook::Route.params().len(), Hook::Escalate.params().len()), (2, 5));
+        assert!(Hook::Escalate.accepts_referral() && !Hook::Route.accepts_referral());
+        assert_eq!(Hook::parse("escalate"), Some(Hook::Escalate));
+    }
+}

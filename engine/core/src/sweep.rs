@@ -216,3 +216,21 @@ pub fn next_action_at(
 fn escalated_once(case: &Case, clock: &Clock) -> bool {
     *clock == Clock::COMPLETE && case.state.breach_escalated.contains(clock)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rungs_keep_their_stored_names() {
+        for r in Rung::ALL {
+            assert_eq!(Rung::parse(r.as_str()), Some(r));
+        }
+        assert_eq!((Rung::Warning.as_str(), Rung::Breach.as_str()), ("warning", "breach"));
+        let fired = fired_from_rows([
+            ("respond".to_owned(), 2, "breach".to_owned()),
+            ("respond".to_owned(), 2, "warn".to_owned()),
+        ]);
+        assert_eq!(fired, Fired::from([(Clock::RESPOND, Generation::new(2), Rung::Breach)]), "unknown rungs left out");
+    }
+}
