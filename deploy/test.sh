@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # deploy/test.sh: THE test command (README, CI via .ci/run). From the repo root:
-#   1. installs the pinned tools (deploy/tools.sh: nats-server 2.15.1, cargo-nextest, rustfmt, clippy);
+#   1. installs the pinned tools (deploy/tools.sh: nats-server 2.15.1, cargo-nextest, rustfmt, clippy;
+#      deploy/openapi-check.sh: openapi-spec-validator 0.9.0, exported as ADUAN_OPENAPI_VALIDATOR);
 #   2. finds or starts a PostgreSQL for the tests (deploy/pg.sh) and exports ADUAN_TEST_PG_URL;
 #   3. cargo fmt --all --check;
 #   4. cargo clippy --workspace --all-targets --profile ci -- -D warnings;
-#   5. cargo nextest run --workspace --cargo-profile ci [ARGS...]   (nextest profile `ci` by default).
+#   5. cargo nextest run --workspace --cargo-profile ci [ARGS...]   (nextest profile `ci` by default),
+#      with TMPDIR pointing at a directory of this run's own and ADUAN_TEST_RUN naming the run (the
+#      tests' PostgreSQL databases are `aduan_test_{run}_*`); snapshots are never written
+#      (INSTA_UPDATE=no): a changed snapshot fails, `cargo insta review` accepts it;
+#   6. leftovers: fails when the tests left a process (a nats-server, an `aduan serve`...), a temp
+#      dir or a database of this run behind, after killing, removing and dropping them.
 # Extra arguments go to nextest, e.g. `deploy/test.sh -E 'test(/^fault::/)'`.
 # The build goes to CARGO_TARGET_DIR (default ~/.cache/aduan/target, shared, outside the checkout).
-# A private PostgreSQL started here is stopped on exit. Exits non-zero when any step fails.
+# A private PostgreSQL started here is stopped on exit, and whatever the tests left is cleaned up
+# even when the run is interrupted. Exits non-zero when any step fails.
+# A new step: one more `step "..."` call below (the count of steps is read from this file).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -18,15 +26,90 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${HOME}/.cache/aduan/target}"
 export NEXTEST_PROFILE="${NEXTEST_PROFILE:-ci}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-auto}"
 
+# The tests' temp dirs, databases and processes carry the run id (see engine/testkit).
+export ADUAN_TEST_RUN="${ADUAN_TEST_RUN:-r$(printf '%d%04x' "$$" "${RANDOM}")}"
+RUN_TMP="$(mktemp -d "${TMPDIR:-/tmp}/aduan-test-run-${ADUAN_TEST_RUN}.XXXXXX")"
+# Snapshots (insta) are compared, never written; CI=true means the same to insta.
+export INSTA_UPDATE=no
+unset INSTA_FORCE_PASS
+
 step_no=0
+step_total="$(grep -c '^step "' "${BASH_SOURCE[0]}")"
 step() {
   step_no=$((step_no + 1))
-  printf '\n==> [%d/5] %s\n' "${step_no}" "$*" >&2
+  printf '\n==> [%d/%d] %s\n' "${step_no}" "${step_total}" "$*" >&2
+}
+
+# psql for the leftover check: on PATH, or beside the PostgreSQL that deploy/pg.sh found.
+psql_bin() {
+  if command -v psql >/dev/null 2>&1; then
+    command -v psql
+  elif [[ -n "${ADUAN_PG_BINDIR:-}" && -x "${ADUAN_PG_BINDIR}/psql" ]]; then
+    echo "${ADUAN_PG_BINDIR}/psql"
+  fi
+}
+
+# Processes of this run still alive: a command line naming the run's temp dir or databases, or a
+# working directory inside the temp dir (an `aduan serve`). Prints "PID COMMAND", one a line.
+run_processes() {
+  local proc pid cmd cwd
+  for proc in /proc/[0-9]*; do
+    pid="${proc#/proc/}"
+    [[ "${pid}" == "$$" || "${pid}" == "${BASHPID}" ]] && continue
+    cmd="$(tr '\0' ' ' <"${proc}/cmdline" 2>/dev/null)" || continue
+    [[ -n "${cmd}" ]] || continue
+    cwd="$(readlink "${proc}/cwd" 2>/dev/null || true)"
+    if [[ "${cmd}" == *"${RUN_TMP}/"* || "${cmd}" == *"aduan_test_${ADUAN_TEST_RUN}_"* ||
+      "${cwd}" == "${RUN_TMP}/"* ]]; then
+      printf '%s %s\n' "${pid}" "${cmd}"
+    fi
+  done
+}
+
+# Databases of this run still on the test server, one a line.
+run_databases() {
+  local psql
+  psql="$(psql_bin)"
+  [[ -n "${psql}" && -n "${ADUAN_TEST_PG_URL:-}" ]] || return 0
+  PGCONNECT_TIMEOUT=5 "${psql}" -X -w -q -At -d "${ADUAN_TEST_PG_URL}" \
+    -c "select datname from pg_database where datname like 'aduan\_test\_${ADUAN_TEST_RUN}\_%' order by 1" ||
+    true
+}
+
+# Kills, drops and removes what the run left (quietly unless told to report); returns the count.
+LEFTOVERS=0
+clean_run() {
+  local report="${1:-}" line pid db psql entry
+  LEFTOVERS=0
+  while read -r line; do
+    [[ -n "${line}" ]] || continue
+    pid="${line%% *}"
+    [[ -n "${report}" ]] && printf 'leftover process: %s\n' "${line}" >&2
+    kill -KILL "${pid}" 2>/dev/null || true
+    LEFTOVERS=$((LEFTOVERS + 1))
+  done < <(run_processes)
+  psql="$(psql_bin)"
+  while read -r db; do
+    [[ -n "${db}" ]] || continue
+    [[ -n "${report}" ]] && printf 'leftover database: %s\n' "${db}" >&2
+    PGCONNECT_TIMEOUT=5 "${psql}" -X -w -q -d "${ADUAN_TEST_PG_URL}" \
+      -c "DROP DATABASE IF EXISTS \"${db}\" WITH (FORCE)" >/dev/null 2>&1 || true
+    LEFTOVERS=$((LEFTOVERS + 1))
+  done < <(run_databases)
+  if [[ -d "${RUN_TMP}" ]]; then
+    for entry in "${RUN_TMP}"/* "${RUN_TMP}"/.[!.]*; do
+      [[ -e "${entry}" ]] || continue
+      [[ -n "${report}" ]] && printf 'leftover temp entry: %s\n' "${entry}" >&2
+      LEFTOVERS=$((LEFTOVERS + 1))
+    done
+    rm -rf "${RUN_TMP}"
+  fi
 }
 
 PG_PRIVATE_DIR=""
 cleanup() {
   local rc=$?
+  clean_run
   if [[ -n "${PG_PRIVATE_DIR}" ]]; then
     printf '\n==> stopping the private PostgreSQL (%s)\n' "${PG_PRIVATE_DIR}" >&2
     bash "${ROOT}/deploy/pg.sh" stop "${PG_PRIVATE_DIR}" || true
@@ -46,6 +129,9 @@ step "tools: pinned nats-server, cargo-nextest, rustfmt, clippy (deploy/tools.sh
 tools_env="$(bash deploy/tools.sh)"
 eval "${tools_env}"
 printf 'ADUAN_NATS_SERVER_BIN=%s\n' "${ADUAN_NATS_SERVER_BIN}" >&2
+# The pinned openapi-spec-validator: the nextest step validates the served /openapi.json with it.
+eval "$(bash deploy/openapi-check.sh)"
+printf 'ADUAN_OPENAPI_VALIDATOR=%s\n' "${ADUAN_OPENAPI_VALIDATOR}" >&2
 
 step "postgres: find or start one for the tests (deploy/pg.sh)"
 # Only a cluster started by this run is ours to stop.
@@ -62,4 +148,17 @@ step "cargo clippy --workspace --all-targets --profile ci -- -D warnings"
 cargo clippy --workspace --all-targets --profile ci -- -D warnings
 
 step "cargo nextest run --workspace --cargo-profile ci (nextest profile ${NEXTEST_PROFILE}) $*"
-cargo nextest run --workspace --cargo-profile ci "$@"
+printf 'ADUAN_TEST_RUN=%s TMPDIR=%s\n' "${ADUAN_TEST_RUN}" "${RUN_TMP}" >&2
+tests_rc=0
+TMPDIR="${RUN_TMP}" cargo nextest run --workspace --cargo-profile ci "$@" || tests_rc=$?
+
+step "leftovers: no process, temp dir or database of run ${ADUAN_TEST_RUN} may remain"
+clean_run report
+if ((LEFTOVERS > 0)); then
+  printf 'the tests left %d things behind (now cleaned up): each test must stop what it starts\n' \
+    "${LEFTOVERS}" >&2
+  ((tests_rc != 0)) || tests_rc=1
+else
+  printf 'nothing left behind\n' >&2
+fi
+exit "${tests_rc}"

@@ -16,6 +16,7 @@
 
 use crate::Config;
 use aduan_core::chain;
+use aduan_core::time::Timestamp;
 use aduan_service::store::{CaseRow, EventRow, Store, StoreOptions};
 use aduan_service::wire::EventMessage;
 use anyhow::{bail, Context};
@@ -144,11 +145,9 @@ fn check_columns(row: &CaseRow, e: &EventRow) -> Option<String> {
         Err(err) => return Some(format!("payload is not an event ({err})")),
     };
     let text = |v: Option<&str>| v.map_or_else(|| "null".to_owned(), |s| format!("{s:?}"));
-    // The column keeps milliseconds; the payload may carry more precision.
-    let millis = |t: DateTime<Utc>| {
-        DateTime::<Utc>::from_timestamp_millis(t.timestamp_millis())
-            .map_or_else(|| t.to_rfc3339(), |t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
-    };
+    // The column keeps milliseconds. Events written before every edge made a millisecond
+    // `Timestamp` (submissions and worker sweeps before issue 8) may carry more precision in the payload.
+    let millis = |t: DateTime<Utc>| Timestamp::new(t).utc().to_rfc3339_opts(SecondsFormat::Millis, true);
     let columns = [
         ("id", text(Some(&e.id)), text(Some(&msg.event_id))),
         ("complaint_id", text(Some(&e.complaint_id)), text(msg.complaint_id.as_deref())),

@@ -4,6 +4,7 @@
 
 use crate::cmd::sweep::{runtime, service};
 use crate::Config;
+use aduan_core::time::Timestamp;
 use anyhow::anyhow;
 use chrono::{DateTime, Utc};
 use clap::Args;
@@ -24,7 +25,7 @@ pub struct DigestArgs {
 pub fn run(args: DigestArgs, config: &Config) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let svc = service(config).await?;
-        let now = args.now.unwrap_or_else(Utc::now);
+        let now = args.now.map_or_else(aduan_service::clock::now, Timestamp::new);
         let counts = svc.digest(now, None, args.dry_run).await.map_err(|e| anyhow!(e))?;
         println!("{}", serde_json::to_string(&counts)?);
         svc.store().close().await;

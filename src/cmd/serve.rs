@@ -139,7 +139,7 @@ async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
     {
         let (svc, hash) = (service.clone(), pack.hash.clone());
         tokio::spawn(async move {
-            match svc.recompute_open_deadlines(RECOMPUTE_BATCH).await {
+            match svc.recompute_open_deadlines(RECOMPUTE_BATCH, &aduan_service::clock::now).await {
                 Ok(None) => {}
                 Ok(Some(n)) => tracing::info!(cases = n, pack = %hash, "recompute of open deadlines finished"),
                 Err(e) => {

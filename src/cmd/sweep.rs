@@ -7,6 +7,7 @@ use aduan_core::case::{decide, submit, Actor, Command, NewCase, Privacy};
 use aduan_core::domain::Kind;
 use aduan_core::pack::{Pack, PackFile};
 use aduan_core::region::RegionCode;
+use aduan_core::time::Timestamp;
 use aduan_service::crypto::{new_tracking_id, DataKey};
 use aduan_service::metrics::Metrics;
 use aduan_service::packs::read_pack_dir;
@@ -99,7 +100,7 @@ pub(crate) async fn service(config: &Config) -> anyhow::Result<Service> {
 pub fn sweep(args: SweepArgs, config: &Config) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let svc = service(config).await?;
-        let now = args.now.unwrap_or_else(Utc::now);
+        let now = args.now.map_or_else(aduan_service::clock::now, Timestamp::new);
         let owner = format!("sweep-{}-{}", std::process::id(), &aduan_service::crypto::new_token()[..8]);
         let started = std::time::Instant::now();
         let counts = svc.sweep(now, &owner, args.claim_ttl, args.dry_run).await.map_err(|e| anyhow!(e))?;
@@ -149,7 +150,7 @@ pub fn seed(args: SeedArgs, config: &Config) -> anyhow::Result<ExitCode> {
             (None, Some(a)) => a,
             (None, None) => Utc::now(),
         };
-        let at = DateTime::from_timestamp_millis(at.timestamp_millis()).unwrap_or(at);
+        let at = Timestamp::new(at).utc();
         let batch = 2_000usize;
         let mut done = 0usize;
         let started = std::time::Instant::now();

@@ -1,11 +1,13 @@
 //! `aduan audit verify`: the real binary over databases written by a real `aduan serve`, then tampered
 //! with directly in SQL (an edited payload, an edited column, a deleted last event), on both backends.
 
-use crate::support::{block_on, shared_nats, submission, Db, Server};
+use crate::support::{block_on, submission, Db, Server};
 use crate::{aduan, stderr, stdout};
 use serde_json::{json, Value};
 use sqlx::{Connection, PgConnection, SqliteConnection};
 use std::process::Output;
+
+both_backends!(tampering_is_named);
 
 /// `aduan audit verify` (plus `extra`) against `db_url`.
 fn verify(db_url: &str, extra: &[&str]) -> Output {
@@ -62,7 +64,7 @@ fn history_len(s: &Server, id: &str) -> i64 {
 }
 
 fn tampering_is_named(db: Db) {
-    let mut s = Server::start(db, &shared_nats());
+    let mut s = Server::start(db);
     let verify_then_respond = [json!({"action": "verify"}), json!({"action": "respond", "message": "Kami cek"})];
     let (a, a_tr) = case(&s, &verify_then_respond);
     let (b, b_tr) = case(&s, &[json!({"action": "verify"})]);
@@ -143,18 +145,8 @@ fn tampering_is_named(db: Db) {
 }
 
 #[test]
-fn tampering_is_named_sqlite() {
-    tampering_is_named(Db::Sqlite);
-}
-
-#[test]
-fn tampering_is_named_postgres() {
-    tampering_is_named(Db::Postgres);
-}
-
-#[test]
 fn an_unreadable_database_is_one_clear_error() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = aduan_testkit::process::tempdir("audit");
     let missing = dir.path().join("nope.db");
     let o = verify(&format!("sqlite://{}", missing.display()), &[]);
     assert_eq!(o.status.code(), Some(1));

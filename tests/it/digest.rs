@@ -5,7 +5,7 @@
 //! Cases are seeded in Kota Surabaya (35.78, WIB, UTC+7) and Kota Makassar (73.71, WITA, UTC+8) on
 //! Tuesday 1 December 2026, so `respond` (5 working days) falls due on Tuesday 8 December in both.
 
-use crate::support::{block_on, read_stream, shared_nats, Db, Server};
+use crate::support::{block_on, read_stream, Database, Db, Server};
 use crate::{aduan_in, pack_copy, root, stderr, stdout};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -124,8 +124,12 @@ fn check_digest(
     assert!(!text.contains("reporter") && !text.contains("title"), "no reporter identity or content: {p}");
 }
 
+both_backends!(digest_once_per_agency_and_local_date);
+
 /// The whole morning on one database: Makassar first, Surabaya an hour later, then nothing more.
-fn once_per_agency_and_local_date(db: &str) {
+fn digest_once_per_agency_and_local_date(db: Db) {
+    let database = Database::new(db);
+    let db = database.url();
     let pack = root().join("policies/lapor");
     seed(db, &pack, "35.78", 3);
     seed(db, &pack, "73.71", 2);
@@ -157,24 +161,11 @@ fn once_per_agency_and_local_date(db: &str) {
 }
 
 #[test]
-fn digest_once_per_agency_and_local_date_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    once_per_agency_and_local_date(&format!("sqlite://{}/a.db", dir.path().display()));
-}
-
-#[test]
-fn digest_once_per_agency_and_local_date_postgres() {
-    let db = block_on(aduan_testkit::pg::fresh_database());
-    once_per_agency_and_local_date(&db);
-    block_on(aduan_testkit::pg::drop_database(&db));
-}
-
-#[test]
 fn digest_is_held_on_the_agencys_day_off() {
     // Deadlines set on the national pack; then Surabaya declares 8 December a day off (before any
     // recompute moved them): its digest waits, Makassar's goes out.
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/a.db", dir.path().display());
+    let database = Database::new(Db::Sqlite);
+    let db = database.url().to_owned();
     let national = root().join("policies/lapor");
     seed(&db, &national, "35.78", 2);
     seed(&db, &national, "73.71", 1);
@@ -192,9 +183,9 @@ fn digest_is_held_on_the_agencys_day_off() {
 
 #[test]
 fn digest_is_published_on_the_agency_subject() {
-    let nats = shared_nats();
     // No workers: this test alone decides when the digest runs.
-    let server = Server::start_with(Db::Sqlite, &nats, &["--no-workers"]);
+    let server = Server::start_with(Db::Sqlite, &["--no-workers"]);
+    let nats = server.nats_url.clone();
     let pack = root().join("policies/lapor");
     seed(&server.db_url, &pack, "35.78", 2);
     seed(&server.db_url, &pack, "73.71", 1);
@@ -235,7 +226,7 @@ fn digest_bad_cron_is_refused_naming_the_file_and_field() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).lines().any(|l| l.starts_with("schedules.yaml:1:") && l.contains("digest:")), "{}", stdout(&o));
     // serve refuses the pack too, before it takes any work.
-    let dir = tempfile::tempdir().unwrap();
+    let dir = aduan_testkit::process::tempdir("digest");
     let db = format!("sqlite://{}/a.db", dir.path().display());
     let policy_dir = pack.path().display().to_string();
     let o = aduan_in(dir.path(), &["serve", "--database-url", &db, "--policy-dir", &policy_dir, "--no-api"]);

@@ -1,12 +1,14 @@
 //! End-to-end: the real `aduan serve` against a real nats-server and both databases.
 
-use crate::support::{nats_command, read_stream, shared_nats, submission, Db, Server};
+use crate::support::{nats_command, read_stream, submission, Db, Server};
 use aduan_testkit::nats::NatsServer;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
+both_backends!(lifecycle_over_http, lifecycle_over_nats, restart_keeps_everything);
+
 fn lifecycle_over_http(db: Db) {
-    let s = Server::start(db, &shared_nats());
+    let s = Server::start(db);
     let r = s.submit(&submission("35.78", "infrastruktur"), &[]);
     assert_eq!(r.status, 201, "{}", r.text());
     let v = r.json();
@@ -60,18 +62,8 @@ fn lifecycle_over_http(db: Db) {
     assert_eq!(ours[0].payload["data"]["title"], "Jalan berlubang");
 }
 
-#[test]
-fn lifecycle_over_http_sqlite() {
-    lifecycle_over_http(Db::Sqlite);
-}
-
-#[test]
-fn lifecycle_over_http_postgres() {
-    lifecycle_over_http(Db::Postgres);
-}
-
 fn lifecycle_over_nats(db: Db) {
-    let s = Server::start(db, &shared_nats());
+    let s = Server::start(db);
     let sub = serde_json::to_vec(&submission("33.74", "kesehatan")).unwrap();
     let v = nats_command(&s.nats_url, &s.prefix, "submit", &sub, Some("sub-1"));
     assert_eq!(v["status"], "submitted", "{v}");
@@ -105,18 +97,8 @@ fn lifecycle_over_nats(db: Db) {
 }
 
 #[test]
-fn lifecycle_over_nats_sqlite() {
-    lifecycle_over_nats(Db::Sqlite);
-}
-
-#[test]
-fn lifecycle_over_nats_postgres() {
-    lifecycle_over_nats(Db::Postgres);
-}
-
-#[test]
 fn idempotency_over_http() {
-    let s = Server::start(Db::Sqlite, &shared_nats());
+    let s = Server::start(Db::Sqlite);
     let body = submission("35.78", "infrastruktur");
     let a = s.submit(&body, &[("Idempotency-Key", "k1")]);
     let b = s.submit(&body, &[("Idempotency-Key", "k1")]);
@@ -148,7 +130,7 @@ fn idempotency_over_http() {
 
 #[test]
 fn invalid_transitions_and_bad_input_get_clear_problems() {
-    let s = Server::start(Db::Sqlite, &shared_nats());
+    let s = Server::start(Db::Sqlite);
     let v = s.submit(&submission("35.78", "infrastruktur"), &[]).json();
     let id = v["id"].as_str().unwrap();
     let r = s.act(id, &json!({"action": "resolve", "message": "x"}), &[]);
@@ -192,7 +174,7 @@ fn invalid_transitions_and_bad_input_get_clear_problems() {
 
 #[test]
 fn a_poison_message_goes_to_the_dlq_and_the_consumer_carries_on() {
-    let s = Server::start(Db::Sqlite, &shared_nats());
+    let s = Server::start(Db::Sqlite);
     let poison = nats_command(&s.nats_url, &s.prefix, "submit", b"{\"kind\": \"pengaduan\", \"oops\": 1}", None);
     assert_eq!(poison["status"], 422, "{poison}");
     let ok = nats_command(
@@ -209,7 +191,7 @@ fn a_poison_message_goes_to_the_dlq_and_the_consumer_carries_on() {
 }
 
 fn restart_keeps_everything(db: Db) {
-    let mut s = Server::start(db, &shared_nats());
+    let mut s = Server::start(db);
     let v = s.submit(&submission("51.71", "kesehatan"), &[]).json();
     let id = v["id"].as_str().unwrap().to_owned();
     s.act(&id, &json!({"action": "verify"}), &[]);
@@ -224,21 +206,11 @@ fn restart_keeps_everything(db: Db) {
     assert_eq!(r.json()["status"], "in_progress");
 }
 
-#[test]
-fn restart_keeps_everything_sqlite() {
-    restart_keeps_everything(Db::Sqlite);
-}
-
-#[test]
-fn restart_keeps_everything_postgres() {
-    restart_keeps_everything(Db::Postgres);
-}
-
 /// NATS away for 10 s during HTTP intake loses nothing: the outbox drains once it is back.
 #[test]
 fn fault_nats_down_for_10s_loses_nothing() {
     let mut nats = NatsServer::start();
-    let s = Server::start(Db::Sqlite, nats.url());
+    let s = Server::start_on(Db::Sqlite, &nats);
     let first = s.submit(&submission("35.78", "infrastruktur"), &[]);
     assert_eq!(first.status, 201);
     read_stream(&s.nats_url, &s.stream("EVT"), 1);
@@ -268,7 +240,7 @@ fn fault_nats_down_for_10s_loses_nothing() {
 /// in the background at start and journals one `deadline_changed` per case.
 #[test]
 fn a_holiday_added_to_the_pack_moves_open_deadlines() {
-    let mut s = Server::start(Db::Sqlite, &shared_nats());
+    let mut s = Server::start(Db::Sqlite);
     let v = s.submit(&submission("35.78", "infrastruktur"), &[]).json();
     let id = v["id"].as_str().unwrap().to_owned();
     let v = s.act(&id, &json!({"action": "verify"}), &[]).json();
@@ -334,7 +306,7 @@ fn wait_for_log(s: &Server, needle: &str, n: usize) {
 /// `applies_to: new_cases`; then only cases opened afterwards take it.
 #[test]
 fn an_sla_change_reaches_open_cases_unless_it_is_for_new_cases() {
-    let mut s = Server::start(Db::Sqlite, &shared_nats());
+    let mut s = Server::start(Db::Sqlite);
     let open_case = |s: &Server| {
         let v = s.submit(&submission("35.78", "infrastruktur"), &[]).json();
         let id = v["id"].as_str().unwrap().to_owned();
@@ -394,7 +366,7 @@ fn an_sla_change_reaches_open_cases_unless_it_is_for_new_cases() {
 /// saying the first case is done.
 #[test]
 fn an_interrupted_recompute_resumes_where_it_stopped() {
-    let mut s = Server::start(Db::Sqlite, &shared_nats());
+    let mut s = Server::start(Db::Sqlite);
     let mut ids: Vec<String> = (0..3)
         .map(|_| {
             let v = s.submit(&submission("35.78", "infrastruktur"), &[]).json();

@@ -1,10 +1,34 @@
 //! End-to-end tests of the `aduan` binary (one test binary; modules by area).
 
+/// Generates `sqlite::$name` and `postgres::$name` for each `fn $name(db: Db)` of the calling module:
+/// one body, run on both backends (the model is `conformance!` in engine/service/tests/store.rs).
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name($crate::support::Db::Sqlite);
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name($crate::support::Db::Postgres);
+                }
+            )*
+        }
+    };
+}
+
 mod audit;
 mod digest;
 mod e2e;
 mod invariants;
 mod policy_cli;
+mod shapes;
 mod support;
 mod sweeps;
 
@@ -54,7 +78,7 @@ pub fn pack_copy() -> tempfile::TempDir {
             }
         }
     }
-    let dir = tempfile::tempdir().unwrap();
+    let dir = aduan_testkit::process::tempdir("pack");
     copy(&root().join("policies/lapor"), dir.path());
     dir
 }

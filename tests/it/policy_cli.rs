@@ -5,7 +5,7 @@ use serde_json::Value;
 use std::io::Write;
 
 fn complaint_file(ext: &str, text: &str) -> tempfile::NamedTempFile {
-    let mut f = tempfile::Builder::new().suffix(ext).tempfile().unwrap();
+    let mut f = tempfile::Builder::new().prefix("aduan-test-complaint-").suffix(ext).tempfile().unwrap();
     f.write_all(text.as_bytes()).unwrap();
     f
 }

@@ -1,16 +1,21 @@
 //! Harness for end-to-end tests: a real `aduan serve` process per test (its own NATS prefix and
-//! database), a shared nats-server per test binary, and NATS helpers that read events back from
-//! JetStream by sequence. Waits poll with a deadline; nothing sleeps to wait for an effect.
+//! database), a nats-server per test, and NATS helpers that read events back from JetStream by
+//! sequence. Waits poll with a deadline; nothing sleeps to wait for an effect.
+//!
+//! Everything a test starts is a guard: the serve process, its nats-server, its database and its temp
+//! dir go when the [`Server`] drops, also when the test panics (and the processes also when the test
+//! process is killed: see `aduan_testkit::process`).
 
 use aduan_testkit::http::{self, Response};
 use aduan_testkit::nats::NatsServer;
+use aduan_testkit::pg::TestDatabase;
 use serde_json::{json, Value};
 use std::future::Future;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// A runtime for the async parts (NATS client, PostgreSQL database creation).
@@ -18,12 +23,6 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RT.get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap())
         .block_on(f)
-}
-
-/// The nats-server shared by this test binary.
-pub fn shared_nats() -> String {
-    static NATS: OnceLock<Mutex<NatsServer>> = OnceLock::new();
-    NATS.get_or_init(|| Mutex::new(NatsServer::start())).lock().unwrap().url().to_owned()
 }
 
 /// A fresh NATS prefix per test, so streams never mix.
@@ -39,11 +38,43 @@ pub enum Db {
     Postgres,
 }
 
+/// A new, empty database of either kind: a SQLite file in a temp dir, or a PostgreSQL database. Both
+/// are removed when the guard drops.
+pub enum Database {
+    Sqlite { url: String, _dir: tempfile::TempDir },
+    Postgres(TestDatabase),
+}
+
+impl Database {
+    pub fn new(db: Db) -> Database {
+        match db {
+            Db::Sqlite => {
+                let dir = aduan_testkit::process::tempdir("sqlite");
+                Database::Sqlite { url: format!("sqlite://{}/aduan.db", dir.path().display()), _dir: dir }
+            }
+            Db::Postgres => Database::Postgres(TestDatabase::create_blocking()),
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            Database::Sqlite { url, .. } => url,
+            Database::Postgres(db) => db.url(),
+        }
+    }
+}
+
+/// Spawns `cmd` so that it dies with the test process (`aduan_testkit::process::spawn`).
+pub fn spawn(cmd: Command) -> Child {
+    aduan_testkit::process::spawn(cmd).expect("aduan starts")
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// A running `aduan serve`.
+/// A running `aduan serve`. Its fields drop after [`Drop::drop`] has killed the process: the nats-server
+/// (when the server started its own), the database, the temp dir.
 pub struct Server {
     child: Option<Child>,
     pub base: String,
@@ -57,29 +88,39 @@ pub struct Server {
     pub policy_dir: PathBuf,
     /// Extra arguments of `serve` (`--no-workers`).
     args: Vec<String>,
+    _database: Database,
+    _nats: Option<NatsServer>,
 }
 
 pub const DATA_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
 impl Server {
-    /// Starts serve on a new database of the given kind, against `nats_url`.
-    pub fn start(db: Db, nats_url: &str) -> Server {
-        Self::start_with(db, nats_url, &[])
+    /// Starts serve on a new database of the given kind, with a nats-server of its own.
+    pub fn start(db: Db) -> Server {
+        Self::start_with(db, &[])
     }
 
     /// [`Server::start`] with extra arguments of `serve` (`--no-workers` for tests that control time).
-    pub fn start_with(db: Db, nats_url: &str, args: &[&str]) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let db_url = match db {
-            Db::Sqlite => format!("sqlite://{}/aduan.db", dir.path().display()),
-            Db::Postgres => block_on(aduan_testkit::pg::fresh_database()),
-        };
+    pub fn start_with(db: Db, args: &[&str]) -> Server {
+        let nats = NatsServer::start();
+        let url = nats.url().to_owned();
+        Self::launch(db, &url, Some(nats), args)
+    }
+
+    /// Starts serve against a nats-server the test controls (to stop and restart it).
+    pub fn start_on(db: Db, nats: &NatsServer) -> Server {
+        Self::launch(db, nats.url(), None, &[])
+    }
+
+    fn launch(db: Db, nats_url: &str, nats: Option<NatsServer>, args: &[&str]) -> Server {
+        let dir = aduan_testkit::process::tempdir("serve");
+        let database = Database::new(db);
         let port = free_port();
         let log = dir.path().join("serve.log");
         let mut s = Server {
             child: None,
             base: format!("http://127.0.0.1:{port}"),
-            db_url,
+            db_url: database.url().to_owned(),
             nats_url: nats_url.to_owned(),
             prefix: fresh_prefix(),
             dir,
@@ -87,6 +128,8 @@ impl Server {
             log,
             policy_dir: crate::root().join("policies/lapor"),
             args: args.iter().map(|a| a.to_string()).collect(),
+            _database: database,
+            _nats: nats,
         };
         s.spawn();
         s
@@ -114,7 +157,7 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
-        self.child = Some(cmd.spawn().expect("aduan serve starts"));
+        self.child = Some(spawn(cmd));
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok(r) = http::try_request("GET", &format!("{}/healthz", self.base), &[], None) {

@@ -2,7 +2,7 @@
 //! 10,000 due cases on PostgreSQL escalate each exactly once, and a sweeper killed mid-sweep has its
 //! claims taken over when their lease expires.
 
-use crate::support::block_on;
+use crate::support::{block_on, spawn, Database, Db};
 use crate::{aduan_in, root, stderr, stdout};
 use serde_json::Value;
 use std::process::{Command, Stdio};
@@ -39,16 +39,16 @@ fn counts(o: &std::process::Output) -> Value {
 
 #[test]
 fn sweep_acts_once_per_instant_and_dry_run_changes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/a.db", dir.path().display());
-    seed(&db, 1_200);
-    let dry = counts(&run(&db, &["sweep", "--now", NOW, "--dry-run"]));
+    let database = Database::new(Db::Sqlite);
+    let db = database.url();
+    seed(db, 1_200);
+    let dry = counts(&run(db, &["sweep", "--now", NOW, "--dry-run"]));
     assert_eq!(dry["escalated"], 1_200, "a dry run covers every due case, past one claim batch: {dry}");
-    let first = counts(&run(&db, &["sweep", "--now", NOW]));
+    let first = counts(&run(db, &["sweep", "--now", NOW]));
     assert_eq!(first, serde_json::json!({"warned": 0, "escalated": 1_200, "closed": 0, "held": 0}));
-    let second = counts(&run(&db, &["sweep", "--now", NOW]));
+    let second = counts(&run(db, &["sweep", "--now", NOW]));
     assert_eq!(second, serde_json::json!({"warned": 0, "escalated": 0, "closed": 0, "held": 0}));
-    let audit = run(&db, &["audit", "verify"]);
+    let audit = run(db, &["audit", "verify"]);
     assert!(audit.status.success(), "the chains stay intact: {}", stdout(&audit));
 }
 
@@ -56,12 +56,12 @@ fn sweep_acts_once_per_instant_and_dry_run_changes_nothing() {
 /// skipped: the other cases of its group and sweep still escalate, and the next sweep tries it again.
 #[test]
 fn fault_an_unreadable_case_does_not_hold_up_the_sweep() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/a.db", dir.path().display());
-    seed(&db, 120);
+    let database = Database::new(Db::Sqlite);
+    let db = database.url();
+    seed(db, 120);
     let poisoned: String = block_on(async {
         use sqlx::Connection;
-        let mut c = sqlx::SqliteConnection::connect(&db).await.unwrap();
+        let mut c = sqlx::SqliteConnection::connect(db).await.unwrap();
         let id: String = sqlx::query_scalar("SELECT id FROM complaints ORDER BY id LIMIT 1 OFFSET 7")
             .fetch_one(&mut c)
             .await
@@ -69,10 +69,10 @@ fn fault_an_unreadable_case_does_not_hold_up_the_sweep() {
         sqlx::query("UPDATE complaints SET state = 'not json' WHERE id = $1").bind(&id).execute(&mut c).await.unwrap();
         id
     });
-    let o = run(&db, &["sweep", "--now", NOW]);
+    let o = run(db, &["sweep", "--now", NOW]);
     assert_eq!(counts(&o)["escalated"], 119, "every other case escalates");
     assert!(stderr(&o).contains(&poisoned), "the skipped case is named: {}", stderr(&o));
-    let again = run(&db, &["sweep", "--now", NOW]);
+    let again = run(db, &["sweep", "--now", NOW]);
     assert_eq!(counts(&again)["escalated"], 0);
     assert!(stderr(&again).contains(&poisoned), "and tried again: {}", stderr(&again));
 }
@@ -106,33 +106,35 @@ fn spawn_sweeper_at(db: &str, now: &str, extra: &[&str]) -> std::process::Child 
             cmd.env_remove(k);
         }
     }
-    cmd.args(&a).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+    cmd.args(&a).stdout(Stdio::piped()).stderr(Stdio::piped());
+    spawn(cmd)
 }
 
 #[test]
 fn load_three_sweepers_escalate_10000_cases_exactly_once() {
-    let db = block_on(aduan_testkit::pg::fresh_database());
-    seed(&db, 10_000);
-    let workers: Vec<_> = (0..3).map(|_| spawn_sweeper(&db, &[])).collect();
+    let database = Database::new(Db::Postgres);
+    let db = database.url();
+    seed(db, 10_000);
+    let workers: Vec<_> = (0..3).map(|_| spawn_sweeper(db, &[])).collect();
     let mut sum = 0;
     for w in workers {
         let o = w.wait_with_output().unwrap();
         sum += counts(&o)["escalated"].as_i64().unwrap();
     }
     assert_eq!(sum, 10_000, "the three sweepers' escalations add up to one per case");
-    assert_eq!(block_on(escalations(&db)), (10_000, 0));
-    block_on(aduan_testkit::pg::drop_database(&db));
+    assert_eq!(block_on(escalations(db)), (10_000, 0));
 }
 
 #[test]
 fn fault_a_killed_sweeper_is_taken_over_and_each_case_escalates_once() {
-    let db = block_on(aduan_testkit::pg::fresh_database());
-    seed(&db, 10_000);
-    let mut a = spawn_sweeper(&db, &["--claim-ttl", "3s"]);
+    let database = Database::new(Db::Postgres);
+    let db = database.url();
+    seed(db, 10_000);
+    let mut a = spawn_sweeper(db, &["--claim-ttl", "3s"]);
     // Kill it (SIGKILL) in the middle of its sweep.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let (n, _) = block_on(escalations(&db));
+        let (n, _) = block_on(escalations(db));
         if n >= 500 {
             break;
         }
@@ -141,19 +143,19 @@ fn fault_a_killed_sweeper_is_taken_over_and_each_case_escalates_once() {
     }
     a.kill().unwrap();
     a.wait().unwrap();
-    let (after_kill, _) = block_on(escalations(&db));
+    let (after_kill, _) = block_on(escalations(db));
     assert!(after_kill < 10_000, "killed mid-sweep ({after_kill} done)");
     // At the same instant the dead worker's claims are still live: another sweeper leaves them alone.
-    let o = spawn_sweeper(&db, &["--claim-ttl", "3s"]).wait_with_output().unwrap();
+    let o = spawn_sweeper(db, &["--claim-ttl", "3s"]).wait_with_output().unwrap();
     counts(&o);
-    assert_eq!(block_on(escalations(&db)).1, 0);
+    assert_eq!(block_on(escalations(db)).1, 0);
     // A sweep after the claims' lease (3 s on the sweep clock) takes them over.
     let later = "2026-11-02T10:00:05+07:00";
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let o = spawn_sweeper_at(&db, later, &["--claim-ttl", "3s"]).wait_with_output().unwrap();
+        let o = spawn_sweeper_at(db, later, &["--claim-ttl", "3s"]).wait_with_output().unwrap();
         counts(&o);
-        let (total, twice) = block_on(escalations(&db));
+        let (total, twice) = block_on(escalations(db));
         assert_eq!(twice, 0, "no case escalated twice");
         if total == 10_000 {
             break;
@@ -161,5 +163,4 @@ fn fault_a_killed_sweeper_is_taken_over_and_each_case_escalates_once() {
         assert!(Instant::now() < deadline, "only {total} of 10,000 escalated");
         std::thread::sleep(Duration::from_millis(500));
     }
-    block_on(aduan_testkit::pg::drop_database(&db));
 }

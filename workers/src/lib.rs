@@ -90,7 +90,7 @@ pub async fn run(service: Service, schedule: cron::Schedule, shutdown: Cancellat
             _ = tokio::time::sleep(wait) => {}
         }
         if fire.sweep {
-            match service.sweep(Utc::now(), &owner, aduan_service::sweeper::CLAIM_TTL, false).await {
+            match service.sweep(aduan_service::clock::now(), &owner, aduan_service::sweeper::CLAIM_TTL, false).await {
                 Ok(c) if c.warned + c.escalated + c.closed + c.held > 0 => {
                     tracing::info!(
                         warned = c.warned,
@@ -105,7 +105,7 @@ pub async fn run(service: Service, schedule: cron::Schedule, shutdown: Cancellat
             }
         }
         if !fire.digest_zones.is_empty() {
-            match service.digest(Utc::now(), Some(&fire.digest_zones), false).await {
+            match service.digest(aduan_service::clock::now(), Some(&fire.digest_zones), false).await {
                 Ok(c) if c.sent + c.held > 0 => {
                     tracing::info!(sent = c.sent, held = c.held, already = c.already, "digest");
                 }

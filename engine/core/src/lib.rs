@@ -19,6 +19,7 @@
 //! - [`case`]: a case and every decision on it (submit, actions, escalation).
 //! - [`chain`]: the per-case hash chain of events.
 //! - [`sweep`]: what a deadline sweep does to one case at one instant.
+//! - [`time`]: [`time::Timestamp`], the millisecond instant every decision is taken at.
 
 pub mod calendar;
 pub mod case;
@@ -33,5 +34,6 @@ pub mod region;
 pub mod rules;
 pub mod sla;
 pub mod sweep;
+pub mod time;
 pub mod timer;
 pub mod workflow;

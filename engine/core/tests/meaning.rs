@@ -6,7 +6,9 @@ mod common;
 use aduan_core::pack::{Pack, PackError, PackFile};
 
 fn national_workflow() -> String {
-    std::fs::read_to_string(common::pack_dir().join("workflow.yaml")).expect("workflow.yaml")
+    let files = common::pack_files(&common::pack_dir());
+    let file = files.into_iter().find(|f| f.path == "workflow.yaml").expect("workflow.yaml");
+    String::from_utf8(file.bytes).expect("UTF-8")
 }
 
 fn with_workflow(text: &str) -> Result<Pack, PackError> {

@@ -5,21 +5,23 @@
 //! 422 → 429.
 
 use crate::bus::Bus;
+use crate::problem;
 use crate::service::{ListQuery, Service, ServiceError};
-use crate::wire::{ActionRequest, ComplaintList, ComplaintView, Problem, Stats, Submission};
+use crate::wire::{ActionRequest, ComplaintList, ComplaintView, PackReadiness, Problem, Readiness, Stats, Submission};
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Path, Query, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Path, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter as GovernorLimiter};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::num::NonZeroU32;
+use std::sync::{Arc, RwLock};
 use utoipa::OpenApi;
 
 /// The largest request body accepted (checked before parsing).
@@ -36,38 +38,32 @@ pub struct ApiState {
     pub rate: Arc<RateLimiter>,
 }
 
-/// A fixed-window rate limiter per client IP.
+/// Client IPs kept by the rate limiter before the idle ones are dropped.
+const RATE_MEMORY: usize = 100_000;
+
+/// The rate limit per client IP: governor's GCRA, `per_minute` requests per minute with bursts of up to
+/// `per_minute` (a client that used its burst gets one more every `60 / per_minute` seconds).
 #[derive(Debug)]
 pub struct RateLimiter {
-    per_minute: u32,
-    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
 }
 
 impl RateLimiter {
     /// `per_minute` requests per minute per IP; 0 turns the limiter off.
     pub fn new(per_minute: u32) -> Self {
-        Self { per_minute, windows: Mutex::new(HashMap::new()) }
+        Self { limiter: NonZeroU32::new(per_minute).map(|n| GovernorLimiter::keyed(Quota::per_minute(n))) }
     }
 
-    /// `Ok` to go ahead, or `Err(seconds until the window reopens)`.
+    /// `Ok` to go ahead, or `Err(whole seconds until the next request is allowed, at least 1)`.
     pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
-        if self.per_minute == 0 {
-            return Ok(());
+        let Some(limiter) = &self.limiter else { return Ok(()) };
+        if limiter.len() > RATE_MEMORY {
+            limiter.retain_recent();
         }
-        let now = Instant::now();
-        let mut w = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        if w.len() > 100_000 {
-            w.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
-        }
-        let entry = w.entry(ip).or_insert((now, 0));
-        if now.duration_since(entry.0) >= Duration::from_secs(60) {
-            *entry = (now, 0);
-        }
-        if entry.1 >= self.per_minute {
-            return Err(60u64.saturating_sub(now.duration_since(entry.0).as_secs()).max(1));
-        }
-        entry.1 += 1;
-        Ok(())
+        limiter.check_key(&ip).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            wait.as_secs().saturating_add(u64::from(wait.subsec_nanos() > 0)).max(1)
+        })
     }
 }
 
@@ -78,38 +74,15 @@ pub struct ApiError {
     retry_after: Option<u64>,
 }
 
-impl ApiError {
-    fn new(status: u16, title: &str, detail: impl Into<String>, field: Option<&str>) -> Self {
-        let problem = Problem {
-            title: title.into(),
-            status,
-            detail: detail.into(),
-            field: field.map(str::to_owned),
-            allowed: None,
-        };
+impl From<Problem> for ApiError {
+    fn from(problem: Problem) -> Self {
         Self { problem, retry_after: None }
     }
 }
 
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
-        let status = e.status();
-        let title = match status {
-            404 => "not found",
-            403 => "forbidden",
-            409 => "conflict",
-            422 => "invalid field",
-            503 => "service unavailable",
-            _ => "internal error",
-        };
-        let mut err = ApiError::new(status, title, e.to_string(), None);
-        match e {
-            ServiceError::Invalid { field, .. } => err.problem.field = Some(field),
-            ServiceError::Conflict { allowed, .. } => err.problem.allowed = Some(allowed),
-            ServiceError::Unavailable(_) => err.retry_after = Some(1),
-            _ => {}
-        }
-        err
+        Self { problem: problem::problem(&e), retry_after: problem::is_transient(&e).then_some(1) }
     }
 }
 
@@ -125,20 +98,6 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The problem for a JSON body that does not decode: 400 when it is not JSON, 422 naming the field.
-pub fn decode_problem(e: &serde_json::Error) -> (u16, String, Option<String>) {
-    use serde_json::error::Category;
-    let msg = e.to_string();
-    match e.classify() {
-        Category::Syntax | Category::Eof | Category::Io => (400, format!("the body is not valid JSON: {msg}"), None),
-        Category::Data => {
-            // serde names the field in backquotes: "unknown field `x`", "missing field `kind`".
-            let field = msg.split('`').nth(1).map(str::to_owned);
-            (422, msg, field)
-        }
-    }
-}
-
 /// A JSON body: 413 past the limit, 400 when not JSON, 422 naming the field.
 pub struct JsonBody<T>(pub T);
 
@@ -148,15 +107,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(413, "payload too large", format!("the body is over {BODY_LIMIT} bytes"), None)
+                Problem::new(413, format!("the body is over {BODY_LIMIT} bytes"))
             } else {
-                ApiError::new(400, "bad request", e.body_text(), None)
+                Problem::bad_request(e.body_text())
             }
         })?;
-        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
-            let (status, detail, field) = decode_problem(&e);
-            ApiError::new(status, if status == 400 { "bad request" } else { "invalid field" }, detail, field.as_deref())
-        })
+        Ok(JsonBody(problem::decode_json(&bytes)?))
     }
 }
 
@@ -169,16 +125,24 @@ fn bearer(h: &HeaderMap) -> Option<&str> {
 }
 
 fn limited(state: &ApiState, ip: IpAddr) -> Result<(), ApiError> {
-    state.rate.check(ip).map_err(|secs| {
-        let mut e = ApiError::new(429, "too many requests", "over the rate limit; retry later", None);
-        e.retry_after = Some(secs);
-        e
+    state.rate.check(ip).map_err(|secs| ApiError {
+        problem: Problem::new(429, "over the rate limit; retry later"),
+        retry_after: Some(secs),
     })
 }
 
 /// File a complaint.
 #[utoipa::path(post, path = "/v1/complaints", request_body = Submission,
-    responses((status = 201, body = ComplaintView), (status = 400, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    params(("Idempotency-Key" = Option<String>, Header, description = "Idempotency key (or `command_id`)")),
+    responses(
+        (status = 201, description = "Filed (a replay of the same idempotency key answers the same): the view with `reporter_token`", body = ComplaintView),
+        (status = 400, description = "The body is not valid JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An idempotency key reused with another body", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is wrong (`field` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Over the rate limit per client IP", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
+        (status = 503, description = "The database cannot take the request now, or the case kept changing under it; retry", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying")))
+    ))]
 async fn submit(
     State(s): State<ApiState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
@@ -186,13 +150,18 @@ async fn submit(
     JsonBody(sub): JsonBody<Submission>,
 ) -> Result<(StatusCode, Json<ComplaintView>), ApiError> {
     limited(&s, addr.ip())?;
-    let reply = s.service.submit(sub, idempotency_key(&headers), Utc::now()).await?;
+    let reply = s.service.submit(sub, idempotency_key(&headers), crate::clock::now()).await?;
     Ok((StatusCode::from_u16(reply.status).unwrap_or(StatusCode::CREATED), Json(reply.view)))
 }
 
 /// One complaint, by id or tracking id, with its history.
 #[utoipa::path(get, path = "/v1/complaints/{id}", params(("id" = String, Path, description = "id or tracking id")),
-    responses((status = 200, body = ComplaintView), (status = 404, body = Problem), (status = 429, body = Problem)))]
+    responses(
+        (status = 200, description = "The complaint view with `history`", body = ComplaintView),
+        (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Over the rate limit per client IP", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
+        (status = 503, description = "The database is away; retry", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying")))
+    ))]
 async fn get_one(
     State(s): State<ApiState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
@@ -205,8 +174,19 @@ async fn get_one(
 }
 
 /// Take an action on a complaint.
-#[utoipa::path(post, path = "/v1/complaints/{id}/actions", request_body = ActionRequest, params(("id" = String, Path)),
-    responses((status = 200, body = ComplaintView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(post, path = "/v1/complaints/{id}/actions", request_body = ActionRequest,
+    params(("id" = String, Path, description = "id or tracking id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Idempotency key (or `command_id`)")),
+    responses(
+        (status = 200, description = "Done (a replay of the same idempotency key answers the same): the view", body = ComplaintView),
+        (status = 400, description = "The body is not valid JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The action is outside the caller's role or scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the case's state (`allowed` lists the actions allowed now), or an idempotency key reused with another body", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is wrong (`field` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database cannot take the request now, or the case kept changing under it; retry", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying")))
+    ))]
 async fn act(
     State(s): State<ApiState>,
     headers: HeaderMap,
@@ -214,37 +194,46 @@ async fn act(
     JsonBody(req): JsonBody<ActionRequest>,
 ) -> Result<(StatusCode, Json<ComplaintView>), ApiError> {
     if req.complaint.as_deref().is_some_and(|c| c != id) {
-        return Err(ApiError::new(422, "invalid field", "complaint: differs from the path", Some("complaint")));
+        return Err(Problem::new(422, "complaint: differs from the path").with_field("complaint").into());
     }
-    let reply = s.service.act(&id, req, idempotency_key(&headers), bearer(&headers), Utc::now()).await?;
+    let reply = s.service.act(&id, req, idempotency_key(&headers), bearer(&headers), crate::clock::now()).await?;
     Ok((StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK), Json(reply.view)))
 }
 
+/// The query of `GET /v1/complaints`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListParams {
+    /// Cases held by this agency or any agency under it.
     agency: Option<String>,
+    /// Cases in this state of the pack's workflow (`assigned`, `in_progress`, …).
     status: Option<String>,
+    /// Only open cases with a running clock past `due_at`.
     overdue: Option<bool>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
-fn query<T: DeserializeOwned>(q: Result<Query<T>, axum::extract::rejection::QueryRejection>) -> Result<T, ApiError> {
-    q.map(|Query(v)| v).map_err(|e| {
-        let text = e.body_text();
-        let field = text.split('`').nth(1).map(str::to_owned);
-        ApiError::new(422, "invalid field", text, field.as_deref())
-    })
+/// Decodes a query string, 422 naming the parameter (from the deserializer's path, as for bodies).
+fn query<T: DeserializeOwned>(raw: Option<&str>) -> Result<T, ApiError> {
+    let pairs = form_urlencoded::parse(raw.unwrap_or_default().as_bytes());
+    serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs))
+        .map_err(|e| problem::invalid_at(e.path(), &e.inner().to_string()).into())
 }
 
 /// Complaints, newest first.
-#[utoipa::path(get, path = "/v1/complaints", params(ListParams), responses((status = 200, body = ComplaintList), (status = 422, body = Problem)))]
-async fn list(
-    State(s): State<ApiState>,
-    q: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<ComplaintList>, ApiError> {
-    let p = query(q)?;
+#[utoipa::path(get, path = "/v1/complaints", params(ListParams),
+    responses(
+        (status = 200, description = "A page of complaints, newest first, without history", body = ComplaintList),
+        (status = 422, description = "A query parameter is wrong (`field` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is away; retry", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying")))
+    ))]
+async fn list(State(s): State<ApiState>, RawQuery(q): RawQuery) -> Result<Json<ComplaintList>, ApiError> {
+    let p: ListParams = query(q.as_deref())?;
     let q = ListQuery {
         agency: p.agency,
         status: p.status,
@@ -252,31 +241,48 @@ async fn list(
         limit: p.limit,
         cursor: p.cursor,
     };
-    Ok(Json(s.service.list(q, Utc::now()).await?))
+    Ok(Json(s.service.list(q, crate::clock::now()).await?))
 }
 
+/// The query of `GET /v1/stats`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct StatsParams {
+    /// The agency whose subtree is counted (default: every case).
     agency: Option<String>,
+    /// Cases created at or after this instant (RFC 3339).
     from: Option<DateTime<Utc>>,
+    /// Cases created before this instant (RFC 3339).
     to: Option<DateTime<Utc>>,
 }
 
 /// Statistics of an agency's subtree.
-#[utoipa::path(get, path = "/v1/stats", params(StatsParams), responses((status = 200, body = Stats), (status = 422, body = Problem)))]
-async fn stats(
-    State(s): State<ApiState>,
-    q: Result<Query<StatsParams>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Stats>, ApiError> {
-    let p = query(q)?;
-    Ok(Json(s.service.stats(p.agency.as_deref(), p.from, p.to, Utc::now()).await?))
+#[utoipa::path(get, path = "/v1/stats", params(StatsParams),
+    responses(
+        (status = 200, description = "Statistics of the cases created in [`from`, `to`)", body = Stats),
+        (status = 404, description = "No such agency", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A query parameter is wrong (`field` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is away; retry", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying")))
+    ))]
+async fn stats(State(s): State<ApiState>, RawQuery(q): RawQuery) -> Result<Json<Stats>, ApiError> {
+    let p: StatsParams = query(q.as_deref())?;
+    Ok(Json(s.service.stats(p.agency.as_deref(), p.from, p.to, crate::clock::now()).await?))
 }
 
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz",
+    responses((status = 200, description = "The process is alive", body = String, content_type = "text/plain")))]
 async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Readiness: whether the database takes writes; NATS and the pack are reported without failing on them.
+#[utoipa::path(get, path = "/readyz",
+    responses(
+        (status = 200, description = "Ready (NATS may still be down)", body = Readiness),
+        (status = 503, description = "The database cannot take writes", body = Readiness)
+    ))]
 async fn readyz(State(s): State<ApiState>) -> Response {
     let db = s.service.store().check_writable().await;
     let bus = s.bus.read().unwrap_or_else(|e| e.into_inner()).clone();
@@ -284,15 +290,22 @@ async fn readyz(State(s): State<ApiState>) -> Response {
         Some(b) if b.is_connected().await => "ok",
         _ => "down",
     };
-    let body = serde_json::json!({
-        "database": if db.is_ok() { "ok".to_owned() } else { format!("down: {}", db.as_ref().err().map(|e| e.to_string()).unwrap_or_default()) },
-        "nats": nats,
-        "pack": {"active": s.service.pack().hash, "rejected": null},
-    });
+    let body = Readiness {
+        database: match &db {
+            Ok(()) => "ok".to_owned(),
+            Err(e) => format!("down: {e}"),
+        },
+        nats: nats.to_owned(),
+        pack: PackReadiness { active: s.service.pack().hash.clone(), rejected: None },
+    };
     let status = if db.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(body)).into_response()
 }
 
+/// Prometheus metrics (OpenMetrics text).
+#[utoipa::path(get, path = "/metrics",
+    responses((status = 200, description = "The metrics", body = String,
+        content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8")))]
 async fn metrics(State(s): State<ApiState>) -> Response {
     let store = s.service.store();
     let backlog = store.outbox_backlog().await.unwrap_or(-1);
@@ -305,7 +318,7 @@ async fn metrics(State(s): State<ApiState>) -> Response {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Aduan", description = "Public-service complaint handling (SP4N-LAPOR! style)"),
-    paths(submit, get_one, act, list, stats),
+    paths(submit, get_one, act, list, stats, healthz, readyz, metrics),
     components(schemas(
         Submission,
         ActionRequest,
@@ -313,7 +326,12 @@ async fn metrics(State(s): State<ApiState>) -> Response {
         ComplaintList,
         Stats,
         Problem,
-        crate::wire::EventMessage
+        Readiness,
+        crate::wire::EventMessage,
+        crate::wire::ReportKind,
+        crate::wire::Channel,
+        crate::wire::Privacy,
+        crate::wire::Action
     ))
 )]
 pub struct ApiDoc;
@@ -323,7 +341,7 @@ async fn openapi() -> Response {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(404, "not found", "no such endpoint", None)
+    Problem::new(404, "no such endpoint").into()
 }
 
 /// The router. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`.

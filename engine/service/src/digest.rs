@@ -13,6 +13,7 @@ use crate::store::{DueTimer, StoreError};
 use crate::wire::{DigestData, DigestEntry, EventMessage};
 use aduan_core::calendar::Calendar;
 use aduan_core::region::TIME_ZONES;
+use aduan_core::time::Timestamp;
 use aduan_core::timer::CalendarRef;
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -71,12 +72,11 @@ impl Service {
     /// `dry_run` counts and writes nothing.
     pub async fn digest(
         &self,
-        now: DateTime<Utc>,
+        now: Timestamp,
         zones: Option<&[Tz]>,
         dry_run: bool,
     ) -> Result<DigestCounts, ServiceError> {
-        // Instants are stored to the millisecond: the payload's `at` matches the stored one.
-        let now = DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
+        let now = now.utc();
         let pack = self.pack();
         let days: Vec<(Tz, ZoneDay)> =
             zones.unwrap_or(&TIME_ZONES).iter().map(|&tz| (tz, ZoneDay::of(tz, now))).collect();

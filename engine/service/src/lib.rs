@@ -13,6 +13,8 @@
 //! - [`recompute`]: recomputing open deadlines when the active pack changes, resumable.
 //! - [`digest`]: the morning digest per agency and local date, as a service function.
 //! - [`wire`]: HTTP and NATS wire types, separate from domain types.
+//! - [`clock`]: the wall clock, read only at the edges (a [`aduan_core::time::Timestamp`] is passed in).
+//! - [`problem`]: the one conversion of a service error or an undecodable body to problem+json.
 //! - [`crypto`]: the data key, sealed identities, tokens, tracking ids.
 //! - [`metrics`]: Prometheus metrics (plain counts and labels; it knows nothing of the service).
 //! - [`packs`]: reading a policy pack directory from disk.
@@ -20,10 +22,12 @@
 
 pub mod api;
 pub mod bus;
+pub mod clock;
 pub mod crypto;
 pub mod digest;
 pub mod metrics;
 pub mod packs;
+pub mod problem;
 pub mod recompute;
 pub mod runtime;
 pub mod service;

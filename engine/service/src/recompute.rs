@@ -8,18 +8,21 @@
 use crate::service::{case_of, fired_rungs, row_after, timer_rows, CaseWrite, Service, ServiceError, Stamp};
 use crate::store::TimerRow;
 use aduan_core::case::{recompute_deadlines, Case, NewEvent, Outcome};
-use aduan_core::clock::Clock;
 use aduan_core::pack::Pack;
+use aduan_core::time::Timestamp;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
+
+/// Where a long-running walk reads "now" from: the wall clock in `serve`, a fixed instant in tests.
+pub type Clock = dyn Fn() -> Timestamp + Send + Sync;
 
 /// Cases looked at per batch (progress is stored after each).
 pub const RECOMPUTE_BATCH: i64 = 500;
 /// The `actor` of a recompute's `deadline_changed` events.
 const RECOMPUTE_ACTOR: &str = "system:recompute";
 
-fn old_due(timers: &[TimerRow]) -> BTreeMap<Clock, Option<DateTime<Utc>>> {
-    timers.iter().map(|t| (Clock::from(t.clock.as_str()), t.due_at)).collect()
+fn old_due(timers: &[TimerRow]) -> BTreeMap<aduan_core::clock::Clock, Option<DateTime<Utc>>> {
+    timers.iter().map(|t| (t.clock.as_str().into(), t.due_at)).collect()
 }
 
 fn recomputed(pack: &Pack, case: &mut Case, timers: &[TimerRow]) -> aduan_core::case::Recomputed {
@@ -31,8 +34,9 @@ impl Service {
     /// ([`crate::store::Store::start_recompute`]); returns how many cases this run changed, `None` when
     /// none is pending. Stops early, unfinished, if the service's pack is swapped meanwhile (hot reload,
     /// a later issue; today a service keeps its pack for life): the new pack's own recompute covers
-    /// every case again.
-    pub async fn recompute_open_deadlines(&self, batch: i64) -> Result<Option<u64>, ServiceError> {
+    /// every case again. `clock` gives the instant of each case's change (the walk may take minutes, and
+    /// an event is never stamped earlier than the one before it); tests pass a fixed one.
+    pub async fn recompute_open_deadlines(&self, batch: i64, clock: &Clock) -> Result<Option<u64>, ServiceError> {
         let pack = self.pack();
         let Some((mut after, mut changed)) = self.store().pending_recompute(&pack.hash).await? else {
             return Ok(None);
@@ -45,7 +49,7 @@ impl Service {
             let ids = self.store().timer_case_ids_after(after.as_deref(), batch).await?;
             let Some(last) = ids.last().cloned() else { break };
             for id in &ids {
-                if self.recompute_one(&pack, id).await? {
+                if self.recompute_one(&pack, id, clock()).await? {
                     changed += 1;
                     this_run += 1;
                 }
@@ -53,12 +57,12 @@ impl Service {
             after = Some(last);
             self.store().advance_recompute(&pack.hash, after.as_deref(), changed, None).await?;
         }
-        self.store().advance_recompute(&pack.hash, after.as_deref(), changed, Some(Utc::now())).await?;
+        self.store().advance_recompute(&pack.hash, after.as_deref(), changed, Some(clock().utc())).await?;
         Ok(Some(this_run))
     }
 
     /// Recomputes one case on `pack`; true when its deadlines moved (journaled) or a budget changed.
-    async fn recompute_one(&self, pack: &Pack, id: &str) -> Result<bool, ServiceError> {
+    async fn recompute_one(&self, pack: &Pack, id: &str, now: Timestamp) -> Result<bool, ServiceError> {
         // A look without a lock first: most cases do not move, and need no write.
         let Some(row) = self.store().case_by_id(id).await? else { return Ok(false) };
         let timers = self.store().timers(id).await?;
@@ -66,8 +70,7 @@ impl Service {
         if r.changes.is_empty() && !r.budgets_changed {
             return Ok(false);
         }
-        let now = Utc::now();
-        let now = DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
+        let now = now.utc();
         let mut tx = self.store().begin().await?;
         let Some(row) = tx.lock_case(id).await? else {
             tx.rollback().await?;

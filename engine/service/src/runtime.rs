@@ -2,10 +2,10 @@
 //! command handler (decode, call one service function, encode; sort failures into permanent, ordering
 //! and transient).
 
-use crate::api::decode_problem;
-use crate::bus::{CommandFailure, CommandHandler, CommandMsg, Outbox, OutboxItem};
+use crate::bus::{CommandFailure, CommandHandler, CommandMsg, Outbox, OutboxError, OutboxItem};
+use crate::problem::{self, decode_json};
 use crate::service::{Service, ServiceError};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::wire::{ActionRequest, Problem, Submission};
 use chrono::Utc;
 use std::time::Duration;
@@ -17,21 +17,30 @@ pub const RELAY_LEASE: &str = "outbox-relay";
 #[derive(Clone)]
 pub struct StoreOutbox(pub Store);
 
+/// A store error as the relay sees it: transient (the database away) or not.
+fn outbox_error(e: StoreError) -> OutboxError {
+    if e.is_transient() {
+        OutboxError::Unavailable(Box::new(e))
+    } else {
+        OutboxError::Failed(Box::new(e))
+    }
+}
+
 impl Outbox for StoreOutbox {
-    async fn batch(&self, limit: i64) -> Result<Vec<OutboxItem>, String> {
-        let rows = self.0.outbox_batch(limit).await.map_err(|e| e.to_string())?;
+    async fn batch(&self, limit: i64) -> Result<Vec<OutboxItem>, OutboxError> {
+        let rows = self.0.outbox_batch(limit).await.map_err(outbox_error)?;
         Ok(rows
             .into_iter()
             .map(|r| OutboxItem { id: r.id, event_id: r.event_id, subject: r.subject, payload: r.payload })
             .collect())
     }
 
-    async fn mark_sent(&self, ids: &[i64]) -> Result<(), String> {
-        self.0.mark_sent(ids, Utc::now()).await.map_err(|e| e.to_string())
+    async fn mark_sent(&self, ids: &[i64]) -> Result<(), OutboxError> {
+        self.0.mark_sent(ids, Utc::now()).await.map_err(outbox_error)
     }
 
-    async fn try_lease(&self, holder: &str, ttl: Duration) -> Result<bool, String> {
-        self.0.try_lease(RELAY_LEASE, holder, Utc::now(), ttl).await.map_err(|e| e.to_string())
+    async fn try_lease(&self, holder: &str, ttl: Duration) -> Result<bool, OutboxError> {
+        self.0.try_lease(RELAY_LEASE, holder, Utc::now(), ttl).await.map_err(outbox_error)
     }
 
     async fn release_lease(&self, holder: &str) {
@@ -43,44 +52,32 @@ impl Outbox for StoreOutbox {
 #[derive(Clone)]
 pub struct CommandService(pub Service);
 
-fn problem(status: u16, detail: String, field: Option<String>, allowed: Option<Vec<String>>) -> serde_json::Value {
-    let title = match status {
-        400 => "bad request",
-        403 => "forbidden",
-        404 => "not found",
-        409 => "conflict",
-        422 => "invalid field",
-        _ => "error",
-    };
-    serde_json::to_value(Problem { title: title.into(), status, detail, field, allowed }).unwrap_or_default()
-}
-
 fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, CommandFailure> {
-    serde_json::from_slice(body).map_err(|e| {
-        let (status, detail, field) = decode_problem(&e);
-        CommandFailure::Permanent { problem: problem(status, detail, field, None) }
-    })
+    decode_json(body).map_err(|problem| CommandFailure::Permanent { problem })
 }
 
+/// Sorts a service error for the consumer, with the problem HTTP would answer: transient ones are
+/// retried (never dead-lettered), ordering ones retried then dead-lettered, the rest dead-lettered.
 fn failure(e: ServiceError) -> CommandFailure {
-    let status = e.status();
-    match e {
-        ServiceError::Unavailable(reason) => CommandFailure::Transient { reason },
-        ServiceError::NotFound(d) => CommandFailure::Ordering { problem: problem(404, d, None, None) },
-        ServiceError::Conflict { detail, allowed } => {
-            CommandFailure::Ordering { problem: problem(409, detail, None, Some(allowed)) }
-        }
-        ServiceError::Invalid { field, detail } => {
-            CommandFailure::Permanent { problem: problem(422, format!("{field}: {detail}"), Some(field), None) }
-        }
-        ServiceError::Internal(d) => CommandFailure::Ordering { problem: problem(500, d, None, None) },
-        other => CommandFailure::Permanent { problem: problem(status, other.to_string(), None, None) },
+    if problem::is_transient(&e) {
+        return CommandFailure::Transient { reason: e.to_string() };
     }
+    let problem = problem::problem(&e);
+    match e {
+        ServiceError::NotFound(_) | ServiceError::Conflict { .. } | ServiceError::Internal(_) => {
+            CommandFailure::Ordering { problem }
+        }
+        _ => CommandFailure::Permanent { problem },
+    }
+}
+
+fn invalid(field: &str, detail: String) -> CommandFailure {
+    CommandFailure::Permanent { problem: Problem::new(422, detail).with_field(field) }
 }
 
 impl CommandHandler for CommandService {
     async fn handle(&self, msg: CommandMsg) -> Result<Vec<u8>, CommandFailure> {
-        let now = Utc::now();
+        let now = crate::clock::now();
         let reply = if msg.action == "submit" {
             let sub: Submission = decode(&msg.body)?;
             self.0.submit(sub, msg.msg_id.clone(), now).await
@@ -89,12 +86,11 @@ impl CommandHandler for CommandService {
             if req.action.as_deref().is_some_and(|a| a != msg.action) {
                 let d =
                     format!("action: `{}` differs from the subject's `{}`", req.action.unwrap_or_default(), msg.action);
-                return Err(CommandFailure::Permanent { problem: problem(422, d, Some("action".into()), None) });
+                return Err(invalid("action", d));
             }
             req.action = Some(msg.action.clone());
             let Some(id) = req.complaint.clone() else {
-                let d = "complaint: required".to_owned();
-                return Err(CommandFailure::Permanent { problem: problem(422, d, Some("complaint".into()), None) });
+                return Err(invalid("complaint", "complaint: required".to_owned()));
             };
             self.0.act(&id, req, msg.msg_id.clone(), None, now).await
         };

@@ -11,6 +11,7 @@ use crate::store::{Backend, CaseRow, TimerRow, Tx};
 use aduan_core::case::Case;
 use aduan_core::pack::Pack;
 use aduan_core::sweep::{fired_from_rows, sweep_case, Fired, SweepOutcome};
+use aduan_core::time::Timestamp;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -61,11 +62,12 @@ impl Service {
     /// instant (the workers sweep on the wall clock; `aduan sweep --now` controls it).
     pub async fn sweep(
         &self,
-        now: DateTime<Utc>,
+        now: Timestamp,
         owner: &str,
         claim_ttl: Duration,
         dry_run: bool,
     ) -> Result<SweepCounts, ServiceError> {
+        let now = now.utc();
         let mut total = SweepCounts::default();
         let mut seen: HashSet<String> = HashSet::new();
         let mut owners = vec![owner.to_owned()];

@@ -7,6 +7,79 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+/// The kinds of report (`Submission.kind`). In the OpenAPI document only: the field stays a string
+/// that the service checks, so that a wrong value is a 422 naming it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportKind {
+    /// A complaint about a public service.
+    Pengaduan,
+    /// A suggestion.
+    Aspirasi,
+    /// A request for information.
+    PermintaanInformasi,
+}
+
+/// The channels a report comes through (`Submission.channel`); documentation only, like [`ReportKind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// The web form.
+    Web,
+    /// SMS.
+    Sms,
+    /// The mobile app.
+    App,
+    /// Social media.
+    Social,
+    /// WhatsApp, typed in by an admin.
+    Whatsapp,
+    /// At a counter, typed in by an admin.
+    Counter,
+    /// A letter, typed in by an admin.
+    Letter,
+    /// Another system.
+    Integration,
+}
+
+/// Who may see the reporter (`Submission.privacy`); documentation only, like [`ReportKind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Privacy {
+    /// Everything visible (the reporter's identity never is, publicly).
+    Public,
+    /// Anonim: the reporter's identity is hidden from the agency and the public.
+    Anonymous,
+    /// Rahasia: the content is hidden from the public.
+    Confidential,
+}
+
+/// The actions on a complaint (`ActionRequest.action`); documentation only, like [`ReportKind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Verify and dispatch (`agency`, `category`, `investigation`).
+    Verify,
+    /// Archive (`reason`).
+    Archive,
+    /// Forward to another agency (`agency`, `reason`).
+    Forward,
+    /// Respond (`message`).
+    Respond,
+    /// Ask the reporter for information (`message`).
+    RequestInfo,
+    /// The reporter's information (`message`).
+    ProvideInfo,
+    /// Resolve (`message`).
+    Resolve,
+    /// Reopen (`message`).
+    Reopen,
+    /// Rate the handling (`score`).
+    Rate,
+    /// Escalate (`reason`).
+    Escalate,
+}
+
 /// Reporter identity as submitted.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -22,8 +95,10 @@ pub struct Reporter {
 #[serde(deny_unknown_fields)]
 pub struct Submission {
     /// `pengaduan` | `aspirasi` | `permintaan_informasi`.
+    #[schema(value_type = ReportKind)]
     pub kind: String,
     /// `web` | `sms` | `app` | `social` | `whatsapp` | `counter` | `letter` | `integration`.
+    #[schema(value_type = Channel)]
     pub channel: String,
     /// At most 200 characters.
     pub title: String,
@@ -34,6 +109,7 @@ pub struct Submission {
     /// Kemendagri region code.
     pub region: Option<String>,
     /// `public` (default) | `anonymous` | `confidential`.
+    #[schema(value_type = Option<Privacy>)]
     pub privacy: Option<String>,
     /// The reporter.
     pub reporter: Option<Reporter>,
@@ -49,6 +125,7 @@ pub struct Submission {
 pub struct ActionRequest {
     /// The action (`verify`, `archive`, `forward`, `respond`, `request_info`, `provide_info`, `resolve`,
     /// `reopen`, `rate`, `escalate`).
+    #[schema(value_type = Option<Action>)]
     pub action: Option<String>,
     /// The complaint (NATS only; HTTP takes it from the path).
     pub complaint: Option<String>,
@@ -63,6 +140,7 @@ pub struct ActionRequest {
     /// Message (`respond`, `request_info`, `provide_info`, `resolve`, `reopen`).
     pub message: Option<String>,
     /// Score 1–5 (`rate`).
+    #[schema(minimum = 1, maximum = 5)]
     pub score: Option<i64>,
     /// Idempotency key.
     pub command_id: Option<String>,
@@ -105,16 +183,19 @@ pub struct ComplaintView {
     /// `XXXXX-XXXXX`.
     pub tracking_id: String,
     /// Kind.
+    #[schema(value_type = ReportKind)]
     pub kind: String,
     /// Channel.
+    #[schema(value_type = Channel)]
     pub channel: String,
     /// Category.
     pub category: Option<String>,
     /// Region.
     pub region: Option<String>,
     /// Privacy.
+    #[schema(value_type = Privacy)]
     pub privacy: String,
-    /// Status.
+    /// Status: a state of the active pack's workflow (`submitted`, `assigned`, …, `closed`, `archived`).
     pub status: String,
     /// Title.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -194,6 +275,49 @@ pub struct Problem {
     pub allowed: Option<Vec<String>>,
 }
 
+impl Problem {
+    /// A problem of `status`, titled by [`title_of`]: every problem Aduan answers, on HTTP or NATS,
+    /// starts here, so one status always has one title.
+    pub fn new(status: u16, detail: impl Into<String>) -> Problem {
+        Problem { title: title_of(status).to_owned(), status, detail: detail.into(), field: None, allowed: None }
+    }
+
+    /// 400: a request that cannot be read at all (not JSON, not UTF-8, no action in the subject).
+    pub fn bad_request(detail: impl Into<String>) -> Problem {
+        Problem::new(400, detail)
+    }
+
+    /// The same problem, naming the field at fault.
+    pub fn with_field(mut self, field: impl Into<String>) -> Problem {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// The same problem, listing the actions allowed now (409).
+    pub fn with_allowed(mut self, allowed: Vec<String>) -> Problem {
+        self.allowed = Some(allowed);
+        self
+    }
+}
+
+/// The title of a problem of `status`: the one status → title table of HTTP and NATS.
+pub fn title_of(status: u16) -> &'static str {
+    match status {
+        400 => "bad request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not found",
+        409 => "conflict",
+        413 => "payload too large",
+        415 => "unsupported media type",
+        422 => "invalid field",
+        429 => "too many requests",
+        503 => "service unavailable",
+        500..=599 => "internal error",
+        _ => "error",
+    }
+}
+
 /// An event as published on NATS and hashed in the store: the exact JSON bytes of this struct.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct EventMessage {
@@ -245,4 +369,33 @@ pub struct DigestEntry {
     pub clock: String,
     /// Its deadline (the exclusive bound: the clock breaches at this instant).
     pub due_at: DateTime<Utc>,
+}
+
+/// `GET /readyz`: each part's state (the status is 503 only when the database cannot take writes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Readiness {
+    /// `ok`, or `down: why`.
+    pub database: String,
+    /// `ok` or `down` (NATS being away keeps the service ready).
+    pub nats: String,
+    /// The policy pack.
+    pub pack: PackReadiness,
+}
+
+/// The pack part of [`Readiness`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PackReadiness {
+    /// Hash of the active pack.
+    pub active: String,
+    /// The last candidate pack refused, if any.
+    pub rejected: Option<RejectedPack>,
+}
+
+/// A candidate pack that failed validation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RejectedPack {
+    /// Its hash.
+    pub hash: String,
+    /// `file:line:col: message`.
+    pub error: String,
 }

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use aduan_service::bus::{
     event_subject, run_consumer, run_relay, Bus, BusError, CommandFailure, CommandHandler, CommandMsg, Outbox,
-    OutboxItem,
+    OutboxError, OutboxItem,
 };
+use aduan_service::wire::Problem;
 use aduan_testkit::nats::NatsServer;
 use async_nats::jetstream;
 use async_nats::jetstream::message::PublishMessage;
@@ -123,7 +124,7 @@ impl MemOutbox {
 }
 
 impl Outbox for MemOutbox {
-    async fn batch(&self, limit: i64) -> Result<Vec<OutboxItem>, String> {
+    async fn batch(&self, limit: i64) -> Result<Vec<OutboxItem>, OutboxError> {
         let mut state = self.state.lock().unwrap();
         *state.batches.entry(self.name).or_default() += 1;
         let mut unsent: Vec<OutboxItem> = state.rows.iter().filter(|(_, s)| !s).map(|(r, _)| r.clone()).collect();
@@ -132,7 +133,7 @@ impl Outbox for MemOutbox {
         Ok(unsent)
     }
 
-    async fn mark_sent(&self, ids: &[i64]) -> Result<(), String> {
+    async fn mark_sent(&self, ids: &[i64]) -> Result<(), OutboxError> {
         let mut state = self.state.lock().unwrap();
         for (row, sent) in state.rows.iter_mut() {
             if ids.contains(&row.id) {
@@ -143,7 +144,7 @@ impl Outbox for MemOutbox {
         Ok(())
     }
 
-    async fn try_lease(&self, holder: &str, ttl: Duration) -> Result<bool, String> {
+    async fn try_lease(&self, holder: &str, ttl: Duration) -> Result<bool, OutboxError> {
         let mut state = self.state.lock().unwrap();
         let now = Instant::now();
         match &state.lease {
@@ -375,12 +376,10 @@ impl CommandHandler for Script {
                 let body: Value = serde_json::from_slice(&msg.body).unwrap();
                 Ok(json!({"echo": body, "msg_id": msg.msg_id, "delivered": msg.delivered}).to_string().into_bytes())
             }
-            "poison" => Err(CommandFailure::Permanent {
-                problem: json!({"title": "Unprocessable Content", "status": 422, "detail": "title: too long"}),
-            }),
-            "later" => Err(CommandFailure::Ordering {
-                problem: json!({"title": "Not Found", "status": 404, "detail": "complaint: unknown"}),
-            }),
+            "poison" => {
+                Err(CommandFailure::Permanent { problem: Problem::new(422, "title: too long").with_field("title") })
+            }
+            "later" => Err(CommandFailure::Ordering { problem: Problem::new(404, "complaint: unknown") }),
             "flaky" if msg.delivered < 3 => Err(CommandFailure::Transient { reason: "database away".to_string() }),
             "flaky" => Ok(b"{\"ok\":true}".to_vec()),
             other => panic!("unexpected action {other}"),
@@ -502,7 +501,7 @@ async fn a_poison_command_is_dead_lettered_and_the_consumer_carries_on() {
         letter,
         json!({
             "action": "poison",
-            "error": {"title": "Unprocessable Content", "status": 422, "detail": "title: too long"},
+            "error": {"title": "invalid field", "status": 422, "detail": "title: too long", "field": "title"},
             "body": "{\"title\":\"x\"}",
             "msg_id": "key-p",
         })
@@ -516,7 +515,7 @@ async fn a_poison_command_is_dead_lettered_and_the_consumer_carries_on() {
     })
     .await;
     let letter: Value = serde_json::from_slice(&dead_letter(&bus, "echo").await.unwrap().payload).unwrap();
-    assert_eq!(letter["error"]["status"], 400);
+    assert_eq!(letter["error"], json!({"title": "bad request", "status": 400, "detail": "body is not valid UTF-8"}));
     assert_eq!(letter["msg_id"], "key-bin");
     assert_eq!(consumer.handler.calls("echo").len(), 1);
 

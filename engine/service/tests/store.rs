@@ -31,12 +31,12 @@ macro_rules! conformance {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let url = aduan_testkit::pg::fresh_database().await;
-                    let store = super::open(&url).await;
+                    let db = aduan_testkit::pg::TestDatabase::create().await;
+                    let store = super::open(db.url()).await;
                     assert_eq!(store.backend(), super::Backend::Postgres);
                     super::$name(store.clone()).await;
                     store.close().await;
-                    aduan_testkit::pg::drop_database(&url).await;
+                    db.drop_now().await;
                 }
             )*
         }
@@ -1171,7 +1171,8 @@ async fn postgres_nothing_listening_is_unavailable_quickly() {
 /// Two stores on one PostgreSQL database: a stale head loses with Conflict rather than forking.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_concurrent_writers_conflict_not_fork() {
-    let url = aduan_testkit::pg::fresh_database().await;
+    let db = aduan_testkit::pg::TestDatabase::create().await;
+    let url = db.url().to_owned();
     let a = open(&url).await;
     let b = Store::connect(&url, StoreOptions { max_connections: Some(2), ..StoreOptions::default() })
         .await
@@ -1198,14 +1199,15 @@ async fn postgres_concurrent_writers_conflict_not_fork() {
 
     a.close().await;
     b.close().await;
-    aduan_testkit::pg::drop_database(&url).await;
+    db.drop_now().await;
 }
 
 /// On PostgreSQL, `lock_case` waits for a transaction holding the case: a second read-modify-write
 /// of the case reads after the first commits, so its optimistic update succeeds instead of conflicting.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_lock_case_waits_for_the_holder() {
-    let url = aduan_testkit::pg::fresh_database().await;
+    let db = aduan_testkit::pg::TestDatabase::create().await;
+    let url = db.url().to_owned();
     let store = open(&url).await;
     insert_cases(&store, &[case("c1", "AAAAA-00001", None, T0)]).await;
 
@@ -1231,7 +1233,7 @@ async fn postgres_lock_case_waits_for_the_holder() {
     assert_eq!(store.case_by_id("c1").await.expect("read").expect("case").head_seq, 3);
 
     store.close().await;
-    aduan_testkit::pg::drop_database(&url).await;
+    db.drop_now().await;
 }
 
 /// Measures `bulk_insert` and `claim_due` at scale (not a pass/fail timing; run with
@@ -1307,11 +1309,12 @@ async fn sqlite_scale() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "measurement: run with --ignored --nocapture"]
 async fn postgres_scale() {
-    let url = aduan_testkit::pg::fresh_database().await;
+    let db = aduan_testkit::pg::TestDatabase::create().await;
+    let url = db.url().to_owned();
     let store = open(&url).await;
     scale(store.clone()).await;
     store.close().await;
-    aduan_testkit::pg::drop_database(&url).await;
+    db.drop_now().await;
 }
 
 /// The recompute's walk (cases with open timers, in id order) and its stored progress: once per pack,

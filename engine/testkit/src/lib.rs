@@ -1,9 +1,14 @@
-//! Test support for Aduan's suites. Real components only (CONTRACT/DESIGN test rules):
+//! Test support for Aduan's suites. Real components only (DESIGN test rules):
 //! - [`nats`]: spawns the pinned nats-server (`ADUAN_NATS_SERVER_BIN`, from `deploy/tools.sh`) on a free
-//!   loopback port with a temp store dir, killed on drop;
-//! - [`pg`]: creates a fresh PostgreSQL database per test run from `ADUAN_TEST_PG_URL`;
-//! - [`http`]: a minimal blocking HTTP/1.1 client for end-to-end tests.
+//!   loopback port with a temp store dir, both gone when its guard drops;
+//! - [`pg`]: a fresh PostgreSQL database per test from `ADUAN_TEST_PG_URL`, dropped with its guard;
+//! - [`http`]: a blocking HTTP client (reqwest) for end-to-end tests;
+//! - [`process`]: children that die with the test process, temp dirs named `aduan-test-*`.
+//!
+//! Nothing a test starts may outlive it: `deploy/test.sh` fails a run that leaves a process, a temp
+//! dir or a database behind.
 
 pub mod http;
 pub mod nats;
 pub mod pg;
+pub mod process;

@@ -1,7 +1,9 @@
 //! A real nats-server for tests: the pinned 2.15.1 (`ADUAN_NATS_SERVER_BIN`, printed by
 //! `deploy/tools.sh`), with JetStream on, on a free loopback port and a private store dir.
 //!
-//! The server is killed when the [`NatsServer`] drops. [`NatsServer::stop`] and [`NatsServer::restart`]
+//! The server is killed, and its store dir removed, when the [`NatsServer`] drops (also while a test
+//! panics); should the test process die without unwinding, the kernel kills it
+//! ([`crate::process::spawn`]). There is no shared server: each test owns the one it starts. [`NatsServer::stop`] and [`NatsServer::restart`]
 //! simulate an outage: the restart reuses the same port and store dir, so streams, consumers and stored
 //! messages survive it, as they would a real server restart.
 
@@ -39,7 +41,7 @@ impl NatsServer {
     pub fn start_with_bin(path: impl AsRef<Path>) -> NatsServer {
         let bin = path.as_ref().to_path_buf();
         assert!(bin.is_file(), "nats-server binary {} does not exist", bin.display());
-        let dir = tempfile::Builder::new().prefix("aduan-nats-").tempdir().expect("create a temp dir for nats-server");
+        let dir = crate::process::tempdir("nats");
         // The port is free when we pick it but another process may take it before the server binds it:
         // try a few ports before giving up.
         let mut last_error = String::new();
@@ -142,7 +144,8 @@ fn spawn(bin: &Path, port: u16, dir: &Path) -> Result<Child, String> {
     let log_path = dir.join(format!("nats-server-{port}.log"));
     let log = File::create(&log_path).map_err(|e| format!("create {}: {e}", log_path.display()))?;
     let log_err = log.try_clone().map_err(|e| format!("clone log handle: {e}"))?;
-    let mut child = Command::new(bin)
+    let mut command = Command::new(bin);
+    command
         .arg("-js")
         .args(["-a", "127.0.0.1"])
         .args(["-p", &port.to_string()])
@@ -150,9 +153,8 @@ fn spawn(bin: &Path, port: u16, dir: &Path) -> Result<Child, String> {
         .arg(&store)
         .stdin(Stdio::null())
         .stdout(log)
-        .stderr(log_err)
-        .spawn()
-        .map_err(|e| format!("spawn {}: {e}", bin.display()))?;
+        .stderr(log_err);
+    let mut child = crate::process::spawn(command).map_err(|e| format!("spawn {}: {e}", bin.display()))?;
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let deadline = Instant::now() + START_DEADLINE;
     loop {

@@ -1,7 +1,11 @@
 //! A fresh PostgreSQL database per test. The server comes from `ADUAN_TEST_PG_URL` (exported by
-//! `deploy/pg.sh`; default `postgres://postgres@127.0.0.1:5432/postgres`); each call to
-//! [`fresh_database`] creates a new, uniquely named database on it, so tests never see each other's
-//! rows. Databases of failed tests are left behind for inspection; [`drop_database`] removes one.
+//! `deploy/pg.sh`; default `postgres://postgres@127.0.0.1:5432/postgres`); each
+//! [`TestDatabase::create`] makes a new, uniquely named database on it, so tests never see each
+//! other's rows, and drops it again when the guard drops (also while a test panics).
+//!
+//! Names are `aduan_test_{run}_{pid}_{counter}_{clock}`, where `{run}` is `ADUAN_TEST_RUN` (set per
+//! run by `deploy/test.sh`, `local` otherwise): a test process killed before its guards ran leaves
+//! databases that the end of that run finds by name and drops.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -21,12 +25,84 @@ pub fn base_url() -> String {
     std::env::var("ADUAN_TEST_PG_URL").ok().filter(|u| !u.trim().is_empty()).unwrap_or_else(|| DEFAULT_URL.to_owned())
 }
 
-/// Creates a new database named `aduan_test_{pid}_{counter}_{nanos}` on the base server and returns
-/// its URL. Panics, naming the URL, when PostgreSQL does not answer.
+/// This run's id: `ADUAN_TEST_RUN` reduced to lowercase letters and digits (at most 12), else `local`.
+pub fn run_id() -> String {
+    let run: String = std::env::var("ADUAN_TEST_RUN")
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .take(12)
+        .collect();
+    if run.is_empty() {
+        "local".to_owned()
+    } else {
+        run
+    }
+}
+
+/// A test database, dropped (with `WITH (FORCE)`, closing sessions still open) when the guard drops.
+#[derive(Debug)]
+pub struct TestDatabase {
+    url: String,
+    dropped: bool,
+}
+
+impl TestDatabase {
+    /// Creates a new database on the base server. Panics, naming the URL, when PostgreSQL does not answer.
+    pub async fn create() -> TestDatabase {
+        TestDatabase { url: fresh_database().await, dropped: false }
+    }
+
+    /// [`TestDatabase::create`] for synchronous tests (on a runtime of its own).
+    pub fn create_blocking() -> TestDatabase {
+        TestDatabase { url: on_own_runtime(|| async { fresh_database().await }), dropped: false }
+    }
+
+    /// The database's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Drops the database now (in async code, rather than blocking a thread in `Drop`).
+    pub async fn drop_now(mut self) {
+        self.dropped = true;
+        drop_database(&self.url).await;
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if self.dropped {
+            return;
+        }
+        self.dropped = true;
+        let url = self.url.clone();
+        // A panic here would abort a test that is already unwinding: report, and leave the database to
+        // the end-of-run cleanup of `deploy/test.sh`.
+        let result = std::thread::spawn(move || on_own_runtime(|| async move { drop_database(&url).await })).join();
+        if result.is_err() {
+            eprintln!("aduan-testkit: could not drop test database {}", self.url);
+        }
+    }
+}
+
+/// Runs `f`'s future to completion on a new current-thread runtime (usable from any thread that is not
+/// itself inside a runtime).
+fn on_own_runtime<T, F: std::future::Future<Output = T>>(f: impl FnOnce() -> F) -> T {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+    runtime.block_on(f())
+}
+
+/// Creates a new database named `aduan_test_{run}_{pid}_{counter}_{clock}` on the base server and
+/// returns its URL; the caller drops it ([`drop_database`]). Prefer the [`TestDatabase`] guard. Panics,
+/// naming the URL, when PostgreSQL does not answer.
 pub async fn fresh_database() -> String {
     let base = base_url();
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let name = format!("aduan_test_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos);
+    // The clock's low 48 bits (hex) tell apart two processes that got the same pid in one run.
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0) & 0xffff_ffff_ffff;
+    let counter = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let name = format!("aduan_test_{}_{}_{counter}_{nanos:x}", run_id(), std::process::id());
     let mut admin = admin_connection(&base).await;
     sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
         .execute(&mut admin)
@@ -98,6 +174,13 @@ mod tests {
         assert_eq!(with_database("postgres://u:p@h:1", "d"), "postgres://u:p@h:1/d");
         assert_eq!(with_database("postgresql://h/x?sslmode=disable", "d"), "postgresql://h/d?sslmode=disable");
         assert_eq!(with_database("postgres:///postgres?host=/tmp/s", "d"), "postgres:///d?host=/tmp/s");
+    }
+
+    #[test]
+    fn names_fit_postgres_identifiers() {
+        // A 12-character run id, the largest pid, a million databases in one process, 48 bits of clock.
+        let longest = format!("aduan_test_{}_{}_{}_{:x}", "r".repeat(12), u32::MAX, 999_999, 0xffff_ffff_ffffu64);
+        assert!(longest.len() <= 63, "{} > 63 bytes", longest.len());
     }
 
     #[test]

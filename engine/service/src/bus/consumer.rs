@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::retry::{sleep_or_shutdown, Backoff, Outage};
 use super::{next, Bus};
+use crate::wire::Problem;
 
 /// Messages per pull request.
 const BATCH: usize = 64;
@@ -73,13 +74,13 @@ pub enum CommandFailure {
     /// it with this problem (RFC 9457 JSON, as HTTP would answer) and move on.
     Permanent {
         /// The problem document.
-        problem: serde_json::Value,
+        problem: Problem,
     },
     /// It may succeed once other commands went through (unknown complaint, conflict): retry later;
     /// dead-letter with this problem at the 5th attempt.
     Ordering {
         /// The problem document.
-        problem: serde_json::Value,
+        problem: Problem,
     },
     /// Something it depends on is away (database, pool timeout): retry, never dead-letter.
     Transient {
@@ -226,11 +227,11 @@ async fn process<H: CommandHandler>(
         sequence,
     };
     if action.is_none() {
-        let problem = bad_request(format!("subject {} names no action", message.subject));
+        let problem = Problem::bad_request(format!("subject {} names no action", message.subject));
         return dead_letter(bus, message, &letter, problem).await;
     }
     if std::str::from_utf8(&message.payload).is_err() {
-        return dead_letter(bus, message, &letter, bad_request("body is not valid UTF-8".to_string())).await;
+        return dead_letter(bus, message, &letter, Problem::bad_request("body is not valid UTF-8")).await;
     }
 
     let command = CommandMsg {
@@ -286,12 +287,7 @@ struct Letter<'a> {
 /// Publishes the command with its problem to `{prefix}.dlq.{action}` through JetStream, answers the
 /// problem to `Aduan-Reply-To`, and acks. When the dead letter cannot be stored, naks instead (the
 /// command comes back and is dead-lettered then) and reports a transient outcome.
-async fn dead_letter(
-    bus: &Bus,
-    message: &jetstream::Message,
-    letter: &Letter<'_>,
-    problem: serde_json::Value,
-) -> Outcome {
+async fn dead_letter(bus: &Bus, message: &jetstream::Message, letter: &Letter<'_>, problem: Problem) -> Outcome {
     let summary = summary(&problem);
     tracing::warn!(action = %letter.action, error = %summary, "command dead-lettered");
     let payload = serde_json::json!({
@@ -382,19 +378,10 @@ fn header(headers: Option<&HeaderMap>, name: &str) -> Option<String> {
         .map(|value| value.as_str().to_string())
 }
 
-/// A 400 problem for a command that cannot even reach a handler.
-fn bad_request(detail: String) -> serde_json::Value {
-    serde_json::json!({"type": "about:blank", "title": "Bad Request", "status": 400, "detail": detail})
-}
-
-/// One line naming a problem, for the `Aduan-Error` header: its `detail`, else its `title`, else the
-/// JSON; at most 200 characters, no line breaks.
-fn summary(problem: &serde_json::Value) -> String {
-    let text = match (problem.get("detail"), problem.get("title")) {
-        (Some(serde_json::Value::String(detail)), _) => detail.clone(),
-        (_, Some(serde_json::Value::String(title))) => title.clone(),
-        _ => problem.to_string(),
-    };
+/// One line naming a problem, for the `Aduan-Error` header: its `detail`, else its `title`; at most 200
+/// characters, no line breaks.
+fn summary(problem: &Problem) -> String {
+    let text = if problem.detail.trim().is_empty() { &problem.title } else { &problem.detail };
     let line: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).take(200).collect();
     if line.trim().is_empty() {
         "error".to_string()
@@ -448,14 +435,13 @@ mod tests {
 
     #[test]
     fn summaries_are_one_short_line() {
-        assert_eq!(
-            summary(&serde_json::json!({"title": "Unprocessable", "detail": "title: too long"})),
-            "title: too long"
-        );
-        assert_eq!(summary(&serde_json::json!({"title": "Conflict"})), "Conflict");
-        assert_eq!(summary(&serde_json::json!({"detail": "a\r\nb"})), "a  b");
-        assert_eq!(summary(&serde_json::json!("x".repeat(500))).chars().count(), 200);
-        assert_eq!(summary(&serde_json::json!({"detail": ""})), "error");
+        assert_eq!(summary(&Problem::new(422, "title: too long")), "title: too long");
+        assert_eq!(summary(&Problem::new(409, "")), "conflict");
+        assert_eq!(summary(&Problem::new(400, "a\r\nb")), "a  b");
+        assert_eq!(summary(&Problem::new(400, "x".repeat(500))).chars().count(), 200);
+        let mut blank = Problem::new(400, " ");
+        blank.title = String::new();
+        assert_eq!(summary(&blank), "error");
     }
 
     #[test]

@@ -25,7 +25,7 @@ use async_nats::{ConnectErrorKind, ConnectOptions, Event};
 use tokio::sync::watch;
 
 pub use consumer::{run_consumer, CommandFailure, CommandHandler, CommandMsg};
-pub use relay::{run_relay, Outbox, OutboxItem};
+pub use relay::{run_relay, Outbox, OutboxError, OutboxItem};
 
 /// How long a JetStream API call or a publish acknowledgement may take before the bus counts NATS as
 /// unavailable.

@@ -38,15 +38,27 @@ pub struct OutboxItem {
     pub payload: String,
 }
 
-/// What the relay needs from the store's outbox. The store implements it over SQL; errors are the
-/// store's message (the relay only logs them and retries).
+/// Why the outbox could not be read or written. The relay logs either kind once per outage and retries
+/// the same rows with a backoff: it never skips a row, so even a failure that looks permanent is
+/// retried (an operator may fix it).
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    /// The database is away or full (connection refused, pool timeout, disk full): it comes back.
+    #[error("outbox unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Anything else (a query the database refused).
+    #[error("outbox: {0}")]
+    Failed(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// What the relay needs from the store's outbox. The store implements it over SQL.
 pub trait Outbox: Send + Sync + 'static {
     /// Up to `limit` unsent rows, in increasing id order.
-    fn batch(&self, limit: i64) -> impl Future<Output = Result<Vec<OutboxItem>, String>> + Send;
+    fn batch(&self, limit: i64) -> impl Future<Output = Result<Vec<OutboxItem>, OutboxError>> + Send;
     /// Marks these rows sent (published and acknowledged by JetStream).
-    fn mark_sent(&self, ids: &[i64]) -> impl Future<Output = Result<(), String>> + Send;
+    fn mark_sent(&self, ids: &[i64]) -> impl Future<Output = Result<(), OutboxError>> + Send;
     /// Takes or renews the relay lease for `holder` for `ttl`; false when another holder's lease is live.
-    fn try_lease(&self, holder: &str, ttl: Duration) -> impl Future<Output = Result<bool, String>> + Send;
+    fn try_lease(&self, holder: &str, ttl: Duration) -> impl Future<Output = Result<bool, OutboxError>> + Send;
     /// Gives up the lease if `holder` holds it (on shutdown, so another replica takes over at once).
     fn release_lease(&self, holder: &str) -> impl Future<Output = ()> + Send;
 }
@@ -151,7 +163,7 @@ pub async fn run_relay<O: Outbox>(outbox: O, bus: Bus, wake: Arc<Notify>, shutdo
 /// Why a batch stopped before its end.
 enum Stop {
     Nats(BusError),
-    Outbox(String),
+    Outbox(OutboxError),
     LeaseLost,
     Shutdown,
 }

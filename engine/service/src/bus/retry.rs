@@ -4,29 +4,35 @@
 use std::fmt::Display;
 use std::time::Duration;
 
+use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use tokio_util::sync::CancellationToken;
 
-/// Exponential backoff from `min` to `max`, doubling after each wait.
+/// Exponential backoff from `min` to `max`, doubling after each wait, never giving up.
+///
+/// The delays are backon's (`ExponentialBuilder`, no jitter); what is ours is the loop's shape: the
+/// relay and the consumer do not retry one call, they run forever and back off between failures of
+/// whatever they were doing, so the backoff is a value they `wait` on and `reset` after a success.
 pub(crate) struct Backoff {
-    min: Duration,
-    max: Duration,
-    current: Duration,
+    builder: ExponentialBuilder,
+    delays: ExponentialBackoff,
 }
 
 impl Backoff {
     pub(crate) fn new(min: Duration, max: Duration) -> Backoff {
-        Backoff { min, max, current: min }
+        let builder =
+            ExponentialBuilder::new().with_min_delay(min).with_max_delay(max).with_factor(2.0).without_max_times();
+        Backoff { builder, delays: builder.build() }
     }
 
-    /// Sleeps the current delay (returning early on shutdown), then doubles it up to the cap.
+    /// Sleeps the current delay (returning early on shutdown); the next one is twice as long, up to the cap.
     pub(crate) async fn wait(&mut self, shutdown: &CancellationToken) {
-        sleep_or_shutdown(self.current, shutdown).await;
-        self.current = (self.current * 2).min(self.max);
+        let delay = self.delays.next().unwrap_or(Duration::ZERO);
+        sleep_or_shutdown(delay, shutdown).await;
     }
 
     /// Back to the shortest delay, after a success.
     pub(crate) fn reset(&mut self) {
-        self.current = self.min;
+        self.delays = self.builder.build();
     }
 }
 
@@ -65,5 +71,19 @@ impl Outage {
             self.down = false;
             tracing::info!("{}: {} is back", self.task, self.what);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backoff_doubles_up_to_the_cap_and_resets() {
+        let mut b = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
+        let ms: Vec<u128> = (0..7).map(|_| b.delays.next().unwrap().as_millis()).collect();
+        assert_eq!(ms, [100, 200, 400, 800, 1600, 2000, 2000]);
+        b.reset();
+        assert_eq!(b.delays.next(), Some(Duration::from_millis(100)));
     }
 }

@@ -2,11 +2,12 @@
 
 use super::rows::{case_of, row_after};
 use super::write::{fired_rungs, CaseWrite, Stamp};
-use super::{to_millis, Reply, Service, ServiceError, MAX_RETRIES};
+use super::{Reply, Service, ServiceError, MAX_RETRIES};
 use crate::crypto::sha256_hex;
 use crate::store::CommandRecord;
 use crate::wire::ActionRequest;
 use aduan_core::case::{self, Actor, Command};
+use aduan_core::time::Timestamp;
 use chrono::{DateTime, Utc};
 
 impl Service {
@@ -19,11 +20,11 @@ impl Service {
         req: ActionRequest,
         key: Option<String>,
         bearer: Option<&str>,
-        now: DateTime<Utc>,
+        now: Timestamp,
     ) -> Result<Reply, ServiceError> {
         let started = std::time::Instant::now();
         let action = req.action.clone().unwrap_or_default();
-        let result = self.act_inner(id, req, key, bearer, now).await;
+        let result = self.act_inner(id, req, key, bearer, now.utc()).await;
         self.inner.metrics.command(&action, result.as_ref().err().map(ServiceError::status), started.elapsed());
         result
     }
@@ -36,7 +37,6 @@ impl Service {
         bearer: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Reply, ServiceError> {
-        let now = to_millis(now);
         let key = key.or_else(|| req.command_id.take());
         req.command_id = None;
         req.complaint = None;

@@ -28,7 +28,7 @@ use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::wire::ComplaintView;
 use aduan_core::pack::Pack;
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -82,12 +82,6 @@ pub struct Service {
 /// How many times a command is decided again after losing a race on the case's head (PostgreSQL); then
 /// it fails with [`ServiceError::LostRace`].
 const MAX_RETRIES: usize = 5;
-
-/// Instants are stored to the millisecond; deciding at the same precision keeps the view, the stored
-/// row and the hashed payload identical.
-fn to_millis(t: DateTime<Utc>) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
-}
 
 impl Service {
     /// A service over a migrated store with an active pack.

@@ -12,20 +12,16 @@ use aduan_core::domain::Kind;
 use aduan_core::pack::Pack;
 use aduan_core::region::RegionCode;
 use aduan_core::sweep::Fired;
+use aduan_core::time::Timestamp;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
 impl Service {
     /// Files a complaint. A replay of the same idempotency key answers with the original status and the
     /// current view (and, within 24 h, the same reporter token).
-    pub async fn submit(
-        &self,
-        sub: Submission,
-        key: Option<String>,
-        now: DateTime<Utc>,
-    ) -> Result<Reply, ServiceError> {
+    pub async fn submit(&self, sub: Submission, key: Option<String>, now: Timestamp) -> Result<Reply, ServiceError> {
         let started = std::time::Instant::now();
-        let result = self.submit_inner(sub, key, now).await;
+        let result = self.submit_inner(sub, key, now.utc()).await;
         self.inner.metrics.command("submit", result.as_ref().err().map(ServiceError::status), started.elapsed());
         result
     }

@@ -4,6 +4,7 @@ use super::rows::case_of;
 use super::{ListQuery, Service, ServiceError};
 use crate::store::{subtree_patterns, CaseFilter, CaseRow, StatsScope, TimerRow};
 use crate::wire::{ComplaintList, ComplaintView, DeadlineView, HistoryEntry, Reporter, Stats};
+use aduan_core::time::Timestamp;
 use aduan_core::timer::CalendarRef;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -98,7 +99,8 @@ impl Service {
     }
 
     /// `GET /v1/complaints`: newest first, filtered, paged by cursor.
-    pub async fn list(&self, q: ListQuery, now: DateTime<Utc>) -> Result<ComplaintList, ServiceError> {
+    pub async fn list(&self, q: ListQuery, now: Timestamp) -> Result<ComplaintList, ServiceError> {
+        let now = now.utc();
         let limit = q.limit.unwrap_or(50);
         if !(1..=200).contains(&limit) {
             return Err(ServiceError::invalid("limit", "between 1 and 200"));
@@ -142,8 +144,9 @@ impl Service {
         agency: Option<&str>,
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
+        now: Timestamp,
     ) -> Result<Stats, ServiceError> {
+        let now = now.utc();
         let pack = self.pack();
         let scope = match agency {
             None => None,

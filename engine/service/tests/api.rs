@@ -1,0 +1,428 @@
+//! The HTTP API in process (SQLite in a temp dir, no NATS): every bad input names its field, the
+//! problems and their headers, the rate limit, and the OpenAPI document (validated by
+//! openapi-spec-validator when `ADUAN_OPENAPI_VALIDATOR` names it; `deploy/openapi-check.sh` installs it).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use aduan_service::api::{self, ApiState, RateLimiter};
+use aduan_service::crypto::DataKey;
+use aduan_service::metrics::Metrics;
+use aduan_service::service::Service;
+use aduan_service::store::{Store, StoreOptions};
+use aduan_testkit::http::{request, Response};
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A server on a free loopback port, stopped (and its database removed) on drop.
+struct Api {
+    base: String,
+    shutdown: CancellationToken,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Api {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+impl Api {
+    async fn start(rate_limit: u32) -> Api {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("aduan.db").display());
+        let store = Store::connect(&url, StoreOptions::default()).await.expect("connect");
+        store.migrate().await.expect("migrate");
+        let pack = aduan_service::packs::load_pack(&root().join("policies/lapor")).expect("pack");
+        let key = DataKey::from_base64(&DataKey::generate_base64()).expect("key");
+        let service = Service::new(store, Arc::new(pack), key, "aduan", Arc::new(Metrics::new()));
+        let state =
+            ApiState { service, bus: Arc::new(RwLock::new(None)), rate: Arc::new(RateLimiter::new(rate_limit)) };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr: SocketAddr = listener.local_addr().expect("addr");
+        let shutdown = CancellationToken::new();
+        tokio::spawn(api::serve(listener, state, shutdown.clone()));
+        Api { base: format!("http://{addr}"), shutdown, _dir: dir }
+    }
+
+    async fn call(&self, method: &'static str, path: &str, body: Option<Vec<u8>>) -> Response {
+        let url = format!("{}{path}", self.base);
+        tokio::task::spawn_blocking(move || {
+            let headers: &[(&str, &str)] = if body.is_some() { &[("content-type", "application/json")] } else { &[] };
+            request(method, &url, headers, body.as_deref())
+        })
+        .await
+        .expect("request task")
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> Value {
+        let r = self.call("POST", path, Some(body.to_string().into_bytes())).await;
+        assert!(r.status < 300, "POST {path} {body}: {} {}", r.status, r.text());
+        r.json()
+    }
+
+    /// A new case, and its id.
+    async fn case(&self) -> String {
+        self.post("/v1/complaints", &submission()).await["id"].as_str().expect("id").to_owned()
+    }
+
+    async fn act(&self, id: &str, body: Value) {
+        self.post(&format!("/v1/complaints/{id}/actions"), &body).await;
+    }
+}
+
+fn submission() -> Value {
+    json!({"kind": "pengaduan", "channel": "web", "title": "Jalan berlubang", "body": "Di depan pasar",
+        "category": "infrastruktur", "region": "35.78", "privacy": "public",
+        "reporter": {"name": "Budi", "contact": "0812"}})
+}
+
+/// A bad input: the body (or its raw text) and the status and field expected.
+struct Case {
+    what: String,
+    body: Vec<u8>,
+    status: u16,
+    field: Option<&'static str>,
+}
+
+fn case(what: impl Into<String>, body: &Value, status: u16, field: Option<&'static str>) -> Case {
+    Case { what: what.into(), body: body.to_string().into_bytes(), status, field }
+}
+
+/// `base` with `key` set to `value` (`None`: removed); `key` may be `reporter.name`.
+fn with(base: &Value, key: &str, value: Option<Value>) -> Value {
+    let mut v = base.clone();
+    let (obj, key) = match key.split_once('.') {
+        Some((outer, inner)) => (&mut v[outer], inner),
+        None => (&mut v, key),
+    };
+    let obj = obj.as_object_mut().expect("object");
+    match value {
+        Some(value) => obj.insert(key.to_owned(), value),
+        None => obj.remove(key),
+    };
+    v
+}
+
+/// The bad submissions: every field wrong in type, null, missing, out of range or too long, unknown
+/// variants, extra fields, and bodies that are not JSON.
+fn bad_submissions() -> Vec<Case> {
+    let base = submission();
+    let mut cases = Vec::new();
+    let strings = ["kind", "channel", "title", "body", "category", "region", "privacy", "command_id", "received_at"];
+    for f in strings.iter().copied().chain(["reporter.name", "reporter.contact"]) {
+        let field: &'static str = f;
+        cases.push(case(format!("{f}: a number"), &with(&base, f, Some(json!(5))), 422, Some(field)));
+        cases.push(case(format!("{f}: an array"), &with(&base, f, Some(json!(["x"]))), 422, Some(field)));
+        cases.push(case(format!("{f}: an object"), &with(&base, f, Some(json!({"a": 1}))), 422, Some(field)));
+    }
+    cases.push(case("reporter: a string", &with(&base, "reporter", Some(json!("Budi"))), 422, Some("reporter")));
+    cases.push(case("reporter: a number", &with(&base, "reporter", Some(json!(1))), 422, Some("reporter")));
+    for f in ["kind", "channel", "title", "body"] {
+        cases.push(case(format!("{f}: null"), &with(&base, f, Some(Value::Null)), 422, Some(f)));
+        cases.push(case(format!("{f}: missing"), &with(&base, f, None), 422, Some(f)));
+    }
+    for (f, v) in [("kind", "keluhan"), ("channel", "fax"), ("privacy", "secret"), ("kind", "Pengaduan")] {
+        cases.push(case(format!("{f}: unknown `{v}`"), &with(&base, f, Some(json!(v))), 422, Some(f)));
+    }
+    let long = |n: usize| Some(json!("x".repeat(n)));
+    cases.push(case("title: 201 characters", &with(&base, "title", long(201)), 422, Some("title")));
+    cases.push(case("body: 20,001 characters", &with(&base, "body", long(20_001)), 422, Some("body")));
+    cases.push(case("title: blank", &with(&base, "title", Some(json!("  "))), 422, Some("title")));
+    for (v, what) in [("35-78", "dash"), ("3578", "no dot"), ("35.7", "short"), ("", "empty")] {
+        cases.push(case(format!("region: {what}"), &with(&base, "region", Some(json!(v))), 422, Some("region")));
+    }
+    cases.push(case("category: unknown", &with(&base, "category", Some(json!("nope"))), 422, Some("category")));
+    let offline = with(&base, "channel", Some(json!("counter")));
+    let at = |days: i64| Some(json!((chrono::Utc::now() + chrono::Duration::days(days)).to_rfc3339()));
+    for (what, v) in [("in the future", at(1)), ("31 days back", at(-31)), ("not a time", Some(json!("kemarin")))] {
+        cases.push(case(format!("received_at: {what}"), &with(&offline, "received_at", v), 422, Some("received_at")));
+    }
+    cases.push(case("received_at: on the web", &with(&base, "received_at", at(-1)), 422, Some("received_at")));
+    cases.push(case("an extra field", &with(&base, "oops", Some(json!(1))), 422, Some("oops")));
+    cases.push(case(
+        "an extra reporter field",
+        &with(&base, "reporter.nme", Some(json!("B"))),
+        422,
+        Some("reporter.nme"),
+    ));
+    cases.push(case("not an object", &json!(["pengaduan"]), 422, None));
+    for text in ["{\"kind\":", "", "{\"kind\": 'x'}", "{} {}", "{\"a\":1,}"] {
+        cases.push(Case { what: format!("not JSON: {text:?}"), body: text.into(), status: 400, field: None });
+    }
+    cases
+}
+
+/// The bad actions, each on a case in a state that allows the action (so the field, not the state, is
+/// at fault): per action, each of its fields wrong in type, null, missing, out of range, plus fields of
+/// other actions, unknown actions and extra fields.
+fn bad_actions() -> Vec<(&'static str, Case)> {
+    let mut cases = Vec::new();
+    let mut push = |state: &'static str, what: String, body: Value, field: &'static str| {
+        cases.push((state, case(what, &body, 422, Some(field))));
+    };
+    let actions: [(&str, &str, Value); 10] = [
+        (
+            "submitted",
+            "verify",
+            json!({"agency": "35.78/dinas-pu", "category": "infrastruktur", "investigation": false}),
+        ),
+        ("submitted", "archive", json!({"reason": "duplikat"})),
+        ("assigned", "forward", json!({"agency": "35.78/dinkes", "reason": "salah alamat"})),
+        ("assigned", "respond", json!({"message": "ditangani"})),
+        ("assigned", "request_info", json!({"message": "alamat?"})),
+        ("awaiting", "provide_info", json!({"message": "Jl. Pasar"})),
+        ("assigned", "resolve", json!({"message": "selesai"})),
+        ("resolved", "reopen", json!({"message": "belum"})),
+        ("resolved", "rate", json!({"score": 4})),
+        ("assigned", "escalate", json!({"reason": "lambat"})),
+    ];
+    for (state, action, fields) in actions {
+        let base = with(&fields, "action", Some(json!(action)));
+        for (f, v) in fields.as_object().expect("object") {
+            let field: &'static str = ["agency", "category", "investigation", "reason", "message", "score"]
+                .into_iter()
+                .find(|k| k == f)
+                .expect("known field");
+            let wrong = if v.is_string() { json!(7) } else { json!("7") };
+            push(state, format!("{action}.{f}: wrong type"), with(&base, f, Some(wrong)), field);
+            push(state, format!("{action}.{f}: an array"), with(&base, f, Some(json!([v]))), field);
+            if v.is_string() && action != "verify" {
+                push(state, format!("{action}.{f}: null"), with(&base, f, Some(Value::Null)), field);
+                push(state, format!("{action}.{f}: missing"), with(&base, f, None), field);
+                push(state, format!("{action}.{f}: blank"), with(&base, f, Some(json!(" "))), field);
+            }
+        }
+        let foreign = if action == "rate" { ("message", json!("x")) } else { ("score", json!(3)) };
+        push(state, format!("{action}: a field of another action"), with(&base, foreign.0, Some(foreign.1)), foreign.0);
+        push(state, format!("{action}: an extra field"), with(&base, "mesage", Some(json!("x"))), "mesage");
+        push(
+            state,
+            format!("{action}: complaint of the wrong type"),
+            with(&base, "complaint", Some(json!(1))),
+            "complaint",
+        );
+        push(state, format!("{action}: another complaint"), with(&base, "complaint", Some(json!("x"))), "complaint");
+        push(
+            state,
+            format!("{action}: command_id of the wrong type"),
+            with(&base, "command_id", Some(json!(1))),
+            "command_id",
+        );
+    }
+    let rate = json!({"action": "rate"});
+    for (what, score) in
+        [("0", json!(0)), ("6", json!(6)), ("-1", json!(-1)), ("1.5", json!(1.5)), ("2^70", json!(1e21))]
+    {
+        push("resolved", format!("rate.score: {what}"), with(&rate, "score", Some(score)), "score");
+    }
+    push("resolved", "rate.score: missing".into(), rate.clone(), "score");
+    push(
+        "assigned",
+        "forward to the holder".into(),
+        json!({"action": "forward", "agency": "35.78/dinas-pu", "reason": "x"}),
+        "agency",
+    );
+    push(
+        "assigned",
+        "forward to an unknown agency".into(),
+        json!({"action": "forward", "agency": "nope", "reason": "x"}),
+        "agency",
+    );
+    push("submitted", "verify to an unknown agency".into(), json!({"action": "verify", "agency": "nope"}), "agency");
+    push("submitted", "verify an unknown category".into(), json!({"action": "verify", "category": "nope"}), "category");
+    push(
+        "submitted",
+        "verify, investigation a string".into(),
+        json!({"action": "verify", "investigation": "yes"}),
+        "investigation",
+    );
+    for (what, body) in [
+        ("action: missing", json!({"message": "x"})),
+        ("action: null", json!({"action": null})),
+        ("action: unknown", json!({"action": "fly"})),
+        ("action: a number", json!({"action": 1})),
+        ("action: an object", json!({"action": {"verify": true}})),
+    ] {
+        push("submitted", what.into(), body, "action");
+    }
+    for text in ["{\"action\":", "verify", "{\"action\":\"verify\"} x"] {
+        cases.push((
+            "submitted",
+            Case { what: format!("not JSON: {text:?}"), body: text.into(), status: 400, field: None },
+        ));
+    }
+    cases
+}
+
+/// Checks one answer against its case; `None` when it matches, else what went wrong.
+fn mismatch(c: &Case, r: &Response) -> Option<String> {
+    let ct = r.header("content-type").unwrap_or_default().to_owned();
+    let body: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+    let field = body["field"].as_str();
+    if r.status == c.status && field == c.field && ct == "application/problem+json" {
+        return None;
+    }
+    Some(format!("{}: expected {} {:?}, got {} {:?} ({ct}) {}", c.what, c.status, c.field, r.status, field, r.text()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_bad_input_names_its_field() {
+    let api = Api::start(0).await;
+    let submitted = api.case().await;
+    let assigned = api.case().await;
+    api.act(&assigned, json!({"action": "verify", "agency": "35.78/dinas-pu"})).await;
+    let awaiting = api.case().await;
+    api.act(&awaiting, json!({"action": "verify", "agency": "35.78/dinas-pu"})).await;
+    api.act(&awaiting, json!({"action": "request_info", "message": "alamat?"})).await;
+    let resolved = api.case().await;
+    api.act(&resolved, json!({"action": "verify", "agency": "35.78/dinas-pu"})).await;
+    api.act(&resolved, json!({"action": "resolve", "message": "selesai"})).await;
+
+    let mut wrong = Vec::new();
+    let mut total = 0;
+    for c in bad_submissions() {
+        total += 1;
+        let r = api.call("POST", "/v1/complaints", Some(c.body.clone())).await;
+        wrong.extend(mismatch(&c, &r));
+    }
+    for (state, c) in bad_actions() {
+        total += 1;
+        let id = match state {
+            "submitted" => &submitted,
+            "assigned" => &assigned,
+            "awaiting" => &awaiting,
+            _ => &resolved,
+        };
+        let r = api.call("POST", &format!("/v1/complaints/{id}/actions"), Some(c.body.clone())).await;
+        wrong.extend(mismatch(&c, &r));
+    }
+    for (query, field) in [
+        ("limit=abc", Some("limit")),
+        ("limit=0", Some("limit")),
+        ("limit=201", Some("limit")),
+        ("overdue=maybe", Some("overdue")),
+        ("cursor=zz", Some("cursor")),
+        ("agensi=35", Some("agensi")),
+    ] {
+        total += 1;
+        let c = Case { what: format!("GET /v1/complaints?{query}"), body: vec![], status: 422, field };
+        wrong.extend(mismatch(&c, &api.call("GET", &format!("/v1/complaints?{query}"), None).await));
+    }
+    for (query, field) in [("from=yesterday", "from"), ("to=1", "to"), ("agency=35&x=1", "x")] {
+        total += 1;
+        let c = Case { what: format!("GET /v1/stats?{query}"), body: vec![], status: 422, field: Some(field) };
+        wrong.extend(mismatch(&c, &api.call("GET", &format!("/v1/stats?{query}"), None).await));
+    }
+    eprintln!("{} of {total} bad inputs answered wrongly", wrong.len());
+    assert!(wrong.is_empty(), "{} of {total} bad inputs answered wrongly:\n{}", wrong.len(), wrong.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn problems_carry_their_status_title_and_headers() {
+    let api = Api::start(2).await;
+    let id = api.case().await;
+    let r = api
+        .call("POST", &format!("/v1/complaints/{id}/actions"), Some(br#"{"action":"resolve","message":"x"}"#.to_vec()))
+        .await;
+    assert_eq!((r.status, r.header("content-type")), (409, Some("application/problem+json")));
+    assert_eq!(
+        r.json(),
+        json!({"title": "conflict", "status": 409, "allowed": ["archive", "verify"],
+        "detail": "`resolve` is not allowed while the case is submitted"})
+    );
+    let r = api.call("GET", "/v1/complaints/no-such-id", None).await;
+    assert_eq!(r.json(), json!({"title": "not found", "status": 404, "detail": "no complaint `no-such-id`"}));
+    let r = api.call("GET", "/nowhere", None).await;
+    assert_eq!((r.status, r.json()["title"].clone()), (404, json!("not found")));
+    let big = vec![b' '; api::BODY_LIMIT + 1];
+    let r = api.call("POST", "/v1/complaints", Some(big)).await;
+    assert_eq!((r.status, r.json()["title"].clone()), (413, json!("payload too large")));
+
+    // The limit is per client IP: two submissions (one made above), then 429 with Retry-After.
+    api.post("/v1/complaints", &submission()).await;
+    let r = api.call("POST", "/v1/complaints", Some(submission().to_string().into_bytes())).await;
+    assert_eq!((r.status, r.json()["title"].clone()), (429, json!("too many requests")));
+    let retry: u64 = r.header("retry-after").expect("Retry-After").parse().expect("seconds");
+    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+    // Reads by id are not limited; reads by tracking id are.
+    assert_eq!(api.call("GET", &format!("/v1/complaints/{id}"), None).await.status, 200);
+    assert_eq!(api.call("GET", "/v1/complaints/ABCDE-FGHJK", None).await.status, 429);
+}
+
+#[test]
+fn the_rate_limiter_allows_its_quota_per_ip_then_names_the_wait() {
+    let limiter = RateLimiter::new(3);
+    let (a, b) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+    assert!((0..3).all(|_| limiter.check(a).is_ok()));
+    let wait = limiter.check(a).expect_err("over the quota");
+    assert!((1..=20).contains(&wait), "one request back every 20 s: {wait}");
+    assert!(limiter.check(b).is_ok(), "another IP has its own quota");
+    let off = RateLimiter::new(0);
+    assert!((0..1000).all(|_| off.check(a).is_ok()));
+}
+
+/// Runs openapi-spec-validator on `doc` when `ADUAN_OPENAPI_VALIDATOR` names it: `Err(its report)` when
+/// the document is invalid.
+fn validate(doc: &Value) -> Result<(), String> {
+    let Ok(validator) = std::env::var("ADUAN_OPENAPI_VALIDATOR") else {
+        eprintln!("ADUAN_OPENAPI_VALIDATOR unset: not validating (eval \"$(bash deploy/openapi-check.sh)\")");
+        return Ok(());
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(doc).expect("json")).expect("write");
+    let out = std::process::Command::new(&validator)
+        .args(["--validation-errors", "all"])
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("run {validator}: {e}"));
+    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(report)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_is_valid() {
+    let api = Api::start(0).await;
+    let r = api.call("GET", "/openapi.json", None).await;
+    assert_eq!(r.status, 200);
+    let doc = r.json();
+    if let Err(report) = validate(&doc) {
+        panic!("openapi-spec-validator rejects the document:\n{report}");
+    }
+    for path in [
+        "/v1/complaints",
+        "/v1/complaints/{id}",
+        "/v1/complaints/{id}/actions",
+        "/v1/stats",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(schemas["Channel"]["enum"], json!(aduan_service::service::CHANNELS));
+    assert_eq!(schemas["ReportKind"]["enum"], json!(["pengaduan", "aspirasi", "permintaan_informasi"]));
+    assert_eq!(schemas["Privacy"]["enum"], json!(["public", "anonymous", "confidential"]));
+    let pack = aduan_service::packs::load_pack(&root().join("policies/lapor")).expect("pack");
+    let mut actions: Vec<String> = pack.workflow.states().iter().flat_map(|s| pack.workflow.allowed_from(s)).collect();
+    let mut documented: Vec<String> = serde_json::from_value(schemas["Action"]["enum"].clone()).expect("enum");
+    actions.sort();
+    actions.dedup();
+    documented.sort();
+    assert_eq!(documented, actions, "the Action enum lists the workflow's actions");
+    for (path, method, status) in [("/v1/complaints", "post", "422"), ("/v1/complaints/{id}/actions", "post", "409")] {
+        let problem = &doc["paths"][path][method]["responses"][status]["content"]["application/problem+json"];
+        assert_eq!(problem["schema"]["$ref"], "#/components/schemas/Problem", "{method} {path} {status}");
+    }
+}
