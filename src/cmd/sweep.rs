@@ -53,9 +53,10 @@ pub struct SeedArgs {
     /// Region of every case (default: spread over all kab/kota of the directory).
     #[arg(long)]
     pub region: Option<String>,
-    /// `submitted` or `assigned` (verified and dispatched).
-    #[arg(long, default_value = "assigned")]
-    pub status: String,
+    /// The workflow's state awaiting dispatch (`submitted`), or the state `verify` enters (`assigned`,
+    /// verified and dispatched: the default).
+    #[arg(long)]
+    pub status: Option<String>,
     /// Start the clocks early enough that `respond` (and `verify`) are due before this instant.
     #[arg(long)]
     pub due_before: Option<DateTime<Utc>>,
@@ -111,14 +112,25 @@ pub fn sweep(args: SweepArgs, config: &Config) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Whether `seed --status` asks for dispatched cases: the state `verify` enters (the default), or the
+/// workflow's state awaiting dispatch for cases left as submitted.
+fn seeds_dispatched(pack: &Pack, status: Option<&str>) -> anyhow::Result<bool> {
+    let waiting = pack.workflow.meaning().awaiting_dispatch.as_str();
+    let dispatched = pack.workflow.action("verify").map(|a| a.to.as_str());
+    match status {
+        None if dispatched.is_some() => Ok(true),
+        Some(s) if Some(s) == dispatched => Ok(true),
+        Some(s) if s == waiting => Ok(false),
+        s => bail!("--status: `{}` is not {waiting} or {}", s.unwrap_or_default(), dispatched.unwrap_or("(no verify)")),
+    }
+}
+
 /// `aduan seed`.
 pub fn seed(args: SeedArgs, config: &Config) -> anyhow::Result<ExitCode> {
-    if args.status != "assigned" && args.status != "submitted" {
-        bail!("--status: `{}` is not submitted or assigned", args.status);
-    }
     runtime()?.block_on(async {
         let svc = service(config).await?;
         let pack = svc.pack();
+        let dispatch = seeds_dispatched(&pack, args.status.as_deref())?;
         let regions: Vec<RegionCode> = match &args.region {
             Some(r) => vec![RegionCode::parse(r).map_err(|e| anyhow!("--region: {e}"))?],
             None => {
@@ -159,7 +171,7 @@ pub fn seed(args: SeedArgs, config: &Config) -> anyhow::Result<ExitCode> {
                     received_at: at,
                 };
                 let (mut case, mut out) = submit(&pack, new, at);
-                if args.status == "assigned" {
+                if dispatch {
                     let (agency, _) = pack.directory.default_route(Some(&region), case.category.as_deref());
                     let cmd = Command::Verify { agency: Some(agency), category: None, investigation: None };
                     let o = decide(&pack, &mut case, &Actor::system(), &cmd, at).map_err(|e| anyhow!(e))?;

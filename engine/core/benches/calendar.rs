@@ -88,7 +88,13 @@ fn bench_recompute(c: &mut Criterion) {
     let timers: Vec<Timer> = (0..1_000_000)
         .map(|_| {
             let n = [3, 5, 7, 10, 14, 60][(rng.next() % 6) as usize];
-            Timer::start("complete", Budget::WorkingDays(n), 750, CalendarRef::Region(region.clone()), rng.instant())
+            Timer::start(
+                &aduan_core::clock::Clock::COMPLETE,
+                Budget::WorkingDays(n),
+                750,
+                CalendarRef::Region(region.clone()),
+                rng.instant(),
+            )
         })
         .collect();
     let before: Vec<_> = timers.iter().map(|t| t.schedule(&cal)).collect();

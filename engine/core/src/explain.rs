@@ -2,6 +2,7 @@
 //! days it skipped and the SLA layer that set it, and the trace of what was consulted.
 
 use crate::calendar::SkippedDay;
+use crate::clock::Clock;
 use crate::domain::{Kind, Tier};
 use crate::pack::Pack;
 use crate::region::RegionCode;
@@ -40,7 +41,7 @@ pub struct RouteExplanation {
 #[derive(Debug, Clone, Serialize)]
 pub struct DeadlineExplanation {
     /// The clock.
-    pub clock: String,
+    pub clock: Clock,
     /// Its budget, e.g. `5 working days`.
     pub budget: String,
     /// The exclusive deadline instant (RFC 3339, in the calendar's local offset).
@@ -89,7 +90,7 @@ pub fn explain_route(
         region: facts.region.clone(),
         privacy: crate::case::Privacy::Public,
         title: facts.title.clone(),
-        status: "submitted".into(),
+        status: pack.workflow.meaning().awaiting_dispatch.clone(),
         agency: None,
         escalation_level: 0,
         flags: Vec::new(),
@@ -129,7 +130,7 @@ pub fn explain(
         None => region_ref.clone(),
     };
     for clock in pack.slas.clocks() {
-        let cal_ref = if clock == "verify" { region_ref.clone() } else { holder_ref.clone() };
+        let cal_ref = if clock.follows_holder() { holder_ref.clone() } else { region_ref.clone() };
         let cal = pack.calendar_for(&cal_ref);
         let cal_region = match &cal_ref {
             CalendarRef::Region(r) => Some(r.clone()),
@@ -176,7 +177,7 @@ pub fn explain(
             "skipped_days": skipped.len(),
         }));
         deadlines.push(DeadlineExplanation {
-            clock: clock.to_owned(),
+            clock: clock.clone(),
             budget: sla.budget.to_string(),
             due_at: local(due.due_at),
             due_date: due.due_date,

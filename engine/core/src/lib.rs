@@ -7,6 +7,7 @@
 //! - [`calendar`]: working-day calendars compiled from layered YAML; add and count in O(1).
 //! - [`region`]: Kemendagri region codes and each province's time zone.
 //! - [`sla`]: clock budgets resolved through national, region and agency layers, with provenance.
+//! - [`clock`]: the names of SLA clocks and the generations of their rungs.
 //! - [`timer`]: SLA timers (budget, start, suspension ledger, calendar) and their derived deadlines.
 //! - [`pack`]: loading and validating a policy pack from its files; the pack hash.
 //! - [`problem`]: a pack's problems (`file:line:col: message`) and the strict YAML parser (a leaf).
@@ -23,6 +24,7 @@
 pub mod calendar;
 pub mod case;
 pub mod chain;
+pub mod clock;
 pub mod directory;
 pub mod domain;
 pub mod explain;

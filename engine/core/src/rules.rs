@@ -25,8 +25,74 @@ use std::sync::Arc;
 /// Operations a single policy call may take before it is stopped.
 pub const MAX_OPERATIONS: u64 = 200_000;
 
-/// The hooks a pack can bind policies to.
-pub const HOOKS: [&str; 2] = ["route", "escalate"];
+/// A point where a pack can bind policies: a hook knows its name, its file name, the arguments its
+/// function takes and which results it accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Hook {
+    /// Where `verify` dispatches a case: `fn route(complaint, now)`.
+    Route,
+    /// Where an escalation goes: `fn escalate(complaint, holder, level, clock, now)`.
+    Escalate,
+}
+
+impl Hook {
+    /// Every hook.
+    pub const ALL: [Hook; 2] = [Hook::Route, Hook::Escalate];
+
+    /// Its name: the policy's function and file stem (`route`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hook::Route => "route",
+            Hook::Escalate => "escalate",
+        }
+    }
+
+    /// The hook named `name`, if any.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|h| h.as_str() == name)
+    }
+
+    /// The file a policy for this hook is written in (`route.rhai`), under `rules/` or `rules/{scope}/`.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Hook::Route => "route.rhai",
+            Hook::Escalate => "escalate.rhai",
+        }
+    }
+
+    /// The parameters of the policy's function, in order ([`route_args`], [`escalate_args`]).
+    pub fn params(self) -> &'static [&'static str] {
+        match self {
+            Hook::Route => &["complaint", "now"],
+            Hook::Escalate => &["complaint", "holder", "level", "clock", "now"],
+        }
+    }
+
+    /// Whether a policy of this hook may return `#{referral: "ombudsman", reason}` (only escalation can
+    /// refer a case to the Ombudsman).
+    pub fn accepts_referral(self) -> bool {
+        self == Hook::Escalate
+    }
+
+    /// The hook and scope of a policy file, from its path under `rules/` (`33.74/route.rhai` binds
+    /// `route` to `33.74`; the scope is empty for national). `Err` carries the unknown file stem.
+    pub fn of_policy_path(rest: &str) -> Result<(Self, String), String> {
+        let (scope, file) = match rest.rsplit_once('/') {
+            Some((scope, file)) => (scope.to_owned(), file),
+            None => (String::new(), rest),
+        };
+        match Self::ALL.into_iter().find(|h| h.file_name() == file) {
+            Some(h) => Ok((h, scope)),
+            None => Err(file.strip_suffix(".rhai").unwrap_or(file).to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for Hook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// The complaint as a policy sees it: read-only getters for `kind`, `category`, `region`, `channel`,
 /// `privacy`, `title`.
@@ -99,7 +165,7 @@ pub struct TraceStep {
 pub struct Policies {
     engine: Engine,
     /// (hook, scope) → (file, compiled script, line of its `fn {hook}`).
-    scripts: BTreeMap<(String, String), (String, AST, usize)>,
+    scripts: BTreeMap<(Hook, String), (String, AST, usize)>,
 }
 
 impl fmt::Debug for Policies {
@@ -254,19 +320,19 @@ impl Policies {
         let mut scripts = BTreeMap::new();
         let mut problems = Vec::new();
         for (path, text) in files {
-            let Some(rest) = path.strip_prefix("rules/").and_then(|p| p.strip_suffix(".rhai")) else { continue };
-            let (scope, hook) = match rest.rsplit_once('/') {
-                Some((scope, hook)) => (scope.to_owned(), hook.to_owned()),
-                None => (String::new(), rest.to_owned()),
+            let Some(rest) = path.strip_prefix("rules/").filter(|p| p.ends_with(".rhai")) else { continue };
+            let (hook, scope) = match Hook::of_policy_path(rest) {
+                Ok(bound) => bound,
+                Err(name) => {
+                    let known: Vec<&str> = Hook::ALL.iter().map(|h| h.as_str()).collect();
+                    problems.push(Problem::file(path, format!("unknown hook `{name}` (hooks: {})", known.join(", "))));
+                    continue;
+                }
             };
-            if !HOOKS.contains(&hook.as_str()) {
-                problems.push(Problem::file(path, format!("unknown hook `{hook}` (hooks: {})", HOOKS.join(", "))));
-                continue;
-            }
             match engine.compile(text) {
                 Ok(ast) => {
-                    let params = if hook == "route" { 2 } else { 5 };
-                    if !ast.iter_functions().any(|f| f.name == hook && f.params.len() == params) {
+                    let params = hook.params().len();
+                    if !ast.iter_functions().any(|f| f.name == hook.as_str() && f.params.len() == params) {
                         problems.push(Problem::file(path, format!("defines no `fn {hook}` with {params} parameters")));
                     }
                     let needle = format!("fn {hook}");
@@ -298,17 +364,17 @@ impl Policies {
     /// decides. `Ok(None)` means every one deferred (or none exists): the built-in default decides.
     pub fn decide(
         &self,
-        hook: &str,
+        hook: Hook,
         scopes: &[String],
         args: impl Fn() -> Vec<Dynamic>,
         trace: &mut Vec<TraceStep>,
     ) -> Result<Option<PolicyDecision>, PolicyError> {
         let national = String::new();
         for scope in scopes.iter().chain(std::iter::once(&national)) {
-            let Some((file, ast, fn_line)) = self.scripts.get(&(hook.to_owned(), scope.clone())) else { continue };
+            let Some((file, ast, fn_line)) = self.scripts.get(&(hook, scope.clone())) else { continue };
             let mut s = Scope::new();
             let opts = CallFnOptions::new().eval_ast(false).rewind_scope(true);
-            let result = self.engine.call_fn_with_options::<Dynamic>(opts, &mut s, ast, hook, args());
+            let result = self.engine.call_fn_with_options::<Dynamic>(opts, &mut s, ast, hook.as_str(), args());
             let step =
                 |outcome: &str, detail: String| TraceStep { policy: file.clone(), outcome: outcome.into(), detail };
             let value = match result {
@@ -350,21 +416,21 @@ impl Policies {
     }
 
     /// Whether any policy is bound to `hook`.
-    pub fn has(&self, hook: &str) -> bool {
-        self.scripts.keys().any(|(h, _)| h == hook)
+    pub fn has(&self, hook: Hook) -> bool {
+        self.scripts.keys().any(|(h, _)| *h == hook)
     }
 }
 
-fn interpret(file: &str, hook: &str, m: &Map) -> Result<PolicyDecision, PolicyError> {
+fn interpret(file: &str, hook: Hook, m: &Map) -> Result<PolicyDecision, PolicyError> {
     let get = |k: &str| m.get(k).and_then(|v| v.clone().into_string().ok());
     let reason = get("reason").unwrap_or_default();
     let fail = |message: String| PolicyError { file: file.to_owned(), line: 0, message };
     match (get("agency"), get("referral")) {
         (Some(agency), None) => Ok(PolicyDecision::Agency { agency, reason }),
-        (None, Some(r)) if r == "ombudsman" && hook == "escalate" => Ok(PolicyDecision::Referral { reason }),
+        (None, Some(r)) if r == "ombudsman" && hook.accepts_referral() => Ok(PolicyDecision::Referral { reason }),
         _ => Err(fail(format!(
             "`{hook}` returned {m:?}: expected #{{agency: ID, reason}}{} or defer()",
-            if hook == "escalate" { ", #{referral: \"ombudsman\", reason}" } else { "" }
+            if hook.accepts_referral() { ", #{referral: \"ombudsman\", reason}" } else { "" }
         ))),
     }
 }
@@ -383,4 +449,19 @@ pub fn escalate_args(c: &PolicyComplaint, holder: &str, level: u32, clock: &str,
         clock.to_owned().into(),
         now.to_rfc3339_opts(SecondsFormat::Secs, true).into(),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hook_knows_its_file_parameters_and_results() {
+        assert_eq!(Hook::of_policy_path("route.rhai"), Ok((Hook::Route, String::new())));
+        assert_eq!(Hook::of_policy_path("33.74/escalate.rhai"), Ok((Hook::Escalate, "33.74".to_owned())));
+        assert_eq!(Hook::of_policy_path("35/triage.rhai"), Err("triage".to_owned()));
+        assert_eq!((Hook::Route.params().len(), Hook::Escalate.params().len()), (2, 5));
+        assert!(Hook::Escalate.accepts_referral() && !Hook::Route.accepts_referral());
+        assert_eq!(Hook::parse("escalate"), Some(Hook::Escalate));
+    }
 }

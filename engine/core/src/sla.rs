@@ -5,6 +5,7 @@
 //! Overlays apply at escalation level 0 only; from level 1 on, a clock with `tiers` takes the budget of
 //! the escalation target's tier (CONTRACT.md §3).
 
+use crate::clock::Clock;
 use crate::domain::{Kind, Tier};
 use crate::problem::{parse_yaml, PackError, Problem};
 use crate::region::RegionCode;
@@ -80,7 +81,7 @@ struct BudgetSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RuleSpec {
-    clock: String,
+    clock: Clock,
     kind: Option<Kind>,
     category: Option<String>,
     investigation: Option<bool>,
@@ -109,11 +110,11 @@ struct SlaFile {
     applies_to: AppliesTo,
     warn_at: Option<f64>,
     #[serde(default)]
-    clocks: BTreeMap<String, Spanned<BudgetSpec>>,
+    clocks: BTreeMap<Clock, Spanned<BudgetSpec>>,
     #[serde(default)]
     rules: Vec<Spanned<RuleSpec>>,
     #[serde(default)]
-    tiers: BTreeMap<String, TierSpec>,
+    tiers: BTreeMap<Clock, TierSpec>,
 }
 
 /// Who an SLA layer belongs to.
@@ -165,7 +166,7 @@ impl Criteria {
 
 #[derive(Debug, Clone)]
 struct Entry {
-    clock: String,
+    clock: Clock,
     criteria: Criteria,
     budget: Budget,
     warn_permille: Option<u16>,
@@ -187,9 +188,9 @@ pub struct SlaLayer {
     /// Clock defaults (no criteria) and rules, in file order.
     entries: Vec<Entry>,
     /// clock → tier → (budget in working days, line).
-    tiers: BTreeMap<String, BTreeMap<Tier, (u32, u64)>>,
+    tiers: BTreeMap<Clock, BTreeMap<Tier, (u32, u64)>>,
     /// clock → rung rollout (national layer).
-    rungs: BTreeMap<String, Rungs>,
+    rungs: BTreeMap<Clock, Rungs>,
 }
 
 fn permille(file: &str, w: Option<f64>, problems: &mut Vec<Problem>) -> Option<u16> {
@@ -322,7 +323,7 @@ impl SlaLayer {
     /// The entry of this layer that decides `q`: the most specific match, the later one on a tie.
     fn decide(&self, q: &SlaQuery<'_>) -> Option<&Entry> {
         let mut best: Option<&Entry> = None;
-        for e in self.entries.iter().filter(|e| e.clock == q.clock && e.criteria.matches(q)) {
+        for e in self.entries.iter().filter(|e| e.clock == *q.clock && e.criteria.matches(q)) {
             if best.is_none_or(|b| e.criteria.specificity() >= b.criteria.specificity()) {
                 best = Some(e);
             }
@@ -335,7 +336,7 @@ impl SlaLayer {
 #[derive(Debug, Clone, Copy)]
 pub struct SlaQuery<'a> {
     /// The clock (`verify`, `respond`, `complete`, `close`, or a pack's own).
-    pub clock: &'a str,
+    pub clock: &'a Clock,
     /// The report kind.
     pub kind: Kind,
     /// The complaint's category, once known.
@@ -387,7 +388,7 @@ pub struct Sla {
 /// Why no SLA could be resolved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("no SLA for clock `{0}`: the national SLA has no default for it")]
-pub struct UnknownClock(pub String);
+pub struct UnknownClock(pub Clock);
 
 /// The SLA layers of a pack.
 #[derive(Debug, Clone)]
@@ -419,11 +420,11 @@ impl SlaSet {
             problems.push(Problem::file("sla/", "the pack has no national SLA (`country:`)"));
             return Err(PackError(problems));
         };
-        let defaults: Vec<&str> =
-            national.entries.iter().filter(|e| e.criteria.specificity() == 0).map(|e| e.clock.as_str()).collect();
+        let defaults: Vec<&Clock> =
+            national.entries.iter().filter(|e| e.criteria.specificity() == 0).map(|e| &e.clock).collect();
         for layer in std::iter::once(&national).chain(&overlays) {
             for e in &layer.entries {
-                if !defaults.contains(&e.clock.as_str()) {
+                if !defaults.contains(&&e.clock) {
                     problems.push(Problem::file(
                         &layer.file,
                         format!("line {}: clock `{}` has no national default under `clocks:`", e.line, e.clock),
@@ -432,7 +433,7 @@ impl SlaSet {
             }
         }
         for clock in national.tiers.keys() {
-            if !defaults.contains(&clock.as_str()) {
+            if !defaults.contains(&clock) {
                 problems.push(Problem::file(
                     &national.file,
                     format!("tiers name clock `{clock}`, which has no national default"),
@@ -446,16 +447,16 @@ impl SlaSet {
     }
 
     /// The rollout of a clock's rungs (enforce unless the national SLA says otherwise).
-    pub fn rungs(&self, clock: &str) -> Rungs {
+    pub fn rungs(&self, clock: &Clock) -> Rungs {
         self.national.rungs.get(clock).copied().unwrap_or_default()
     }
 
     /// The clocks the national SLA defines, in the order its file lists them.
-    pub fn clocks(&self) -> Vec<&str> {
+    pub fn clocks(&self) -> Vec<&Clock> {
         let mut defaults: Vec<&Entry> =
             self.national.entries.iter().filter(|e| e.criteria.specificity() == 0).collect();
         defaults.sort_by_key(|e| e.line);
-        defaults.into_iter().map(|e| e.clock.as_str()).collect()
+        defaults.into_iter().map(|e| &e.clock).collect()
     }
 
     /// The SLA of one clock for one complaint: national default, national rules, then (at level 0) the
@@ -471,7 +472,7 @@ impl SlaSet {
             let source = SlaSource { layer: layer.label(), file: layer.file.clone(), line: e.line, entry };
             (e.budget, warn, source, layer.applies_to)
         };
-        let e = self.national.decide(q).ok_or_else(|| UnknownClock(q.clock.to_owned()))?;
+        let e = self.national.decide(q).ok_or_else(|| UnknownClock(q.clock.clone()))?;
         let (mut budget, mut warn, mut source, mut applies_to) = pick(&self.national, e);
         if q.escalation_level == 0 {
             for layer in self.overlays_for(q) {

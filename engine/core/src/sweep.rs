@@ -8,19 +8,57 @@
 //! returns in `fire` in the same transaction, under a unique key, so a second sweep finds it done.
 
 use crate::case::{apply_escalation, escalation_target, Case, NewEvent, Outcome};
+use crate::clock::{Clock, Generation};
 use crate::pack::Pack;
 use crate::sla::Rollout;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::collections::HashSet;
+use std::fmt;
 
-/// The warning rung.
-pub const WARNING: &str = "warning";
-/// The breach rung.
-pub const BREACH: &str = "breach";
+/// A rung of a clock's ladder: what a sweep does when the clock reaches a point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rung {
+    /// At the warning point, inside the holder's working hours: `deadline_warning`.
+    Warning,
+    /// At `due_at`, at any hour: the clock's breach (escalate, close, `verify_overdue`, ...).
+    Breach,
+}
+
+impl Rung {
+    /// Every rung, in the order they fire.
+    pub const ALL: [Rung; 2] = [Rung::Warning, Rung::Breach];
+
+    /// The stored name (`warning`, `breach`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rung::Warning => "warning",
+            Rung::Breach => "breach",
+        }
+    }
+
+    /// The rung with the stored name `s`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+impl fmt::Display for Rung {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Rungs already acted on: (clock, generation, rung).
-pub type Fired = HashSet<(String, u64, String)>;
+pub type Fired = HashSet<(Clock, Generation, Rung)>;
+
+/// The rungs already acted on, from their stored form (clock, generation, rung name). A row naming a
+/// rung the engine does not know is left out: no rung of the engine would ever match it.
+pub fn fired_from_rows(rows: impl IntoIterator<Item = (String, i64, String)>) -> Fired {
+    rows.into_iter()
+        .filter_map(|(c, g, r)| Some((Clock::from(c), Generation::new(g as u64), Rung::parse(&r)?)))
+        .collect()
+}
 
 /// What one sweep did to one case.
 #[derive(Debug, Default)]
@@ -28,7 +66,7 @@ pub struct SweepOutcome {
     /// Events, hooks for holders and the escalation source (as for a command).
     pub outcome: Outcome,
     /// Rungs to record as done.
-    pub fire: Vec<(String, u64, &'static str)>,
+    pub fire: Vec<(Clock, Generation, Rung)>,
     /// Warnings sent.
     pub warned: u32,
     /// Escalations (0 or 1).
@@ -46,8 +84,8 @@ impl SweepOutcome {
     }
 }
 
-fn fired(f: &Fired, clock: &str, generation: u64, rung: &str) -> bool {
-    f.contains(&(clock.to_owned(), generation, rung.to_owned()))
+fn fired(f: &Fired, clock: &Clock, generation: Generation, rung: Rung) -> bool {
+    f.contains(&(clock.clone(), generation, rung))
 }
 
 /// Sweeps one case at `now`. On return the case is updated (escalated, closed) and `fire` lists the rungs
@@ -57,9 +95,9 @@ pub fn sweep_case(pack: &Pack, case: &mut Case, done: &Fired, now: DateTime<Utc>
     if pack.workflow.is_final(&case.status) {
         return out;
     }
-    let mut breached: Vec<String> = Vec::new();
+    let mut breached: Vec<Clock> = Vec::new();
     let mut close = false;
-    let clocks: Vec<String> = case.timers.keys().cloned().collect();
+    let clocks: Vec<Clock> = case.timers.keys().cloned().collect();
     for clock in clocks {
         let t = &case.timers[&clock];
         let cal = pack.calendar_for(&t.timer.calendar);
@@ -68,56 +106,57 @@ pub fn sweep_case(pack: &Pack, case: &mut Case, done: &Fired, now: DateTime<Utc>
         let generation = t.generation;
         let rungs = pack.slas.rungs(&clock);
         let is_breached = now >= due;
-        if !fired(done, &clock, generation, WARNING) && now >= warn {
+        if !fired(done, &clock, generation, Rung::Warning) && now >= warn {
             if is_breached {
                 // A warning whose clock already breached is dropped.
-                out.fire.push((clock.clone(), generation, WARNING));
+                out.fire.push((clock.clone(), generation, Rung::Warning));
             } else if rungs.warning != Rollout::Enforce {
                 out.held += 1;
-                out.fire.push((clock.clone(), generation, WARNING));
+                out.fire.push((clock.clone(), generation, Rung::Warning));
             } else if !cal.within_working_hours(now) {
                 out.held += 1; // waits for the holder's working hours
             } else {
                 out.warned += 1;
-                out.fire.push((clock.clone(), generation, WARNING));
+                out.fire.push((clock.clone(), generation, Rung::Warning));
                 out.outcome.events.push(NewEvent {
                     event_type: "deadline_warning".into(),
                     data: json!({"clock": clock, "due_at": due, "due_date": s.due_date(), "warn_at": warn}),
                 });
             }
         }
-        if !is_breached || fired(done, &clock, generation, BREACH) {
+        if !is_breached || fired(done, &clock, generation, Rung::Breach) {
             continue;
         }
-        out.fire.push((clock.clone(), generation, BREACH));
+        out.fire.push((clock.clone(), generation, Rung::Breach));
         if rungs.breach != Rollout::Enforce {
             out.held += 1;
             continue;
         }
-        match clock.as_str() {
-            "verify" => out.outcome.events.push(NewEvent {
+        if clock == Clock::VERIFY {
+            out.outcome.events.push(NewEvent {
                 event_type: "verify_overdue".into(),
-                data: json!({"clock": "verify", "due_at": due, "region": case.region.as_ref().map(|r| r.to_string())}),
-            }),
-            "close" => close = true,
-            "respond" | "complete" => {
-                if case.is_referred() {
-                    out.held += 1;
-                } else if clock == "complete" && case.state.breach_escalated.contains("complete") {
-                    // `complete` escalates only once; later breaches are recorded and dropped.
-                } else {
-                    breached.push(clock.clone());
-                }
+                data: json!({"clock": clock, "due_at": due, "region": case.region.as_ref().map(|r| r.to_string())}),
+            });
+        } else if clock == Clock::CLOSE {
+            close = true;
+        } else if clock.escalates() {
+            if case.is_referred() {
+                out.held += 1;
+            } else if escalated_once(case, &clock) {
+                // `complete` escalates only once; later breaches are recorded and dropped.
+            } else {
+                breached.push(clock.clone());
             }
-            _ => out.outcome.events.push(NewEvent {
+        } else {
+            out.outcome.events.push(NewEvent {
                 event_type: "deadline_breached".into(),
                 data: json!({"clock": clock, "due_at": due}),
-            }),
+            });
         }
     }
     if close {
         case.timers.clear();
-        case.status = "closed".into();
+        case.status = pack.workflow.meaning().closed.clone();
         out.closed = 1;
         out.outcome.events.push(NewEvent { event_type: "closed".into(), data: json!({"reason": "no_reply"}) });
         return out;
@@ -131,9 +170,9 @@ pub fn sweep_case(pack: &Pack, case: &mut Case, done: &Fired, now: DateTime<Utc>
 /// Escalates a case whose `respond` or `complete` breached. A clock that cannot resume at `now` (the
 /// case paused later than this sweep's instant) holds the escalation: its breach rungs are not recorded,
 /// so a later sweep tries again.
-fn escalate_breached(pack: &Pack, case: &mut Case, breached: &[String], now: DateTime<Utc>, out: &mut SweepOutcome) {
+fn escalate_breached(pack: &Pack, case: &mut Case, breached: &[Clock], now: DateTime<Utc>, out: &mut SweepOutcome) {
     let traced = out.outcome.trace.len();
-    let target = escalation_target(pack, case, &breached[0], now, &mut out.outcome.trace);
+    let target = escalation_target(pack, case, breached[0].as_str(), now, &mut out.outcome.trace);
     match apply_escalation(pack, case, target, "deadline_breached", breached, now, &mut out.outcome) {
         Ok(()) => {
             case.state.breach_escalated.extend(breached.iter().cloned());
@@ -141,7 +180,7 @@ fn escalate_breached(pack: &Pack, case: &mut Case, breached: &[String], now: Dat
         }
         Err(_) => {
             out.outcome.trace.truncate(traced);
-            out.fire.retain(|(c, _, rung)| !(*rung == BREACH && breached.contains(c)));
+            out.fire.retain(|(c, _, rung)| !(*rung == Rung::Breach && breached.contains(c)));
             out.held += breached.len() as u32;
         }
     }
@@ -154,7 +193,7 @@ fn escalate_breached(pack: &Pack, case: &mut Case, breached: &[String], now: Dat
 pub fn next_action_at(
     pack: &Pack,
     case: &Case,
-    clock: &str,
+    clock: &Clock,
     done: &Fired,
     now: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
@@ -162,13 +201,36 @@ pub fn next_action_at(
     let cal = pack.calendar_for(&t.timer.calendar);
     let s = t.timer.schedule(&cal);
     let (due, warn) = (s.due_at()?, s.warn_at?);
-    let breach_done = fired(done, clock, t.generation, BREACH)
-        || (clock == "complete" && case.state.breach_escalated.contains("complete"))
-        || (case.is_referred() && (clock == "respond" || clock == "complete"));
-    let warning = (!fired(done, clock, t.generation, WARNING)).then(|| cal.next_opening(warn.max(now)).min(due));
+    let breach_done = fired(done, clock, t.generation, Rung::Breach)
+        || escalated_once(case, clock)
+        || (case.is_referred() && clock.escalates());
+    let warning = (!fired(done, clock, t.generation, Rung::Warning)).then(|| cal.next_opening(warn.max(now)).min(due));
     match (warning, breach_done) {
         (Some(w), _) => Some(w),
         (None, false) => Some(due),
         (None, true) => None,
+    }
+}
+
+/// Whether `clock` escalates only once in a case's life and already has (`complete`).
+fn escalated_once(case: &Case, clock: &Clock) -> bool {
+    *clock == Clock::COMPLETE && case.state.breach_escalated.contains(clock)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rungs_keep_their_stored_names() {
+        for r in Rung::ALL {
+            assert_eq!(Rung::parse(r.as_str()), Some(r));
+        }
+        assert_eq!((Rung::Warning.as_str(), Rung::Breach.as_str()), ("warning", "breach"));
+        let fired = fired_from_rows([
+            ("respond".to_owned(), 2, "breach".to_owned()),
+            ("respond".to_owned(), 2, "warn".to_owned()),
+        ]);
+        assert_eq!(fired, Fired::from([(Clock::RESPOND, Generation::new(2), Rung::Breach)]), "unknown rungs left out");
     }
 }

@@ -3,6 +3,7 @@
 //! them changes: the calendar, the SLA, the holding agency, or the ledger.
 
 use crate::calendar::{Calendar, Deadline};
+use crate::clock::Clock;
 use crate::region::RegionCode;
 use crate::sla::Budget;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -77,8 +78,8 @@ pub enum TimerError {
 /// A running SLA clock's inputs. Everything else about it is derived by [`Timer::schedule`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timer {
-    /// The clock (`verify`, `respond`, `complete`, `close`).
-    pub clock: String,
+    /// The clock (`verify`, `respond`, `complete`, `close`, or a pack's own).
+    pub clock: Clock,
     /// Its budget.
     pub budget: Budget,
     /// Warning point in thousandths of the budget.
@@ -119,13 +120,13 @@ impl Schedule {
 impl Timer {
     /// A clock started at `started_at` with no pauses.
     pub fn start(
-        clock: &str,
+        clock: &Clock,
         budget: Budget,
         warn_permille: u16,
         calendar: CalendarRef,
         started_at: DateTime<Utc>,
     ) -> Self {
-        Self { clock: clock.to_owned(), budget, warn_permille, calendar, started_at, suspensions: Vec::new() }
+        Self { clock: clock.clone(), budget, warn_permille, calendar, started_at, suspensions: Vec::new() }
     }
 
     /// Whether the clock is paused now.
@@ -223,7 +224,7 @@ pub enum ChangeReason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeadlineChange {
     /// The clock.
-    pub clock: String,
+    pub clock: Clock,
     /// The deadline before.
     pub old_due_at: Option<DateTime<Utc>>,
     /// The deadline after.

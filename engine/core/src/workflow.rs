@@ -4,6 +4,7 @@
 //! Behaviour specific to an action (routing on `verify`, the forward limit, the escalation ladder, the
 //! level-0 rule for `respond`) lives in [`crate::case`]; this file is the data a pack can change.
 
+use crate::clock::Clock;
 use crate::problem::{parse_yaml, PackError, Problem};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -50,6 +51,8 @@ struct WorkflowFile {
     states: Vec<String>,
     #[serde(rename = "final")]
     final_states: Vec<String>,
+    #[serde(default)]
+    meaning: Option<Spanned<MeaningSpec>>,
     actions: BTreeMap<String, Spanned<ActionSpec>>,
 }
 
@@ -63,13 +66,13 @@ struct ActionSpec {
     #[serde(default)]
     requires: Vec<String>,
     #[serde(default)]
-    start: Vec<String>,
+    start: Vec<Clock>,
     #[serde(default)]
-    stop: Vec<String>,
+    stop: Vec<Clock>,
     #[serde(default)]
     stop_all: bool,
     #[serde(default)]
-    restart: Vec<String>,
+    restart: Vec<Clock>,
     #[serde(default)]
     pause_running: bool,
     #[serde(default)]
@@ -94,13 +97,13 @@ pub struct Action {
     /// Fields the command must carry (`reason`, `agency`, `message`, `score`).
     pub requires: Vec<String>,
     /// Clocks started on entering.
-    pub start: Vec<String>,
+    pub start: Vec<Clock>,
     /// Clocks stopped.
-    pub stop: Vec<String>,
+    pub stop: Vec<Clock>,
     /// Stop every clock.
     pub stop_all: bool,
     /// Clocks restarted with a full budget.
-    pub restart: Vec<String>,
+    pub restart: Vec<Clock>,
     /// Pause every running clock (awaiting the reporter).
     pub pause_running: bool,
     /// Resume every paused clock, adding back the paused working days.
@@ -114,11 +117,16 @@ pub struct Action {
     pub line: u64,
 }
 
+mod meaning;
+use meaning::MeaningSpec;
+pub use meaning::{StateMeaning, StatsStates};
+
 /// A validated workflow.
 #[derive(Debug, Clone, Default)]
 pub struct Workflow {
     states: Vec<String>,
     final_states: Vec<String>,
+    meaning: StateMeaning,
     actions: BTreeMap<String, Action>,
 }
 
@@ -140,7 +148,7 @@ pub const KNOWN_ACTIONS: [&str; 11] = [
 impl Workflow {
     /// Parses and validates `workflow.yaml`: every state named exists, every action is one the engine
     /// knows, and `clocks` names every clock an action starts, stops or restarts.
-    pub fn from_yaml(file: &str, text: &str, clocks: &[&str]) -> Result<Self, PackError> {
+    pub fn from_yaml(file: &str, text: &str, clocks: &[&Clock]) -> Result<Self, PackError> {
         let raw: WorkflowFile = parse_yaml(file, text)?;
         let mut problems = Vec::new();
         for s in &raw.final_states {
@@ -161,7 +169,7 @@ impl Workflow {
                 }
             }
             for c in a.start.iter().chain(&a.stop).chain(&a.restart) {
-                if !clocks.contains(&c.as_str()) {
+                if !clocks.contains(&c) {
                     problems.push(at(format!("action `{name}`: clock `{c}` has no SLA (sla/national.yaml `clocks`)")));
                 }
             }
@@ -188,8 +196,10 @@ impl Workflow {
         if !actions.contains_key("submit") {
             problems.push(Problem::file(file, "the workflow has no `submit` action"));
         }
+        let meaning = StateMeaning::read(file, raw.meaning.as_ref(), &raw.states, &raw.final_states, &actions);
+        let meaning = meaning.map_err(|p| problems.extend(p)).unwrap_or_default();
         if problems.is_empty() {
-            Ok(Self { states: raw.states, final_states: raw.final_states, actions })
+            Ok(Self { states: raw.states, final_states: raw.final_states, meaning, actions })
         } else {
             Err(PackError(problems))
         }
@@ -213,5 +223,20 @@ impl Workflow {
     /// Every state.
     pub fn states(&self) -> &[String] {
         &self.states
+    }
+
+    /// The final states (`final:`), in the file's order.
+    pub fn final_states(&self) -> &[String] {
+        &self.final_states
+    }
+
+    /// What the engine reads each state as.
+    pub fn meaning(&self) -> &StateMeaning {
+        &self.meaning
+    }
+
+    /// Whether `state` is one where the clocks stand still (awaiting the reporter).
+    pub fn is_paused(&self, state: &str) -> bool {
+        self.meaning.paused.iter().any(|s| s == state)
     }
 }

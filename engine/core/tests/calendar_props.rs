@@ -107,7 +107,7 @@ proptest! {
     fn pausing_for_k_working_days_moves_due_at_by_k(region in 0..REGIONS.len(), start in instant(), n in 1u32..=60, pause_after in 0i64..40 * 86_400, pause_len in 0i64..30 * 86_400) {
         let cal = calendar(region);
         let code = RegionCode::parse(REGIONS[region]).unwrap();
-        let mut timer = Timer::start("complete", Budget::WorkingDays(n), 750, CalendarRef::Region(code), start);
+        let mut timer = Timer::start(&aduan_core::clock::Clock::COMPLETE, Budget::WorkingDays(n), 750, CalendarRef::Region(code), start);
         let before = timer.schedule(&cal).due.unwrap();
         let p = start + chrono::Duration::seconds(pause_after);
         let r = p + chrono::Duration::seconds(pause_len);

@@ -30,7 +30,7 @@ fn overlay(clock: &str, days: u32, applies_to: &str) -> String {
 }
 
 /// Each clock's `due_at` on `pack`, as the store holds it.
-fn due(pack: &Pack, c: &Case) -> BTreeMap<String, Option<DateTime<Utc>>> {
+fn due(pack: &Pack, c: &Case) -> BTreeMap<aduan_core::clock::Clock, Option<DateTime<Utc>>> {
     c.schedules(pack).into_iter().map(|(k, s)| (k, s.due_at())).collect()
 }
 

@@ -3,12 +3,17 @@
 
 mod common;
 
+use aduan_core::clock::Clock;
 use aduan_core::domain::{Kind, Tier};
 use aduan_core::pack::{Pack, PackFile};
 use aduan_core::region::RegionCode;
 use aduan_core::sla::{Budget, SlaQuery};
 
-fn query<'a>(clock: &'a str, kind: Kind, region: Option<&'a RegionCode>) -> SlaQuery<'a> {
+/// The national clocks, for queries that borrow one.
+static CLOCKS: [Clock; 5] = [Clock::VERIFY, Clock::RESPOND, Clock::COMPLETE, Clock::CLOSE, Clock::from_static("nope")];
+
+fn query<'a>(clock: &str, kind: Kind, region: Option<&'a RegionCode>) -> SlaQuery<'a> {
+    let clock = CLOCKS.iter().find(|c| *c == clock).expect("a national clock");
     SlaQuery {
         clock,
         kind,

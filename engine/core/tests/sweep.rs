@@ -5,6 +5,7 @@
 mod common;
 
 use aduan_core::case::{decide, submit, Actor, Case, Command, NewCase, Privacy};
+use aduan_core::clock::Clock;
 use aduan_core::domain::Kind;
 use aduan_core::pack::{Pack, PackFile};
 use aduan_core::region::RegionCode;
@@ -16,7 +17,7 @@ use common::{assigned, t};
 fn sweep(pack: &Pack, case: &mut Case, fired: &mut Fired, at: &str) -> SweepOutcome {
     let out = sweep_case(pack, case, fired, t(at));
     for (c, g, r) in &out.fire {
-        assert!(fired.insert((c.clone(), *g, (*r).to_owned())), "rung {c}/{g}/{r} fired twice");
+        assert!(fired.insert((c.clone(), *g, *r)), "rung {c}/{g}/{r} fired twice");
     }
     out
 }
@@ -61,7 +62,7 @@ fn a_silent_case_climbs_the_whole_ladder_to_the_ombudsman() {
     // 21 Mar: that sweep escalated for both clocks at most once; later its breach never escalates again.
     let o = sweep(&pack, &mut c, &mut fired, "2026-06-30T00:00:00+07:00");
     assert_eq!((o.escalated, o.warned), (0, 0), "a referred case never escalates again");
-    assert_eq!(next_action_at(&pack, &c, "complete", &fired, t("2026-06-30T00:00:00+07:00")), None);
+    assert_eq!(next_action_at(&pack, &c, &Clock::COMPLETE, &fired, t("2026-06-30T00:00:00+07:00")), None);
 }
 
 #[test]
@@ -90,7 +91,7 @@ fn warnings_wait_for_working_hours_and_move_next_action_to_the_opening() {
     assert_eq!((o.warned, o.held), (0, 1), "Saturday: held");
     assert!(o.fire.is_empty());
     // next_action_at for respond is the warning moved to Monday's opening, before the breach.
-    let next = next_action_at(&pack, &c, "respond", &fired, t("2026-03-07T10:00:00+07:00")).unwrap();
+    let next = next_action_at(&pack, &c, &Clock::RESPOND, &fired, t("2026-03-07T10:00:00+07:00")).unwrap();
     assert_eq!(next, t("2026-03-09T07:30:00+07:00"), "the held warning waits for Monday's opening");
     let o = sweep(&pack, &mut c, &mut fired, "2026-03-09T07:45:00+07:00");
     assert_eq!(o.warned, 1, "Monday morning");
@@ -157,7 +158,7 @@ fn a_paused_clock_does_not_breach_and_resumes_with_its_days_added_back() {
     // Paused for months: no complete breach; close (10 days from 3 Mar → 17 Mar, Nyepi/Lebaran later) runs.
     let o = sweep(&pack, &mut c, &mut fired, "2026-03-17T12:00:00+07:00");
     assert_eq!((o.escalated, o.closed), (0, 0));
-    assert_eq!(next_action_at(&pack, &c, "complete", &fired, t("2026-03-17T12:00:00+07:00")), None, "paused");
+    assert_eq!(next_action_at(&pack, &c, &Clock::COMPLETE, &fired, t("2026-03-17T12:00:00+07:00")), None, "paused");
     decide(
         &pack,
         &mut c,

@@ -86,7 +86,7 @@ fn a_complaint_lives_its_whole_life() {
     act(&pack, &mut c, Command::Reopen { message: msg("Belum rapi") }, "2026-03-13T09:00:00+07:00");
     assert_eq!(c.status, "in_progress");
     assert_eq!(c.timers.keys().collect::<Vec<_>>(), ["complete"], "reopen restarts complete with its full budget");
-    assert_eq!(c.timers["complete"].generation, 2);
+    assert_eq!(c.timers["complete"].generation.get(), 2);
     act(&pack, &mut c, Command::Resolve { message: msg("Sudah") }, "2026-03-16T09:00:00+07:00");
     assert_eq!(act(&pack, &mut c, Command::Rate { score: 5 }, "2026-03-17T09:00:00+07:00"), ["rated", "closed"]);
     assert_eq!(c.status, "closed");

@@ -21,8 +21,8 @@ pub const RECOMPUTE_BATCH: i64 = 500;
 /// The `actor` of a recompute's `deadline_changed` events.
 const RECOMPUTE_ACTOR: &str = "system:recompute";
 
-fn old_due(timers: &[TimerRow]) -> BTreeMap<String, Option<DateTime<Utc>>> {
-    timers.iter().map(|t| (t.clock.clone(), t.due_at)).collect()
+fn old_due(timers: &[TimerRow]) -> BTreeMap<aduan_core::clock::Clock, Option<DateTime<Utc>>> {
+    timers.iter().map(|t| (t.clock.as_str().into(), t.due_at)).collect()
 }
 
 fn recomputed(pack: &Pack, case: &mut Case, timers: &[TimerRow]) -> aduan_core::case::Recomputed {

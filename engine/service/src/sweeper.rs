@@ -10,7 +10,7 @@ use crate::service::{
 use crate::store::{Backend, CaseRow, TimerRow, Tx};
 use aduan_core::case::Case;
 use aduan_core::pack::Pack;
-use aduan_core::sweep::{sweep_case, Fired, SweepOutcome};
+use aduan_core::sweep::{fired_from_rows, sweep_case, Fired, SweepOutcome};
 use aduan_core::time::Timestamp;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -203,7 +203,7 @@ impl Service {
         now: DateTime<Utc>,
     ) -> Result<bool, ServiceError> {
         let Swept { row, case, mut fired, timers } = swept;
-        let rungs: Vec<FiredRung> = result.fire.iter().map(|(c, g, r)| (c.clone(), *g, (*r).to_owned())).collect();
+        let rungs: Vec<FiredRung> = result.fire.clone();
         fired.extend(rungs.iter().cloned());
         if result.changed() {
             let stamp = Stamp { pack, actor: SWEEP_ACTOR, at: now };
@@ -242,7 +242,7 @@ async fn read_group(tx: &mut Tx, ids: &[String]) -> Result<Vec<Swept>, ServiceEr
     }
     let mut fired: HashMap<String, Fired> = HashMap::new();
     for (id, clock, generation, rung) in tx.fired_rungs_of(ids).await? {
-        fired.entry(id).or_default().insert((clock, generation as u64, rung));
+        fired.entry(id).or_default().extend(fired_from_rows([(clock, generation, rung)]));
     }
     let mut work = Vec::with_capacity(rows.len());
     for row in rows {

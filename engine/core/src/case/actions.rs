@@ -7,7 +7,7 @@ use super::escalation::{apply_escalation, escalate_forward_limit, escalation_tar
 use super::{clock_conflict, invalid, Case, Command, DecideError, NewEvent, Outcome};
 use crate::directory::ROOT;
 use crate::pack::Pack;
-use crate::rules::{route_args, PolicyDecision, PolicyError, TraceStep};
+use crate::rules::{route_args, Hook, PolicyDecision, PolicyError, TraceStep};
 use crate::timer::ChangeReason;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
@@ -210,7 +210,7 @@ pub fn route(
         scopes.push(r.province().to_owned());
     }
     let view = case.policy_view();
-    match pack.policies.decide("route", &scopes, || route_args(&view, now), trace)? {
+    match pack.policies.decide(Hook::Route, &scopes, || route_args(&view, now), trace)? {
         Some(PolicyDecision::Agency { agency, reason }) => {
             if !pack.directory.is_empty() && pack.directory.agency(&agency).is_none() {
                 let file = trace.last().map(|t| t.policy.clone()).unwrap_or_default();

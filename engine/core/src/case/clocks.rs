@@ -2,6 +2,7 @@
 //! makes, starting, pausing and resuming clocks, and recomputing open deadlines on a new pack.
 
 use super::{Case, CaseTimer};
+use crate::clock::Clock;
 use crate::domain::Kind;
 use crate::pack::Pack;
 use crate::region::RegionCode;
@@ -41,7 +42,7 @@ fn is_zero(n: &u32) -> bool {
 
 impl SlaBasis {
     /// The SLA of `clock` for a case of `kind` on this basis.
-    fn resolve(&self, pack: &Pack, kind: Kind, clock: &str) -> Result<crate::sla::Sla, crate::sla::UnknownClock> {
+    fn resolve(&self, pack: &Pack, kind: Kind, clock: &Clock) -> Result<crate::sla::Sla, crate::sla::UnknownClock> {
         let region = self.region.as_deref().and_then(|r| RegionCode::parse(r).ok());
         let q = SlaQuery {
             clock,
@@ -60,8 +61,8 @@ impl SlaBasis {
 /// Collects deadline changes while a decision runs, to journal them in the event.
 pub(super) struct Journal<'p> {
     pack: &'p Pack,
-    before: BTreeMap<String, Option<DateTime<Utc>>>,
-    started: BTreeMap<String, DateTime<Utc>>,
+    before: BTreeMap<Clock, Option<DateTime<Utc>>>,
+    started: BTreeMap<Clock, DateTime<Utc>>,
 }
 
 impl<'p> Journal<'p> {
@@ -74,9 +75,9 @@ impl<'p> Journal<'p> {
     /// The changes between the start of the decision and now. A clock that appeared is `started`, one
     /// that disappeared `stopped`, a paused one `paused`; a clock that moved takes `moved`.
     pub(super) fn changes(&self, case: &Case, moved: ChangeReason) -> Vec<DeadlineChange> {
-        let after: BTreeMap<String, Option<DateTime<Utc>>> =
+        let after: BTreeMap<Clock, Option<DateTime<Utc>>> =
             case.schedules(self.pack).into_iter().map(|(c, s)| (c, s.due_at())).collect();
-        let reason_of = |c: &str| match (self.before.contains_key(c), case.timers.get(c)) {
+        let reason_of = |c: &Clock| match (self.before.contains_key(c), case.timers.get(c)) {
             (false, Some(_)) => ChangeReason::Started,
             (true, None) => ChangeReason::Stopped,
             (_, Some(t)) if t.timer.is_paused() => ChangeReason::Paused,
@@ -85,7 +86,7 @@ impl<'p> Journal<'p> {
             }
             _ => moved.clone(),
         };
-        let mut clocks: Vec<&String> = self.before.keys().chain(after.keys()).collect();
+        let mut clocks: Vec<&Clock> = self.before.keys().chain(after.keys()).collect();
         clocks.sort();
         clocks.dedup();
         clocks
@@ -103,7 +104,7 @@ impl<'p> Journal<'p> {
     }
 }
 
-pub(super) fn start_clock(pack: &Pack, case: &mut Case, clock: &str, at: DateTime<Utc>) {
+pub(super) fn start_clock(pack: &Pack, case: &mut Case, clock: &Clock, at: DateTime<Utc>) {
     let cal_ref = case.calendar_ref(clock);
     let (region, agency) = match &cal_ref {
         CalendarRef::Region(r) => (Some(r.clone()), None),
@@ -119,11 +120,11 @@ pub(super) fn start_clock(pack: &Pack, case: &mut Case, clock: &str, at: DateTim
     };
     // The workflow validated every clock against the national SLA, so resolution cannot fail.
     let Ok(sla) = basis.resolve(pack, case.kind, clock) else { return };
-    let generation = case.state.generations.get(clock).copied().unwrap_or(0) + 1;
-    case.state.generations.insert(clock.to_owned(), generation);
-    case.state.sla_basis.insert(clock.to_owned(), basis);
+    let generation = case.state.generations.get(clock).copied().unwrap_or_default().next();
+    case.state.generations.insert(clock.clone(), generation);
+    case.state.sla_basis.insert(clock.clone(), basis);
     let timer = Timer::start(clock, sla.budget, sla.warn_permille, cal_ref, at);
-    case.timers.insert(clock.to_owned(), CaseTimer { timer, generation, sla_source: sla.source.to_string() });
+    case.timers.insert(clock.clone(), CaseTimer { timer, generation, sla_source: sla.source.to_string() });
 }
 
 /// What recomputing a case's open deadlines on a new pack changed.
@@ -146,7 +147,7 @@ pub struct Recomputed {
 pub fn recompute_deadlines(
     pack: &Pack,
     case: &mut Case,
-    old_due: &BTreeMap<String, Option<DateTime<Utc>>>,
+    old_due: &BTreeMap<Clock, Option<DateTime<Utc>>>,
 ) -> Recomputed {
     let mut out = Recomputed::default();
     let kind = case.kind;
@@ -182,7 +183,7 @@ pub fn recompute_deadlines(
 pub(super) fn rebase_calendars(case: &mut Case) {
     if let Some(holder) = case.agency.clone() {
         for (name, t) in case.timers.iter_mut() {
-            if name != "verify" {
+            if name.follows_holder() {
                 t.timer.calendar = CalendarRef::Agency(holder.clone());
             }
         }
@@ -208,7 +209,7 @@ pub(super) fn pause_running(case: &mut Case, now: DateTime<Utc>) {
 #[error("clock `{clock}`: {error}")]
 pub struct ClockError {
     /// The clock.
-    pub clock: String,
+    pub clock: Clock,
     /// Why it refused.
     pub error: TimerError,
 }
@@ -233,7 +234,7 @@ pub(super) fn deadlines_json(changes: &[DeadlineChange]) -> Value {
 pub(super) fn bump_generations(case: &mut Case) {
     for (clock, t) in case.timers.iter_mut() {
         let g = case.state.generations.entry(clock.clone()).or_insert(t.generation);
-        *g += 1;
+        *g = g.next();
         t.generation = *g;
     }
 }

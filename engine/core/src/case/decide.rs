@@ -7,6 +7,7 @@ use super::clocks::{deadlines_json, pause_running, resume_paused, start_clock, C
 use super::{
     clock_conflict, invalid, Actor, Case, CaseState, Command, DecideError, NewCase, NewEvent, Outcome, Privacy,
 };
+use crate::clock::Clock;
 use crate::directory::ROOT;
 use crate::pack::Pack;
 use crate::timer::ChangeReason;
@@ -15,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-/// Files a new complaint: status `submitted`, the clocks of the workflow's `submit` action (`verify` in
+/// Files a new complaint: in the workflow's `awaiting_dispatch` state (`submitted`), the clocks of the workflow's `submit` action (`verify` in
 /// the national pack) started at `received_at`. `now` is not read: a new case's clocks start when the
 /// report was received, which the service may date earlier than the request.
 pub fn submit(pack: &Pack, new: NewCase, _now: DateTime<Utc>) -> (Case, Outcome) {
@@ -28,7 +29,7 @@ pub fn submit(pack: &Pack, new: NewCase, _now: DateTime<Utc>) -> (Case, Outcome)
         region: new.region,
         privacy: new.privacy,
         title: new.title,
-        status: "submitted".into(),
+        status: pack.workflow.meaning().awaiting_dispatch.clone(),
         agency: None,
         escalation_level: 0,
         flags: Vec::new(),
@@ -73,7 +74,7 @@ pub fn decide(
     let journal = Journal::new(pack, &work);
     if let Effect::Event { event, moved } = actions::take(pack, &mut work, cmd, now, &mut out)? {
         apply_clock_effects(pack, &mut work, action, now).map_err(|e| clock_conflict(pack, case, &action.name, &e))?;
-        record(&journal, &mut work, action, event, moved, &mut out);
+        record(pack, &journal, &mut work, action, event, moved, &mut out);
     }
     *case = work;
     Ok(out)
@@ -128,7 +129,7 @@ fn authorize(pack: &Pack, case: &Case, actor: &Actor, action: &Action) -> Result
 fn apply_clock_effects(pack: &Pack, work: &mut Case, action: &Action, now: DateTime<Utc>) -> Result<(), ClockError> {
     if action.follow_up {
         if work.escalation_level == 0 {
-            work.timers.remove("respond");
+            work.timers.remove(&Clock::RESPOND);
         }
         if work.first_followup_at.is_none() {
             work.first_followup_at = Some(now);
@@ -160,8 +161,10 @@ fn apply_clock_effects(pack: &Pack, work: &mut Case, action: &Action, now: DateT
 }
 
 /// Moves the case into the action's state and appends the action's event, carrying the deadlines that
-/// moved and the policies consulted. A rating that closes the case also appends `closed`.
+/// moved and the policies consulted. A rating that closes the case (enters the workflow's `closed`
+/// state from another) also appends `closed`.
 fn record(
+    pack: &Pack,
     journal: &Journal<'_>,
     work: &mut Case,
     action: &Action,
@@ -178,7 +181,8 @@ fn record(
         event.data["trace"] = serde_json::to_value(&out.trace).unwrap_or(Value::Null);
     }
     out.events.push(event);
-    if action.name == "rate" && was != "closed" && work.status == "closed" {
+    let closed = &pack.workflow.meaning().closed;
+    if action.name == "rate" && was != *closed && work.status == *closed {
         out.events.push(NewEvent { event_type: "closed".into(), data: json!({"reason": "rated"}) });
     }
 }

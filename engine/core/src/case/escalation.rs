@@ -3,9 +3,10 @@
 
 use super::clocks::{deadlines_json, rebase_calendars, resume_paused, start_clock, ClockError, Journal};
 use super::{Case, NewEvent, Outcome, OMBUDSMAN_REFERRAL};
+use crate::clock::Clock;
 use crate::directory::{OMBUDSMAN, ROOT};
 use crate::pack::Pack;
-use crate::rules::{escalate_args, PolicyDecision, TraceStep};
+use crate::rules::{escalate_args, Hook, PolicyDecision, TraceStep};
 use crate::timer::ChangeReason;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -39,7 +40,7 @@ pub fn escalation_target(
     scopes.dedup();
     let view = case.policy_view();
     let decided = pack.policies.decide(
-        "escalate",
+        Hook::Escalate,
         &scopes,
         || escalate_args(&view, &holder, case.escalation_level, clock, now),
         trace,
@@ -73,26 +74,26 @@ pub fn escalation_target(
 
 /// Applies an escalation (manual, forward limit, or a sweep's breach): the holder becomes the target,
 /// the level goes up by one, `respond` restarts at `now` with the target tier's budget; an Ombudsman
-/// referral flags the case and starts no clock. A case awaiting the reporter resumes its clocks and
-/// drops `close`. Appends the `escalated` event to `out`; on error (a clock that cannot resume at `now`)
+/// referral flags the case and starts no clock. A case in a paused state (awaiting the reporter)
+/// resumes its clocks and drops `close`; the case enters the workflow's `escalated` state. Appends the `escalated` event to `out`; on error (a clock that cannot resume at `now`)
 /// neither the case nor `out` changed.
 pub fn apply_escalation(
     pack: &Pack,
     case: &mut Case,
     target: EscalationTarget,
     reason: &str,
-    breached: &[String],
+    breached: &[Clock],
     now: DateTime<Utc>,
     out: &mut Outcome,
 ) -> Result<(), ClockError> {
     let journal = Journal::new(pack, case);
     let from = case.agency.clone();
-    if case.status == "awaiting_reporter" {
+    if pack.workflow.is_paused(&case.status) {
         resume_paused(case, now)?;
-        case.timers.remove("close");
+        case.timers.remove(&Clock::CLOSE);
     }
     case.escalation_level += 1;
-    case.status = "assigned".into();
+    case.status = pack.workflow.meaning().escalated.clone();
     let referral = target == EscalationTarget::Ombudsman;
     let to = match target {
         EscalationTarget::Agency(a) => a,
@@ -103,10 +104,10 @@ pub fn apply_escalation(
         if !case.is_referred() {
             case.flags.push(OMBUDSMAN_REFERRAL.into());
         }
-        case.timers.remove("respond");
+        case.timers.remove(&Clock::RESPOND);
     } else {
-        case.timers.remove("respond");
-        start_clock(pack, case, "respond", now);
+        case.timers.remove(&Clock::RESPOND);
+        start_clock(pack, case, &Clock::RESPOND, now);
     }
     // `complete` and `close` now count on the new holder's calendar.
     rebase_calendars(case);

@@ -14,6 +14,7 @@ pub use clocks::{recompute_deadlines, ClockError, Recomputed, SlaBasis};
 pub use decide::{decide, submit};
 pub use escalation::{apply_escalation, escalation_target, EscalationTarget};
 
+use crate::clock::{Clock, Generation};
 use crate::domain::Kind;
 use crate::pack::Pack;
 use crate::region::RegionCode;
@@ -57,7 +58,7 @@ pub struct CaseTimer {
     /// The clock's inputs.
     pub timer: Timer,
     /// Restarts and manual escalations bump it, so an old generation's rungs never fire.
-    pub generation: u64,
+    pub generation: Generation,
     /// The SLA layer that set the budget.
     pub sla_source: String,
 }
@@ -73,15 +74,15 @@ pub struct CaseState {
     /// The reporter has rated.
     pub rated: bool,
     /// Latest generation used per clock (so a restarted clock never reuses one).
-    pub generations: BTreeMap<String, u64>,
+    pub generations: BTreeMap<Clock, Generation>,
     /// SHA-256 of the reporter token, which lets the reporter reply (checked by the service).
     pub reporter_token_sha256: Option<String>,
     /// Clocks whose breach has escalated the case (`complete` escalates only once).
-    pub breach_escalated: std::collections::BTreeSet<String>,
+    pub breach_escalated: std::collections::BTreeSet<Clock>,
     /// What each running clock's SLA was resolved from when it started, so a changed SLA can be
     /// re-resolved for the same clock later (recompute of open deadlines).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub sla_basis: BTreeMap<String, SlaBasis>,
+    pub sla_basis: BTreeMap<Clock, SlaBasis>,
 }
 
 /// A case as the core sees it.
@@ -122,7 +123,7 @@ pub struct Case {
     /// Who followed up first.
     pub first_followup_agency: Option<String>,
     /// Running and paused clocks by name.
-    pub timers: BTreeMap<String, CaseTimer>,
+    pub timers: BTreeMap<Clock, CaseTimer>,
 }
 
 /// Who is acting.
@@ -344,16 +345,16 @@ impl Case {
     }
 
     /// Every clock's schedule on the pack's calendars.
-    pub fn schedules(&self, pack: &Pack) -> Vec<(String, Schedule)> {
+    pub fn schedules(&self, pack: &Pack) -> Vec<(Clock, Schedule)> {
         self.timers
             .iter()
             .map(|(name, t)| (name.clone(), t.timer.schedule(&pack.calendar_for(&t.timer.calendar))))
             .collect()
     }
 
-    fn calendar_ref(&self, clock: &str) -> CalendarRef {
+    fn calendar_ref(&self, clock: &Clock) -> CalendarRef {
         match (&self.agency, clock) {
-            (Some(a), c) if c != "verify" => CalendarRef::Agency(a.clone()),
+            (Some(a), c) if c.follows_holder() => CalendarRef::Agency(a.clone()),
             _ => self.region.clone().map_or(CalendarRef::National, CalendarRef::Region),
         }
     }

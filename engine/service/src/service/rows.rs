@@ -4,6 +4,7 @@
 use super::ServiceError;
 use crate::store::{CaseRow, TimerRow};
 use aduan_core::case::{Case, CaseState, CaseTimer, Privacy};
+use aduan_core::clock::{Clock, Generation};
 use aduan_core::domain::Kind;
 use aduan_core::pack::Pack;
 use aduan_core::region::RegionCode;
@@ -68,8 +69,8 @@ pub fn timer_rows(case: &Case, pack: &Pack, fired: &Fired, now: DateTime<Utc>) -
             };
             TimerRow {
                 complaint_id: case.id.clone(),
-                clock: clock.clone(),
-                generation: t.generation as i64,
+                clock: clock.to_string(),
+                generation: t.generation.get() as i64,
                 budget_kind: kind.into(),
                 budget: i64::from(budget),
                 warn_permille: i32::from(t.timer.warn_permille),
@@ -101,7 +102,7 @@ pub fn case_of(row: &CaseRow, timers: &[TimerRow]) -> Result<Case, ServiceError>
         let suspensions: Vec<Suspension> = serde_json::from_str(&t.suspensions).map_err(|_| bad("suspensions"))?;
         let calendar = CalendarRef::parse(&t.calendar_ref).ok_or_else(|| bad("calendar ref"))?;
         let timer = Timer {
-            clock: t.clock.clone(),
+            clock: Clock::from(t.clock.as_str()),
             budget,
             warn_permille: t.warn_permille as u16,
             calendar,
@@ -109,8 +110,8 @@ pub fn case_of(row: &CaseRow, timers: &[TimerRow]) -> Result<Case, ServiceError>
             suspensions,
         };
         map.insert(
-            t.clock.clone(),
-            CaseTimer { timer, generation: t.generation as u64, sla_source: t.sla_source.clone() },
+            Clock::from(t.clock.as_str()),
+            CaseTimer { timer, generation: Generation::new(t.generation as u64), sla_source: t.sla_source.clone() },
         );
     }
     Ok(Case {

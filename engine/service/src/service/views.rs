@@ -62,7 +62,7 @@ impl Service {
             .schedules(&pack)
             .into_iter()
             .map(|(clock, s)| DeadlineView {
-                clock,
+                clock: clock.to_string(),
                 due_at: s.due_at(),
                 due_date: s.due_date().map(|d| d.to_string()),
                 paused: s.paused,
@@ -155,10 +155,11 @@ impl Service {
                 subtree_patterns(a).map(|agency_patterns| StatsScope { agency_patterns, region })
             }
         };
-        let finals: Vec<String> =
-            pack.workflow.states().iter().filter(|s| pack.workflow.is_final(s)).cloned().collect();
-        let rows = self.inner.store.stats_rows(scope.as_ref(), &finals, from, to, now).await?;
+        let rows = self.inner.store.stats_rows(scope.as_ref(), pack.workflow.final_states(), from, to, now).await?;
         let count = |f: &dyn Fn(&crate::store::StatsRow) -> bool| rows.iter().filter(|r| f(r)).count() as u64;
+        // The workflow says which states each count adds up (`meaning.stats` in workflow.yaml).
+        let groups = &pack.workflow.meaning().stats;
+        let is_in = |states: &[String], r: &crate::store::StatsRow| states.contains(&r.status);
         let mut firsts: Vec<i64> = rows
             .iter()
             .filter_map(|r| {
@@ -176,12 +177,12 @@ impl Service {
         };
         Ok(Stats {
             total: rows.len() as u64,
-            resolved: count(&|r| r.status == "resolved" || r.status == "closed"),
-            in_progress: count(&|r| r.status == "in_progress" || r.status == "awaiting_reporter"),
-            not_followed_up: count(&|r| r.status == "assigned" && r.first_followup_at.is_none()),
+            resolved: count(&|r| is_in(&groups.resolved, r)),
+            in_progress: count(&|r| is_in(&groups.in_progress, r)),
+            not_followed_up: count(&|r| is_in(&groups.not_followed_up, r) && r.first_followup_at.is_none()),
             overdue: count(&|r| r.overdue),
             escalated: count(&|r| r.escalated_in_scope),
-            archived: count(&|r| r.status == "archived"),
+            archived: count(&|r| is_in(&groups.archived, r)),
             median_first_response_working_days: median,
         })
     }

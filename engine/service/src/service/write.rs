@@ -10,8 +10,9 @@ use crate::store::{CaseRow, CommandRecord, EventRow, StoreError, TimerRow, Tx};
 use crate::wire::EventMessage;
 use aduan_core::case::{Case, NewEvent, Outcome};
 use aduan_core::chain::event_hash;
+use aduan_core::clock::{Clock, Generation};
 use aduan_core::pack::Pack;
-use aduan_core::sweep::Fired;
+use aduan_core::sweep::{fired_from_rows, Fired, Rung};
 use chrono::{DateTime, Utc};
 
 /// The `actor` of seeded history.
@@ -31,7 +32,7 @@ pub struct Stamp<'a> {
 }
 
 /// A rung of a clock, as recorded once under its unique key: (clock, timer generation, rung).
-pub type FiredRung = (String, u64, String);
+pub type FiredRung = (Clock, Generation, Rung);
 
 /// The hash-chained rows of `events` about `case`, continuing its chain after `head` (the stored
 /// `(head_seq, head_hash)`; `(0, "")` for a new case). Each row's payload is the published
@@ -233,14 +234,16 @@ pub async fn record_rungs(
     at: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     for (clock, generation, rung) in rungs {
-        tx.insert_rung(complaint_id, clock, *generation as i64, rung, at).await.map_err(lost_race)?;
+        tx.insert_rung(complaint_id, clock.as_str(), generation.get() as i64, rung.as_str(), at)
+            .await
+            .map_err(lost_race)?;
     }
     Ok(())
 }
 
 /// The rungs a case has fired, read in the writing transaction.
 pub async fn fired_rungs(tx: &mut Tx, complaint_id: &str) -> Result<Fired, ServiceError> {
-    Ok(tx.fired_rungs(complaint_id).await?.into_iter().map(|(c, g, r)| (c, g as u64, r)).collect())
+    Ok(fired_from_rows(tx.fired_rungs(complaint_id).await?))
 }
 
 /// The rows `aduan seed` inserts in bulk.
