@@ -3,6 +3,8 @@
 # --release: starts the pinned nats-server on a free loopback port (temp store), creates a fresh
 # PostgreSQL database for the PostgreSQL scenarios (deploy/pg.sh finds or starts a server), and
 # passes extra arguments to `aduan bench` (e.g. --quick, --lifecycles 5000, --transports http).
+# ADUAN_BENCH_BIN=PATH runs that binary instead of building this checkout (to compare two builds; give
+# an older build its own pack with ADUAN_POLICY_DIR).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${HOME}/.cache/aduan/target}"
@@ -23,6 +25,10 @@ cleanup() {
 trap cleanup EXIT
 psql "${ADUAN_TEST_PG_URL}" -qc "CREATE DATABASE ${db}"
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/${port}") 2>/dev/null && break; sleep 0.1; done
-cargo build --release --quiet
-RUST_LOG="${RUST_LOG:-warn}" "${CARGO_TARGET_DIR}/release/aduan" bench \
+bin="${ADUAN_BENCH_BIN:-}"
+if [[ -z "${bin}" ]]; then
+  cargo build --release --quiet
+  bin="${CARGO_TARGET_DIR}/release/aduan"
+fi
+RUST_LOG="${RUST_LOG:-warn}" "${bin}" bench \
   --nats-url "nats://127.0.0.1:${port}" --postgres "${base}/${db}" "$@"
