@@ -9,7 +9,7 @@
 use crate::Config;
 use aduan_core::pack::Pack;
 use aduan_service::api::{self, ApiState, RateLimiter};
-use aduan_service::bus::{run_consumer, run_relay, Bus};
+use aduan_service::bus::{run_consumer, run_relay, Bus, Subscription};
 use aduan_service::crypto::{new_token, DataKey};
 use aduan_service::metrics::Metrics;
 use aduan_service::packs::load_pack;
@@ -18,16 +18,23 @@ use aduan_service::service::Service;
 use aduan_service::store::{Store, StoreOptions};
 use anyhow::{anyhow, bail, Context};
 use clap::Args;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1::SendRequest;
+use hyper::Request;
+use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 /// Arguments of `bench`.
@@ -110,52 +117,12 @@ fn tempfile_dir() -> anyhow::Result<PathBuf> {
 
 type Key = (String, &'static str);
 
-/// A minimal HTTP/1.1 keep-alive client (one connection per load client).
-struct Http {
-    io: BufReader<TcpStream>,
-}
+/// The commands of one lifecycle, each with the event type it must produce.
+const STEPS: [(&str, &str); 4] =
+    [("submit", "submitted"), ("verify", "assigned"), ("respond", "responded"), ("resolve", "resolved")];
 
-impl Http {
-    async fn connect(addr: std::net::SocketAddr) -> anyhow::Result<Self> {
-        let s = TcpStream::connect(addr).await?;
-        s.set_nodelay(true)?;
-        Ok(Self { io: BufReader::new(s) })
-    }
-
-    async fn post(&mut self, path: &str, body: &[u8]) -> anyhow::Result<(u16, Value)> {
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
-        let s = self.io.get_mut();
-        s.write_all(head.as_bytes()).await?;
-        s.write_all(body).await?;
-        let mut line = String::new();
-        self.io.read_line(&mut line).await?;
-        let status: u16 = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .ok_or_else(|| anyhow!("bad status line {line:?}"))?;
-        let mut len = 0usize;
-        loop {
-            line.clear();
-            self.io.read_line(&mut line).await?;
-            let l = line.trim_end();
-            if l.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = l.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    len = v.trim().parse()?;
-                }
-            }
-        }
-        let mut buf = vec![0; len];
-        self.io.read_exact(&mut buf).await?;
-        Ok((status, serde_json::from_slice(&buf)?))
-    }
-}
+/// The regions the clients file in, one per client in turn (several calendars and zones).
+const REGIONS: [&str; 8] = ["35.78", "33.74", "51.71", "73.71", "61.71", "91.71", "31.71", "32.73"];
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -165,42 +132,68 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i]
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn scenario(
-    name: &str,
-    db_url: &str,
-    nats_url: &str,
-    transport: &str,
-    lifecycles: usize,
-    concurrency: usize,
-    pack: Arc<Pack>,
-) -> anyhow::Result<Figures> {
-    let store = Store::connect(db_url, StoreOptions::default()).await?;
-    store.migrate().await?;
-    let key = DataKey::from_base64(&DataKey::generate_base64()).map_err(|e| anyhow!(e))?;
-    let prefix = format!("bench{}", new_token()[..8].replace(['-', '_'], "x").to_lowercase());
-    let service = Service::new(store.clone(), pack, key, &prefix, Arc::new(Metrics::new()));
-    let bus = Bus::connect(nats_url, &prefix).await.map_err(|e| anyhow!("NATS at {nats_url}: {e}"))?;
-    let shutdown = CancellationToken::new();
-    let relay = tokio::spawn(run_relay(
-        StoreOutbox(store.clone()),
-        bus.clone(),
-        service.relay_wake(),
-        shutdown.clone(),
-        "bench".into(),
-    ));
-    let consumer = tokio::spawn(run_consumer(bus.clone(), Arc::new(CommandService(service.clone())), shutdown.clone()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let state =
-        ApiState { service, bus: Arc::new(RwLock::new(Some(bus.clone()))), rate: Arc::new(RateLimiter::new(0)) };
-    let http = tokio::spawn(api::serve(listener, state, shutdown.clone()));
+/// The service under test, running in this process on a fresh NATS prefix.
+struct InProcess {
+    store: Store,
+    bus: Bus,
+    prefix: String,
+    addr: SocketAddr,
+    shutdown: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
 
-    // Collect every event's arrival.
-    let expected = lifecycles * 4;
-    let arrivals: Arc<Mutex<HashMap<Key, Instant>>> = Arc::default();
+impl InProcess {
+    async fn start(db_url: &str, nats_url: &str, pack: Arc<Pack>) -> anyhow::Result<Self> {
+        let store = Store::connect(db_url, StoreOptions::default()).await?;
+        store.migrate().await?;
+        let key = DataKey::from_base64(&DataKey::generate_base64()).map_err(|e| anyhow!(e))?;
+        let prefix = format!("bench{}", new_token()[..8].replace(['-', '_'], "x").to_lowercase());
+        let service = Service::new(store.clone(), pack, key, &prefix, Arc::new(Metrics::new()));
+        let bus = Bus::connect(nats_url, &prefix).await.map_err(|e| anyhow!("NATS at {nats_url}: {e}"))?;
+        let shutdown = CancellationToken::new();
+        let outbox = StoreOutbox(store.clone());
+        let handler = Arc::new(CommandService(service.clone()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let slot = Arc::new(RwLock::new(Some(bus.clone())));
+        let state = ApiState { service: service.clone(), bus: slot, rate: Arc::new(RateLimiter::new(0)) };
+        let stop = shutdown.clone();
+        let tasks = vec![
+            tokio::spawn(run_relay(outbox, bus.clone(), service.relay_wake(), shutdown.clone(), "bench".into())),
+            tokio::spawn(run_consumer(bus.clone(), handler, shutdown.clone())),
+            tokio::spawn(async move {
+                let _ = api::serve(listener, state, stop).await;
+            }),
+        ];
+        Ok(Self { store, bus, prefix, addr, shutdown, tasks })
+    }
+
+    async fn stop(self) {
+        self.shutdown.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(10), join_all(self.tasks)).await;
+        self.store.close().await;
+    }
+}
+
+async fn join_all(tasks: Vec<JoinHandle<()>>) {
+    for t in tasks {
+        let _ = t.await;
+    }
+}
+
+/// When each event arrived on NATS, by complaint and event type.
+type Arrivals = Arc<Mutex<HashMap<Key, Instant>>>;
+
+/// Subscribes to every event of the prefix and records its arrival; the receiver fires with the
+/// arrival time of the `expected`-th.
+async fn collect_events(
+    bus: &Bus,
+    prefix: &str,
+    expected: usize,
+) -> anyhow::Result<(Arrivals, oneshot::Receiver<Instant>, JoinHandle<()>)> {
+    let arrivals: Arrivals = Arc::default();
     let mut sub = bus.subscribe(&format!("{prefix}.evt.>")).await?;
-    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<Instant>();
+    let (done_tx, done_rx) = oneshot::channel::<Instant>();
     let arr = arrivals.clone();
     let collector = tokio::spawn(async move {
         let mut n = 0;
@@ -208,12 +201,8 @@ async fn scenario(
         while let Some((subject, payload)) = sub.next().await {
             let t = Instant::now();
             let Ok(v) = serde_json::from_slice::<Value>(&payload) else { continue };
-            let ty: &'static str = match subject.rsplit('.').next() {
-                Some("submitted") => "submitted",
-                Some("assigned") => "assigned",
-                Some("responded") => "responded",
-                Some("resolved") => "resolved",
-                _ => continue,
+            let Some(&(_, ty)) = STEPS.iter().find(|(_, ty)| subject.rsplit('.').next() == Some(ty)) else {
+                continue;
             };
             let cid = v["complaint_id"].as_str().unwrap_or_default().to_owned();
             arr.lock().unwrap().insert((cid, ty), t);
@@ -225,99 +214,149 @@ async fn scenario(
             }
         }
     });
+    Ok((arrivals, done_rx, collector))
+}
 
-    let sends: Arc<Mutex<HashMap<Key, Instant>>> = Arc::default();
-    let replies: Arc<Mutex<Vec<f64>>> = Arc::default();
-    let next = Arc::new(AtomicUsize::new(0));
-    let start = Instant::now();
-    let mut workers = Vec::new();
-    for w in 0..concurrency {
-        let (sends, replies, next, bus) = (sends.clone(), replies.clone(), next.clone(), bus.clone());
-        let transport = transport.to_owned();
-        workers.push(tokio::spawn(async move {
-            let mut http = if transport == "http" { Some(Http::connect(addr).await?) } else { None };
+/// What the clients share: the lifecycles left to run and what they measured.
+struct Load {
+    lifecycles: usize,
+    next: AtomicUsize,
+    sends: Mutex<HashMap<Key, Instant>>,
+    replies: Mutex<Vec<f64>>,
+}
+
+/// How a client sends its commands.
+// One value per load client (32 by default): the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
+enum Transport {
+    Http { sender: SendRequest<Full<Bytes>> },
+    Nats { bus: Bus, inbox: String, replies: Subscription },
+}
+
+impl Transport {
+    async fn new(name: &str, addr: SocketAddr, bus: &Bus) -> anyhow::Result<Self> {
+        Ok(if name == "http" {
+            let stream = TcpStream::connect(addr).await?;
+            stream.set_nodelay(true)?;
+            let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+            tokio::spawn(conn);
+            Transport::Http { sender }
+        } else {
             let inbox = bus.new_inbox();
-            let mut replies_sub = bus.subscribe(&inbox).await?;
-            let regions = ["35.78", "33.74", "51.71", "73.71", "61.71", "91.71", "31.71", "32.73"];
-            while next.fetch_add(1, Ordering::SeqCst) < lifecycles {
-                let region = regions[w % regions.len()];
-                let submission = json!({"kind": "pengaduan", "channel": "app", "title": "Lampu jalan mati", "body": "Sudah seminggu",
-                    "category": "infrastruktur", "region": region, "privacy": "public", "reporter": {"name": "Budi", "contact": "0813"}});
-                let mut id = String::new();
-                for (action, ty) in [("submit", "submitted"), ("verify", "assigned"), ("respond", "responded"), ("resolve", "resolved")] {
-                    let body = match action {
-                        "submit" => submission.clone(),
-                        "verify" => json!({"action": "verify", "complaint": id}),
-                        _ => json!({"action": action, "complaint": id, "message": "Ditindaklanjuti"}),
-                    };
-                    let t0 = Instant::now();
-                    let view = match &mut http {
-                        Some(h) => {
-                            let path = if action == "submit" { "/v1/complaints".to_owned() } else { format!("/v1/complaints/{id}/actions") };
-                            let mut b = body.clone();
-                            if let Some(o) = b.as_object_mut() {
-                                o.remove("complaint");
-                            }
-                            let (status, v) = h.post(&path, &serde_json::to_vec(&b)?).await?;
-                            if status >= 300 {
-                                bail!("{action}: HTTP {status}: {v}");
-                            }
-                            v
-                        }
-                        None => {
-                            let mut b = body.clone();
-                            if let Some(o) = b.as_object_mut() {
-                                o.remove("action");
-                            }
-                            bus.send_command(action, serde_json::to_vec(&b)?, None, Some(&inbox)).await?;
-                            let (_, payload) = tokio::time::timeout(Duration::from_secs(60), replies_sub.next())
-                                .await
-                                .map_err(|_| anyhow!("{action}: no reply in 60 s"))?
-                                .ok_or_else(|| anyhow!("reply subscription closed"))?;
-                            let v: Value = serde_json::from_slice(&payload)?;
-                            if v["status"].is_number() {
-                                bail!("{action}: {v}");
-                            }
-                            v
-                        }
-                    };
-                    replies.lock().unwrap().push(t0.elapsed().as_secs_f64() * 1000.0);
-                    if action == "submit" {
-                        id = view["id"].as_str().unwrap_or_default().to_owned();
-                    }
-                    sends.lock().unwrap().insert((id.clone(), ty), t0);
+            let replies = bus.subscribe(&inbox).await?;
+            Transport::Nats { bus: bus.clone(), inbox, replies }
+        })
+    }
+
+    /// Sends one command (`complaint` is empty for submit) and returns the view it answered.
+    async fn send(&mut self, action: &str, complaint: &str, mut body: Value) -> anyhow::Result<Value> {
+        match self {
+            Transport::Http { sender } => {
+                let path = match action {
+                    "submit" => "/v1/complaints".to_owned(),
+                    _ => format!("/v1/complaints/{complaint}/actions"),
+                };
+                let request = Request::post(path)
+                    .header("host", "bench")
+                    .header("content-type", "application/json")
+                    .body(Full::new(Bytes::from(serde_json::to_vec(&body)?)))?;
+                sender.ready().await?;
+                let response = sender.send_request(request).await?;
+                let status = response.status();
+                let v: Value = serde_json::from_slice(&response.into_body().collect().await?.to_bytes())?;
+                if !status.is_success() {
+                    bail!("{action}: HTTP {status}: {v}");
                 }
+                Ok(v)
             }
-            anyhow::Ok(())
-        }));
+            Transport::Nats { bus, inbox, replies } => {
+                if let Some(o) = body.as_object_mut() {
+                    o.remove("action");
+                    if action != "submit" {
+                        o.insert("complaint".into(), complaint.into());
+                    }
+                }
+                bus.send_command(action, serde_json::to_vec(&body)?, None, Some(inbox)).await?;
+                let (_, payload) = tokio::time::timeout(Duration::from_secs(60), replies.next())
+                    .await
+                    .map_err(|_| anyhow!("{action}: no reply in 60 s"))?
+                    .ok_or_else(|| anyhow!("reply subscription closed"))?;
+                let v: Value = serde_json::from_slice(&payload)?;
+                if v["status"].is_number() {
+                    bail!("{action}: {v}");
+                }
+                Ok(v)
+            }
+        }
     }
-    for w in workers {
-        w.await??;
+}
+
+/// The body of one step of a lifecycle (the complaint's id travels in the path or is added for NATS).
+fn command_body(action: &str, region: &str) -> Value {
+    match action {
+        "submit" => {
+            json!({"kind": "pengaduan", "channel": "app", "title": "Lampu jalan mati", "body": "Sudah seminggu",
+            "category": "infrastruktur", "region": region, "privacy": "public", "reporter": {"name": "Budi", "contact": "0813"}})
+        }
+        "verify" => json!({"action": "verify"}),
+        _ => json!({"action": action, "message": "Ditindaklanjuti"}),
     }
-    let end = tokio::time::timeout(Duration::from_secs(120), done_rx)
+}
+
+/// One client: runs whole lifecycles until none are left, timing each command.
+async fn client(region: &'static str, mut transport: Transport, load: Arc<Load>) -> anyhow::Result<()> {
+    while load.next.fetch_add(1, Ordering::SeqCst) < load.lifecycles {
+        let mut id = String::new();
+        for (action, ty) in STEPS {
+            let t0 = Instant::now();
+            let view = transport.send(action, &id, command_body(action, region)).await?;
+            load.replies.lock().unwrap().push(t0.elapsed().as_secs_f64() * 1000.0);
+            if action == "submit" {
+                id = view["id"].as_str().unwrap_or_default().to_owned();
+            }
+            load.sends.lock().unwrap().insert((id.clone(), ty), t0);
+        }
+    }
+    Ok(())
+}
+
+async fn scenario(
+    name: &str,
+    db_url: &str,
+    nats_url: &str,
+    transport: &str,
+    lifecycles: usize,
+    concurrency: usize,
+    pack: Arc<Pack>,
+) -> anyhow::Result<Figures> {
+    let sut = InProcess::start(db_url, nats_url, pack).await?;
+    let expected = lifecycles * STEPS.len();
+    let (arrivals, done, collector) = collect_events(&sut.bus, &sut.prefix, expected).await?;
+    let load =
+        Arc::new(Load { lifecycles, next: AtomicUsize::new(0), sends: Mutex::default(), replies: Mutex::default() });
+    let start = Instant::now();
+    let mut clients = Vec::new();
+    for w in 0..concurrency {
+        let t = Transport::new(transport, sut.addr, &sut.bus).await?;
+        clients.push(tokio::spawn(client(REGIONS[w % REGIONS.len()], t, load.clone())));
+    }
+    for c in clients {
+        c.await??;
+    }
+    let end = tokio::time::timeout(Duration::from_secs(120), done)
         .await
         .map_err(|_| anyhow!("not every event arrived on NATS within 120 s"))?
         .map_err(|_| anyhow!("event collector stopped"))?;
+    collector.abort();
+    sut.stop().await;
     let seconds = end.duration_since(start).as_secs_f64();
     let arrivals = arrivals.lock().unwrap().clone();
-    let mut lat: Vec<f64> = sends
-        .lock()
-        .unwrap()
-        .iter()
+    let mut lat: Vec<f64> = (load.sends.lock().unwrap().iter())
         .filter_map(|(k, t0)| arrivals.get(k).map(|t| t.saturating_duration_since(*t0).as_secs_f64() * 1000.0))
         .collect();
     lat.sort_by(|a, b| a.total_cmp(b));
-    let mut rep = replies.lock().unwrap().clone();
+    let mut rep = load.replies.lock().unwrap().clone();
     rep.sort_by(|a, b| a.total_cmp(b));
-    shutdown.cancel();
-    collector.abort();
-    let _ = tokio::time::timeout(Duration::from_secs(10), async {
-        let _ = relay.await;
-        let _ = consumer.await;
-        let _ = http.await;
-    })
-    .await;
-    store.close().await;
     Ok(Figures {
         scenario: name.to_owned(),
         lifecycles,

@@ -112,6 +112,45 @@ pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
+    let (store, service) = start_service(&args, &config).await?;
+    let shutdown = CancellationToken::new();
+    let bus_slot: Arc<RwLock<Option<Bus>>> = Arc::new(RwLock::new(None));
+    // NATS: a server too old is fatal; one that is away is retried in the background.
+    let first = Bus::connect(&config.nats_url, &config.nats_prefix).await;
+    if let Err(BusError::ServerTooOld { version }) = &first {
+        bail!("nats-server {version} at {} is too old: Aduan needs 2.10 or newer", config.nats_url);
+    }
+    let mut tasks = vec![tokio::spawn(run_bus(
+        first,
+        service.clone(),
+        config.clone(),
+        bus_slot.clone(),
+        !args.no_consumer,
+        shutdown.clone(),
+    ))];
+    if !args.no_workers {
+        let schedule = aduan_workers::sweep_schedule(&service)?;
+        tasks.push(tokio::spawn(aduan_workers::run(service.clone(), schedule, shutdown.clone())));
+    }
+    if args.no_api {
+        tracing::info!("serving without HTTP (--no-api)");
+        shutdown_signal().await;
+    } else {
+        serve_http(&config, service, bus_slot, shutdown.clone()).await?;
+    }
+    tracing::info!("shutting down: finishing work in hand");
+    shutdown.cancel();
+    for t in tasks {
+        let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
+    }
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads and activates the pack, connects and migrates the store, and starts the recompute of open
+/// deadlines in the background.
+async fn start_service(args: &ServeArgs, config: &Config) -> anyhow::Result<(Store, Service)> {
     let files = read_pack_dir(&config.policy_dir).map_err(|e| anyhow!("{}: {e}", config.policy_dir.display()))?;
     let pack = Pack::from_files(&files)
         .map_err(|e| anyhow!(LoadError::Invalid(e)))
@@ -122,7 +161,7 @@ async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
     if !args.no_migrate {
         store.migrate().await.context("applying migrations")?;
     }
-    let key = data_key(&config, store.backend())?;
+    let key = data_key(config, store.backend())?;
     let stored: Vec<(String, Vec<u8>)> = files.iter().map(|f| (f.path.clone(), f.bytes.clone())).collect();
     store.store_pack(&pack.hash, &stored, Utc::now()).await.context("storing the pack")?;
     let previous = store.active_pack().await.context("reading the active pack")?;
@@ -136,100 +175,77 @@ async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
     if previous.as_deref().is_some_and(|p| p != pack.hash) {
         store.start_recompute(&pack.hash, Utc::now()).await.context("recording the recompute")?;
     }
-    {
-        let (svc, hash) = (service.clone(), pack.hash.clone());
-        tokio::spawn(async move {
-            match svc.recompute_open_deadlines(RECOMPUTE_BATCH, &aduan_service::clock::now).await {
-                Ok(None) => {}
-                Ok(Some(n)) => tracing::info!(cases = n, pack = %hash, "recompute of open deadlines finished"),
-                Err(e) => {
-                    tracing::warn!(error = %e, "recomputing open deadlines stopped early; the next start on this pack resumes it")
-                }
+    let (svc, hash) = (service.clone(), pack.hash.clone());
+    tokio::spawn(async move {
+        match svc.recompute_open_deadlines(RECOMPUTE_BATCH, &aduan_service::clock::now).await {
+            Ok(None) => {}
+            Ok(Some(n)) => tracing::info!(cases = n, pack = %hash, "recompute of open deadlines finished"),
+            Err(e) => {
+                tracing::warn!(error = %e, "recomputing open deadlines stopped early; the next start on this pack resumes it")
             }
-        });
-    }
-    let shutdown = CancellationToken::new();
-    let bus_slot: Arc<RwLock<Option<Bus>>> = Arc::new(RwLock::new(None));
+        }
+    });
+    Ok((store, service))
+}
 
-    // NATS: a server too old is fatal; one that is away is retried in the background.
-    let first = Bus::connect(&config.nats_url, &config.nats_prefix).await;
-    if let Err(BusError::ServerTooOld { version }) = &first {
-        bail!("nats-server {version} at {} is too old: Aduan needs 2.10 or newer", config.nats_url);
-    }
+/// Connects to NATS (retrying each second while it is away), then runs the outbox relay and, unless
+/// disabled, the command consumer until shutdown.
+async fn run_bus(
+    first: Result<Bus, BusError>,
+    service: Service,
+    config: Config,
+    slot: Arc<RwLock<Option<Bus>>>,
+    consume: bool,
+    shutdown: CancellationToken,
+) {
+    let mut attempt = first;
+    let mut warned = false;
+    let bus = loop {
+        match attempt {
+            Ok(bus) => break bus,
+            Err(e) => {
+                if !warned {
+                    tracing::warn!(error = %e, url = %config.nats_url, "NATS unavailable; events wait in the outbox and commands over HTTP still work");
+                    warned = true;
+                }
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+                attempt = Bus::connect(&config.nats_url, &config.nats_prefix).await;
+            }
+        }
+    };
+    tracing::info!(url = %config.nats_url, "connected to NATS; streams ready");
+    *slot.write().unwrap_or_else(|e| e.into_inner()) = Some(bus.clone());
     let holder = format!("relay-{}", uuid_like());
-    let mut tasks = Vec::new();
-    {
-        let (service, shutdown, slot, url, prefix, no_consumer) = (
-            service.clone(),
-            shutdown.clone(),
-            bus_slot.clone(),
-            config.nats_url.clone(),
-            config.nats_prefix.clone(),
-            args.no_consumer,
-        );
-        tasks.push(tokio::spawn(async move {
-            let mut attempt = first;
-            let mut warned = false;
-            let bus = loop {
-                match attempt {
-                    Ok(bus) => break bus,
-                    Err(e) => {
-                        if !warned {
-                            tracing::warn!(error = %e, url = %url, "NATS unavailable; events wait in the outbox and commands over HTTP still work");
-                            warned = true;
-                        }
-                        tokio::select! {
-                            _ = shutdown.cancelled() => return,
-                            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                        }
-                        attempt = Bus::connect(&url, &prefix).await;
-                    }
-                }
-            };
-            tracing::info!(url = %url, "connected to NATS; streams ready");
-            *slot.write().unwrap_or_else(|e| e.into_inner()) = Some(bus.clone());
-            let relay = tokio::spawn(run_relay(StoreOutbox(service.store().clone()), bus.clone(), service.relay_wake(), shutdown.clone(), holder));
-            if !no_consumer {
-                run_consumer(bus, Arc::new(CommandService(service)), shutdown.clone()).await;
-            }
-            let _ = relay.await;
-        }));
+    let outbox = StoreOutbox(service.store().clone());
+    let relay = tokio::spawn(run_relay(outbox, bus.clone(), service.relay_wake(), shutdown.clone(), holder));
+    if consume {
+        run_consumer(bus, Arc::new(CommandService(service)), shutdown.clone()).await;
     }
+    let _ = relay.await;
+}
 
-    if !args.no_workers {
-        let schedule = aduan_workers::sweep_schedule(&service)?;
-        tasks.push(tokio::spawn(aduan_workers::run(service.clone(), schedule, shutdown.clone())));
-    }
-
-    if args.no_api {
-        tracing::info!("serving without HTTP (--no-api)");
+/// Serves the HTTP API until a signal asks to stop.
+async fn serve_http(
+    config: &Config,
+    service: Service,
+    bus: Arc<RwLock<Option<Bus>>>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&config.http_addr)
+        .await
+        .with_context(|| format!("binding {}", config.http_addr))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "listening on http://{addr}");
+    let state = ApiState { service, bus, rate: Arc::new(RateLimiter::new(config.rate_limit)) };
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
         shutdown_signal().await;
-    } else {
-        let listener = tokio::net::TcpListener::bind(&config.http_addr)
-            .await
-            .with_context(|| format!("binding {}", config.http_addr))?;
-        let addr = listener.local_addr()?;
-        tracing::info!(%addr, "listening on http://{addr}");
-        let state = ApiState {
-            service: service.clone(),
-            bus: bus_slot.clone(),
-            rate: Arc::new(RateLimiter::new(config.rate_limit)),
-        };
-        let stop = shutdown.clone();
-        tokio::spawn(async move {
-            shutdown_signal().await;
-            stop.cancel();
-        });
-        api::serve(listener, state, shutdown.clone()).await.context("serving HTTP")?;
-    }
-    tracing::info!("shutting down: finishing work in hand");
-    shutdown.cancel();
-    for t in tasks {
-        let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
-    }
-    store.close().await;
-    tracing::info!("stopped");
-    Ok(ExitCode::SUCCESS)
+        stop.cancel();
+    });
+    api::serve(listener, state, shutdown).await.context("serving HTTP")
 }
 
 /// A short random id for this process's relay lease.

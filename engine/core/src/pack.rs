@@ -157,41 +157,7 @@ impl Pack {
     /// misplaced policy.
     pub fn from_files(files: &[PackFile]) -> Result<Self, PackError> {
         let mut problems = Vec::new();
-        let mut manifest = None;
-        let mut layers = Vec::new();
-        let mut sla_layers = Vec::new();
-        let mut texts: HashMap<&str, &str> = HashMap::new();
-        let mut rules: Vec<(&str, &str)> = Vec::new();
-        let mut sorted: Vec<&PackFile> = files.iter().filter(|f| is_pack_file(&f.path)).collect();
-        sorted.sort_by(|a, b| a.path.cmp(&b.path));
-        for f in sorted {
-            let text = match std::str::from_utf8(&f.bytes) {
-                Ok(t) => t,
-                Err(e) => {
-                    problems.push(Problem::file(&f.path, format!("not UTF-8 text ({e})")));
-                    continue;
-                }
-            };
-            let path = f.path.as_str();
-            let result = if path == "pack.yaml" {
-                parse_yaml::<PackManifest>(path, text).map(|m| manifest = Some(m))
-            } else if in_dir(path, "calendars/") {
-                CalendarLayer::from_yaml(path, text).map(|l| layers.push(l))
-            } else if in_dir(path, "sla/") {
-                SlaLayer::from_yaml(path, text).map(|l| sla_layers.push(l))
-            } else if KNOWN_FILES.contains(&path) {
-                texts.insert(path, text);
-                Ok(())
-            } else if path.starts_with("rules/") && path.ends_with(".rhai") {
-                rules.push((path, text));
-                Ok(())
-            } else {
-                Err(Problem::file(path, "not a file the engine loads (see policies/README.md for the layout)").into())
-            };
-            if let Err(e) = result {
-                problems.extend(e.0);
-            }
-        }
+        let Parts { manifest, layers, sla_layers, texts, rules } = Parts::read(files, &mut problems);
         let manifest = manifest.ok_or_else(|| Problem::file("pack.yaml", "missing: every pack has a pack.yaml"));
         let schedules = match texts.get("schedules.yaml") {
             Some(t) => Schedules::from_yaml("schedules.yaml", t),
@@ -241,6 +207,62 @@ impl Pack {
                 Err(PackError(problems))
             }
         }
+    }
+}
+
+/// A pack's files parsed one by one, before the parts that need each other (directory, rules) are built.
+struct Parts<'a> {
+    manifest: Option<PackManifest>,
+    layers: Vec<CalendarLayer>,
+    sla_layers: Vec<SlaLayer>,
+    /// Files at fixed paths ([`KNOWN_FILES`]), parsed later.
+    texts: HashMap<&'a str, &'a str>,
+    /// `rules/*.rhai`, by path.
+    rules: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Parts<'a> {
+    /// Sorts the files (in path order) into their parts, adding what is wrong with each to `problems`.
+    fn read(files: &'a [PackFile], problems: &mut Vec<Problem>) -> Self {
+        let mut parts = Parts {
+            manifest: None,
+            layers: Vec::new(),
+            sla_layers: Vec::new(),
+            texts: HashMap::new(),
+            rules: Vec::new(),
+        };
+        let mut sorted: Vec<&PackFile> = files.iter().filter(|f| is_pack_file(&f.path)).collect();
+        sorted.sort_by(|a, b| a.path.cmp(&b.path));
+        for f in sorted {
+            match std::str::from_utf8(&f.bytes) {
+                Ok(text) => {
+                    if let Err(e) = parts.add(f.path.as_str(), text) {
+                        problems.extend(e.0);
+                    }
+                }
+                Err(e) => problems.push(Problem::file(&f.path, format!("not UTF-8 text ({e})"))),
+            }
+        }
+        parts
+    }
+
+    fn add(&mut self, path: &'a str, text: &'a str) -> Result<(), PackError> {
+        if path == "pack.yaml" {
+            self.manifest = Some(parse_yaml::<PackManifest>(path, text)?);
+        } else if in_dir(path, "calendars/") {
+            self.layers.push(CalendarLayer::from_yaml(path, text)?);
+        } else if in_dir(path, "sla/") {
+            self.sla_layers.push(SlaLayer::from_yaml(path, text)?);
+        } else if KNOWN_FILES.contains(&path) {
+            self.texts.insert(path, text);
+        } else if path.starts_with("rules/") && path.ends_with(".rhai") {
+            self.rules.push((path, text));
+        } else {
+            return Err(
+                Problem::file(path, "not a file the engine loads (see policies/README.md for the layout)").into()
+            );
+        }
+        Ok(())
     }
 }
 

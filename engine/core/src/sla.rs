@@ -193,6 +193,50 @@ pub struct SlaLayer {
     rungs: BTreeMap<Clock, Rungs>,
 }
 
+/// Whose SLA a file is: exactly one of `country`, `region` or `agency`.
+fn scope_of(file: &str, raw: &SlaFile) -> Result<SlaScope, PackError> {
+    match (&raw.country, &raw.region, &raw.agency) {
+        (Some(_), None, None) => Ok(SlaScope::National),
+        (None, Some(r), None) => match RegionCode::parse(&r.value) {
+            Ok(code) => Ok(SlaScope::Region(code)),
+            Err(e) => Err(Problem::at(file, &r.referenced, e.to_string()).into()),
+        },
+        (None, None, Some(a)) => Ok(SlaScope::Agency(a.clone())),
+        _ => Err(Problem::file(file, "an SLA file names exactly one of `country`, `region` or `agency`").into()),
+    }
+}
+
+/// One `rules:` entry, or `None` (with the problem noted) when its budget is wrong.
+fn rule_entry(file: &str, rule: &Spanned<RuleSpec>, problems: &mut Vec<Problem>) -> Option<Entry> {
+    let r = &rule.value;
+    let criteria = Criteria { kind: r.kind, category: r.category.clone(), investigation: r.investigation };
+    if criteria.specificity() == 0 {
+        problems.push(Problem::at(
+            file,
+            &rule.referenced,
+            "a rule matches on at least one of `kind`, `category`, `investigation` (set the clock's default under `clocks:` instead)",
+        ));
+    }
+    let budget = budget_of(file, &rule.referenced, r.working_days, r.working_hours, problems)?;
+    Some(Entry {
+        clock: r.clock.clone(),
+        criteria,
+        budget,
+        warn_permille: permille(file, r.warn_at, problems),
+        line: rule.referenced.line(),
+    })
+}
+
+impl TierSpec {
+    /// tier → (budget in working days, line), for the tiers the file sets.
+    fn by_tier(&self) -> BTreeMap<Tier, (u32, u64)> {
+        [(Tier::Kabkota, &self.kabkota), (Tier::Province, &self.province), (Tier::National, &self.national)]
+            .into_iter()
+            .filter_map(|(tier, v)| v.as_ref().map(|v| (tier, (v.value, v.referenced.line()))))
+            .collect()
+    }
+}
+
 fn permille(file: &str, w: Option<f64>, problems: &mut Vec<Problem>) -> Option<u16> {
     let w = w?;
     if (0.0..=1.0).contains(&w) {
@@ -229,19 +273,7 @@ impl SlaLayer {
     pub fn from_yaml(file: &str, text: &str) -> Result<Self, PackError> {
         let raw: SlaFile = parse_yaml(file, text)?;
         let mut problems = Vec::new();
-        let scope = match (&raw.country, &raw.region, &raw.agency) {
-            (Some(_), None, None) => SlaScope::National,
-            (None, Some(r), None) => match RegionCode::parse(&r.value) {
-                Ok(code) => SlaScope::Region(code),
-                Err(e) => return Err(Problem::at(file, &r.referenced, e.to_string()).into()),
-            },
-            (None, None, Some(a)) => SlaScope::Agency(a.clone()),
-            _ => {
-                return Err(
-                    Problem::file(file, "an SLA file names exactly one of `country`, `region` or `agency`").into()
-                )
-            }
-        };
+        let scope = scope_of(file, &raw)?;
         let warn_permille = permille(file, raw.warn_at, &mut problems);
         let mut entries = Vec::new();
         let mut rungs = BTreeMap::new();
@@ -263,40 +295,12 @@ impl SlaLayer {
                 });
             }
         }
-        for rule in &raw.rules {
-            let r = &rule.value;
-            let criteria = Criteria { kind: r.kind, category: r.category.clone(), investigation: r.investigation };
-            if criteria.specificity() == 0 {
-                problems.push(Problem::at(
-                    file,
-                    &rule.referenced,
-                    "a rule matches on at least one of `kind`, `category`, `investigation` (set the clock's default under `clocks:` instead)",
-                ));
-            }
-            if let Some(budget) = budget_of(file, &rule.referenced, r.working_days, r.working_hours, &mut problems) {
-                entries.push(Entry {
-                    clock: r.clock.clone(),
-                    criteria,
-                    budget,
-                    warn_permille: permille(file, r.warn_at, &mut problems),
-                    line: rule.referenced.line(),
-                });
-            }
+        entries.extend(raw.rules.iter().filter_map(|rule| rule_entry(file, rule, &mut problems)));
+        if scope != SlaScope::National {
+            // One problem per tiered clock, as each is a separate mistake.
+            problems.extend(raw.tiers.keys().map(|_| Problem::file(file, "only the national SLA sets `tiers`")));
         }
-        let mut tiers = BTreeMap::new();
-        for (clock, t) in &raw.tiers {
-            if scope != SlaScope::National {
-                problems.push(Problem::file(file, "only the national SLA sets `tiers`"));
-            }
-            let mut by_tier = BTreeMap::new();
-            for (tier, v) in [(Tier::Kabkota, &t.kabkota), (Tier::Province, &t.province), (Tier::National, &t.national)]
-            {
-                if let Some(v) = v {
-                    by_tier.insert(tier, (v.value, v.referenced.line()));
-                }
-            }
-            tiers.insert(clock.clone(), by_tier);
-        }
+        let tiers = raw.tiers.iter().map(|(clock, t)| (clock.clone(), t.by_tier())).collect();
         if !problems.is_empty() {
             return Err(PackError(problems));
         }

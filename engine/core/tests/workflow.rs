@@ -40,6 +40,11 @@ fn act(pack: &Pack, case: &mut Case, cmd: Command, at: &str) -> Vec<String> {
     out.events.into_iter().map(|e| e.event_type).collect()
 }
 
+/// Verify as received (the routing rules choose the agency).
+fn verify() -> Command {
+    Command::Verify { agency: None, category: None, investigation: None }
+}
+
 fn msg(s: &str) -> String {
     s.to_owned()
 }
@@ -51,15 +56,7 @@ fn a_complaint_lives_its_whole_life() {
     assert_eq!(c.status, "submitted");
     assert_eq!(c.timers.keys().collect::<Vec<_>>(), ["verify"]);
     // Routed by rules/route.rhai to Surabaya's public works.
-    assert_eq!(
-        act(
-            &pack,
-            &mut c,
-            Command::Verify { agency: None, category: None, investigation: None },
-            "2026-03-03T09:00:00+07:00"
-        ),
-        ["assigned"]
-    );
+    assert_eq!(act(&pack, &mut c, verify(), "2026-03-03T09:00:00+07:00"), ["assigned"]);
     assert_eq!(c.agency.as_deref(), Some("35.78/dinas-pu"));
     assert_eq!(c.timers.keys().collect::<Vec<_>>(), ["complete", "respond"]);
     act(&pack, &mut c, Command::Respond { message: msg("Sedang kami cek") }, "2026-03-04T09:00:00+07:00");
@@ -129,24 +126,10 @@ fn roles_and_scopes_are_enforced() {
     let pack = common::national_pack();
     let mut c = new_case(&pack, "35.78", "infrastruktur", "2026-03-02T09:00:00+07:00");
     let admin_elsewhere = Actor { role: Role::Admin, agency: Some("33".into()), name: "jateng".into() };
-    let e = decide(
-        &pack,
-        &mut c,
-        &admin_elsewhere,
-        &Command::Verify { agency: None, category: None, investigation: None },
-        t("2026-03-02T10:00:00+07:00"),
-    )
-    .unwrap_err();
+    let e = decide(&pack, &mut c, &admin_elsewhere, &verify(), t("2026-03-02T10:00:00+07:00")).unwrap_err();
     assert!(matches!(e, DecideError::Forbidden(_)), "{e}");
     let admin_jatim = Actor { role: Role::Admin, agency: Some("35".into()), name: "jatim".into() };
-    decide(
-        &pack,
-        &mut c,
-        &admin_jatim,
-        &Command::Verify { agency: None, category: None, investigation: None },
-        t("2026-03-02T10:00:00+07:00"),
-    )
-    .unwrap();
+    decide(&pack, &mut c, &admin_jatim, &verify(), t("2026-03-02T10:00:00+07:00")).unwrap();
     let other_officer = Actor { role: Role::Officer, agency: Some("35.78/dinkes".into()), name: "o".into() };
     let e =
         decide(&pack, &mut c, &other_officer, &Command::Respond { message: msg("x") }, t("2026-03-02T11:00:00+07:00"))
@@ -178,12 +161,7 @@ fn routing_follows_category_and_region() {
     ];
     for (region, cat, expected) in cases {
         let mut c = new_case(&pack, region, cat, "2026-03-02T09:00:00+07:00");
-        act(
-            &pack,
-            &mut c,
-            Command::Verify { agency: None, category: None, investigation: None },
-            "2026-03-03T09:00:00+07:00",
-        );
+        act(&pack, &mut c, verify(), "2026-03-03T09:00:00+07:00");
         assert_eq!(c.agency.as_deref(), Some(expected), "{region} {cat}");
     }
 }
@@ -220,12 +198,7 @@ fn the_third_forward_escalates_to_the_common_ancestor() {
 fn manual_escalation_climbs_the_ladder_to_the_ombudsman() {
     let pack = common::national_pack();
     let mut c = new_case(&pack, "33.74", "infrastruktur", "2026-03-02T09:00:00+07:00");
-    act(
-        &pack,
-        &mut c,
-        Command::Verify { agency: None, category: None, investigation: None },
-        "2026-03-02T10:00:00+07:00",
-    );
+    act(&pack, &mut c, verify(), "2026-03-02T10:00:00+07:00");
     assert_eq!(c.agency.as_deref(), Some("33.74/dinas-pu"));
     let esc = || Command::Escalate { reason: "tidak ada tanggapan".into() };
     let ladder = [("33.74", 1, "5 working days"), ("33", 2, "3 working days"), ("kemenpanrb", 3, "3 working days")];
@@ -257,12 +230,7 @@ fn manual_escalation_climbs_the_ladder_to_the_ombudsman() {
 fn escalating_a_case_awaiting_the_reporter_resumes_its_clocks() {
     let pack = common::national_pack();
     let mut c = new_case(&pack, "35.78", "infrastruktur", "2026-03-02T09:00:00+07:00");
-    act(
-        &pack,
-        &mut c,
-        Command::Verify { agency: None, category: None, investigation: None },
-        "2026-03-02T10:00:00+07:00",
-    );
+    act(&pack, &mut c, verify(), "2026-03-02T10:00:00+07:00");
     act(&pack, &mut c, Command::RequestInfo { message: msg("?") }, "2026-03-03T10:00:00+07:00");
     act(&pack, &mut c, Command::Escalate { reason: "x".into() }, "2026-03-05T10:00:00+07:00");
     assert_eq!(c.status, "assigned");
@@ -275,12 +243,7 @@ fn escalating_a_case_awaiting_the_reporter_resumes_its_clocks() {
 fn a_resume_before_the_pause_is_refused_and_changes_nothing() {
     let pack = common::national_pack();
     let mut c = new_case(&pack, "35.78", "infrastruktur", "2026-03-02T09:00:00+07:00");
-    act(
-        &pack,
-        &mut c,
-        Command::Verify { agency: None, category: None, investigation: None },
-        "2026-03-02T10:00:00+07:00",
-    );
+    act(&pack, &mut c, verify(), "2026-03-02T10:00:00+07:00");
     act(&pack, &mut c, Command::RequestInfo { message: msg("?") }, "2026-03-03T10:00:00+07:00");
     let before = c.clone();
     // A request timed before the pause that a later one made (a race): no clock stays stuck paused.
@@ -316,25 +279,11 @@ fn a_region_can_plug_its_own_routing_and_defer() {
     )])
     .unwrap();
     let mut c = new_case(&pack, "35.78", "kesehatan", "2026-03-02T09:00:00+07:00");
-    let out = decide(
-        &pack,
-        &mut c,
-        &sys(),
-        &Command::Verify { agency: None, category: None, investigation: None },
-        t("2026-03-02T10:00:00+07:00"),
-    )
-    .unwrap();
+    let out = decide(&pack, &mut c, &sys(), &verify(), t("2026-03-02T10:00:00+07:00")).unwrap();
     assert_eq!(c.agency.as_deref(), Some("35.78/dinsos"));
     assert_eq!(out.trace[0].policy, "rules/35.78/route.rhai");
     let mut c = new_case(&pack, "35.78", "infrastruktur", "2026-03-02T09:00:00+07:00");
-    let out = decide(
-        &pack,
-        &mut c,
-        &sys(),
-        &Command::Verify { agency: None, category: None, investigation: None },
-        t("2026-03-02T10:00:00+07:00"),
-    )
-    .unwrap();
+    let out = decide(&pack, &mut c, &sys(), &verify(), t("2026-03-02T10:00:00+07:00")).unwrap();
     assert_eq!(c.agency.as_deref(), Some("35.78/dinas-pu"));
     let outcomes: Vec<&str> = out.trace.iter().map(|s| s.outcome.as_str()).collect();
     assert_eq!(outcomes, ["deferred", "decided"]);
@@ -348,14 +297,7 @@ fn hostile_policies_are_stopped_and_lose_nothing() {
             .unwrap();
     let mut c = new_case(&pack, "35.78", "infrastruktur", "2026-03-02T09:00:00+07:00");
     let before = c.clone();
-    let e = decide(
-        &pack,
-        &mut c,
-        &sys(),
-        &Command::Verify { agency: None, category: None, investigation: None },
-        t("2026-03-02T10:00:00+07:00"),
-    )
-    .unwrap_err();
+    let e = decide(&pack, &mut c, &sys(), &verify(), t("2026-03-02T10:00:00+07:00")).unwrap_err();
     match &e {
         DecideError::Policy(p) => {
             assert_eq!(p.file, "rules/35.78/route.rhai");
@@ -390,15 +332,7 @@ fn hostile_policies_are_stopped_and_lose_nothing() {
             Err(e) => e.to_string(),
             Ok(pack) => {
                 let mut c = new_case(&pack, "35.78", "infrastruktur", "2026-03-02T09:00:00+07:00");
-                decide(
-                    &pack,
-                    &mut c,
-                    &sys(),
-                    &Command::Verify { agency: None, category: None, investigation: None },
-                    t("2026-03-02T10:00:00+07:00"),
-                )
-                .unwrap_err()
-                .to_string()
+                decide(&pack, &mut c, &sys(), &verify(), t("2026-03-02T10:00:00+07:00")).unwrap_err().to_string()
             }
         };
         assert!(msg.to_lowercase().contains(needle), "{src}: {msg}");

@@ -75,88 +75,126 @@ pub trait Outbox: Send + Sync + 'static {
 /// retried event can only be followed by its successors, and a stale copy of it left in a reconnect
 /// buffer is dropped by JetStream as a duplicate (`Nats-Msg-Id`).
 pub async fn run_relay<O: Outbox>(outbox: O, bus: Bus, wake: Arc<Notify>, shutdown: CancellationToken, holder: String) {
-    let mut nats = Outage::new("outbox relay", "NATS");
-    let mut store = Outage::new("outbox relay", "the outbox");
-    let mut backoff = Backoff::new(MIN_BACKOFF, MAX_BACKOFF);
-    let mut holding = false;
-    while !shutdown.is_cancelled() {
-        match outbox.try_lease(&holder, LEASE_TTL).await {
+    let mut relay = Relay {
+        outbox,
+        bus,
+        wake,
+        shutdown,
+        holder,
+        nats: Outage::new("outbox relay", "NATS"),
+        store: Outage::new("outbox relay", "the outbox"),
+        backoff: Backoff::new(MIN_BACKOFF, MAX_BACKOFF),
+        holding: false,
+    };
+    while !relay.shutdown.is_cancelled() {
+        if relay.lease().await && !relay.round(Instant::now()).await {
+            break;
+        }
+    }
+    if relay.holding {
+        relay.outbox.release_lease(&relay.holder).await;
+    }
+}
+
+/// The relay's loop state: what it talks to, whether it holds the lease, and how it backs off.
+struct Relay<O> {
+    outbox: O,
+    bus: Bus,
+    wake: Arc<Notify>,
+    shutdown: CancellationToken,
+    holder: String,
+    nats: Outage,
+    store: Outage,
+    backoff: Backoff,
+    holding: bool,
+}
+
+impl<O: Outbox> Relay<O> {
+    /// Takes or renews the lease; false (after idling or backing off) when this round must not publish.
+    async fn lease(&mut self) -> bool {
+        match self.outbox.try_lease(&self.holder, LEASE_TTL).await {
             Ok(true) => {
-                store.ok();
-                if !holding {
-                    tracing::info!(holder = %holder, "outbox relay: took the lease");
-                    holding = true;
+                self.store.ok();
+                if !self.holding {
+                    tracing::info!(holder = %self.holder, "outbox relay: took the lease");
+                    self.holding = true;
                 }
+                true
             }
             Ok(false) => {
-                store.ok();
-                if holding {
-                    tracing::info!(holder = %holder, "outbox relay: lost the lease");
-                    holding = false;
+                self.store.ok();
+                if self.holding {
+                    tracing::info!(holder = %self.holder, "outbox relay: lost the lease");
+                    self.holding = false;
                 }
-                idle(&wake, &shutdown).await;
-                continue;
+                idle(&self.wake, &self.shutdown).await;
+                false
             }
             Err(e) => {
-                store.fail(e);
-                backoff.wait(&shutdown).await;
-                continue;
+                self.store.fail(e);
+                self.backoff.wait(&self.shutdown).await;
+                false
             }
         }
-        let leased_at = Instant::now();
+    }
 
-        let mut items = match outbox.batch(BATCH).await {
+    /// Publishes one batch under a lease taken at `leased_at`; false when shutdown stopped it.
+    async fn round(&mut self, leased_at: Instant) -> bool {
+        let mut items = match self.outbox.batch(BATCH).await {
             Ok(items) => items,
             Err(e) => {
-                store.fail(e);
-                backoff.wait(&shutdown).await;
-                continue;
+                self.store.fail(e);
+                self.backoff.wait(&self.shutdown).await;
+                return true;
             }
         };
         if items.is_empty() {
-            backoff.reset();
-            idle(&wake, &shutdown).await;
-            continue;
+            self.backoff.reset();
+            idle(&self.wake, &self.shutdown).await;
+            return true;
         }
         // The outbox promises id order; sorting is cheap insurance for the one thing that matters.
         items.sort_by_key(|item| item.id);
         let full = items.len() as i64 >= BATCH;
-
-        let (sent, stop) = publish_in_order(&outbox, &bus, &items, &holder, leased_at, &shutdown).await;
+        let (sent, stop) =
+            publish_in_order(&self.outbox, &self.bus, &items, &self.holder, leased_at, &self.shutdown).await;
         if !sent.is_empty() {
-            nats.ok();
-            if let Err(e) = outbox.mark_sent(&sent).await {
+            self.nats.ok();
+            if let Err(e) = self.outbox.mark_sent(&sent).await {
                 // The rows go out again on the next loop; JetStream drops the copies (same Nats-Msg-Id)
                 // within its duplicate window, integrations dedupe on event_id beyond it.
-                store.fail(e);
-                backoff.wait(&shutdown).await;
-                continue;
+                self.store.fail(e);
+                self.backoff.wait(&self.shutdown).await;
+                return true;
             }
         }
+        self.after(stop, full).await
+    }
+
+    /// Waits as the way the batch ended asks; false on shutdown.
+    async fn after(&mut self, stop: Option<Stop>, full: bool) -> bool {
         match stop {
             None => {
-                backoff.reset();
+                self.backoff.reset();
                 if !full {
-                    idle(&wake, &shutdown).await;
+                    idle(&self.wake, &self.shutdown).await;
                 }
             }
             Some(Stop::Nats(e)) => {
-                nats.fail(e);
-                backoff.wait(&shutdown).await;
+                self.nats.fail(e);
+                self.backoff.wait(&self.shutdown).await;
             }
             Some(Stop::Outbox(e)) => {
-                store.fail(e);
-                backoff.wait(&shutdown).await;
+                self.store.fail(e);
+                self.backoff.wait(&self.shutdown).await;
             }
             Some(Stop::LeaseLost) => {
-                holding = false;
-                tracing::info!(holder = %holder, "outbox relay: lost the lease");
+                self.holding = false;
+                tracing::info!(holder = %self.holder, "outbox relay: lost the lease");
             }
-            Some(Stop::Shutdown) => break,
+            Some(Stop::Shutdown) => return false,
         }
-    }
-    if holding {
-        outbox.release_lease(&holder).await;
+        true
     }
 }
 
