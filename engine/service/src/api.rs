@@ -7,6 +7,7 @@
 use crate::bus::Bus;
 use crate::problem;
 use crate::service::{ListQuery, Service, ServiceError};
+use crate::wire::text::{self, SHORT};
 use crate::wire::{ActionRequest, ComplaintList, ComplaintView, PackReadiness, Problem, Readiness, Stats, Submission};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Path, RawQuery, Request, State};
@@ -98,13 +99,27 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A JSON body: 413 past the limit, 400 when not JSON, 422 naming the field.
+/// Whether a `Content-Type` names JSON: `application/json` or `application/…+json`, any parameters.
+fn is_json(ct: &HeaderValue) -> bool {
+    let Ok(ct) = ct.to_str() else { return false };
+    let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// A JSON body: 415 when its `Content-Type` names something else (none at all is taken as JSON), 413
+/// past the limit, 400 when not JSON, 422 naming the field.
 pub struct JsonBody<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+            if !is_json(ct) {
+                let ct = String::from_utf8_lossy(ct.as_bytes()).chars().take(100).collect::<String>();
+                return Err(Problem::new(415, format!("the body must be application/json, not `{ct}`")).into());
+            }
+        }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 Problem::new(413, format!("the body is over {BODY_LIMIT} bytes"))
@@ -116,8 +131,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
-fn idempotency_key(h: &HeaderMap) -> Option<String> {
-    h.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned)
+/// The `Idempotency-Key` header: 422 naming it when it is not text of at most [`SHORT`] characters.
+fn idempotency_key(h: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(v) = h.get("idempotency-key") else { return Ok(None) };
+    let refused = |why: &str| Problem::new(422, format!("Idempotency-Key: {why}")).with_field("Idempotency-Key");
+    let key = v.to_str().map_err(|_| refused("not visible ASCII"))?;
+    match text::refusal(key, SHORT) {
+        Some(why) => Err(refused(&why).into()),
+        None => Ok(Some(key.to_owned())),
+    }
+}
+
+/// A complaint id or tracking id from the path: 422 naming `id` when it cannot be one (a NUL, or too long).
+fn path_id(id: String) -> Result<String, ApiError> {
+    match text::refusal(&id, SHORT) {
+        Some(why) => Err(Problem::new(422, format!("id: {why}")).with_field("id").into()),
+        None => Ok(id),
+    }
 }
 
 fn bearer(h: &HeaderMap) -> Option<&str> {
@@ -139,6 +169,7 @@ fn limited(state: &ApiState, ip: IpAddr) -> Result<(), ApiError> {
         (status = 400, description = "The body is not valid JSON", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "An idempotency key reused with another body", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body's Content-Type is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is wrong (`field` names it)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Over the rate limit per client IP", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
         (status = 503, description = "The database cannot take the request now, or the case kept changing under it; retry", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying")))
@@ -150,7 +181,7 @@ async fn submit(
     JsonBody(sub): JsonBody<Submission>,
 ) -> Result<(StatusCode, Json<ComplaintView>), ApiError> {
     limited(&s, addr.ip())?;
-    let reply = s.service.submit(sub, idempotency_key(&headers), crate::clock::now()).await?;
+    let reply = s.service.submit(sub, idempotency_key(&headers)?, crate::clock::now()).await?;
     Ok((StatusCode::from_u16(reply.status).unwrap_or(StatusCode::CREATED), Json(reply.view)))
 }
 
@@ -159,6 +190,7 @@ async fn submit(
     responses(
         (status = 200, description = "The complaint view with `history`", body = ComplaintView),
         (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The id cannot be one: a NUL character, or over 200 characters (`field`: `id`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Over the rate limit per client IP", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
         (status = 503, description = "The database is away; retry", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying")))
     ))]
@@ -167,6 +199,7 @@ async fn get_one(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
 ) -> Result<Json<ComplaintView>, ApiError> {
+    let id = path_id(id)?;
     if id.len() == 11 && id.as_bytes()[5] == b'-' {
         limited(&s, addr.ip())?;
     }
@@ -184,6 +217,7 @@ async fn get_one(
         (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not allowed in the case's state (`allowed` lists the actions allowed now), or an idempotency key reused with another body", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body's Content-Type is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is wrong (`field` names it)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database cannot take the request now, or the case kept changing under it; retry", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying")))
     ))]
@@ -196,7 +230,8 @@ async fn act(
     if req.complaint.as_deref().is_some_and(|c| c != id) {
         return Err(Problem::new(422, "complaint: differs from the path").with_field("complaint").into());
     }
-    let reply = s.service.act(&id, req, idempotency_key(&headers), bearer(&headers), crate::clock::now()).await?;
+    let id = path_id(id)?;
+    let reply = s.service.act(&id, req, idempotency_key(&headers)?, bearer(&headers), crate::clock::now()).await?;
     Ok((StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK), Json(reply.view)))
 }
 
@@ -206,8 +241,10 @@ async fn act(
 #[serde(deny_unknown_fields)]
 struct ListParams {
     /// Cases held by this agency or any agency under it.
+    #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
     agency: Option<String>,
     /// Cases in this state of the pack's workflow (`assigned`, `in_progress`, …).
+    #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
     status: Option<String>,
     /// Only open cases with a running clock past `due_at`.
     overdue: Option<bool>,
@@ -215,6 +252,7 @@ struct ListParams {
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
     cursor: Option<String>,
 }
 
@@ -250,6 +288,7 @@ async fn list(State(s): State<ApiState>, RawQuery(q): RawQuery) -> Result<Json<C
 #[serde(deny_unknown_fields)]
 struct StatsParams {
     /// The agency whose subtree is counted (default: every case).
+    #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
     agency: Option<String>,
     /// Cases created at or after this instant (RFC 3339).
     from: Option<DateTime<Utc>>,

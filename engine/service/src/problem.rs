@@ -38,7 +38,7 @@ pub fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
         match inner.classify() {
             // A wrong field may be met before a syntax error further on (`{"x":1,}`): not JSON comes first.
             serde_json::error::Category::Data => match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
-                Ok(_) => invalid_at(&path, &inner.to_string()),
+                Ok(_) => invalid_at(&path, &without_position(&inner)),
                 Err(syntax) => not_json(&syntax),
             },
             _ => not_json(&inner),
@@ -46,6 +46,13 @@ pub fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
     })?;
     de.end().map_err(|e| not_json(&e))?;
     Ok(value)
+}
+
+/// serde_json's message without its ` at line L column C`: the field path says where.
+fn without_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    text.strip_suffix(&suffix).map_or_else(|| text.clone(), str::to_owned)
 }
 
 fn not_json(e: &serde_json::Error) -> Problem {
@@ -63,6 +70,11 @@ pub fn invalid_at(path: &serde_path_to_error::Path, message: &str) -> Problem {
         return Problem::new(422, message);
     }
     let field = segments.join(".");
+    // serde quotes the value it refused (`invalid type: string "Budi"`); under `reporter` that may be
+    // the reporter's identity, which no problem, log line or dead letter may carry.
+    let quotes_value = ["invalid type", "invalid value", "unknown variant"].iter().any(|m| message.starts_with(m));
+    let message =
+        if segments[0] == "reporter" && quotes_value { "wrong type (the value is not repeated)" } else { message };
     Problem::new(422, format!("{field}: {message}")).with_field(field)
 }
 

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+pub use text::{LONG, REASON, SHORT};
+
 /// The kinds of report (`Submission.kind`). In the OpenAPI document only: the field stays a string
 /// that the service checks, so that a wrong value is a 422 naming it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -85,8 +87,10 @@ pub enum Action {
 #[serde(deny_unknown_fields)]
 pub struct Reporter {
     /// Name.
+    #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
     pub name: Option<String>,
     /// Phone, e-mail or other contact.
+    #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
     pub contact: Option<String>,
 }
 
@@ -96,24 +100,32 @@ pub struct Reporter {
 pub struct Submission {
     /// `pengaduan` | `aspirasi` | `permintaan_informasi`.
     #[schema(value_type = ReportKind)]
+    #[serde(deserialize_with = "text::bounded::<SHORT, _>")]
     pub kind: String,
     /// `web` | `sms` | `app` | `social` | `whatsapp` | `counter` | `letter` | `integration`.
     #[schema(value_type = Channel)]
+    #[serde(deserialize_with = "text::bounded::<SHORT, _>")]
     pub channel: String,
     /// At most 200 characters.
+    #[serde(deserialize_with = "text::bounded::<SHORT, _>")]
     pub title: String,
     /// At most 20,000 characters.
+    #[serde(deserialize_with = "text::bounded::<LONG, _>")]
     pub body: String,
     /// A category id of the pack (optional: the admin may set it at verify).
+    #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
     pub category: Option<String>,
     /// Kemendagri region code.
+    #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
     pub region: Option<String>,
     /// `public` (default) | `anonymous` | `confidential`.
     #[schema(value_type = Option<Privacy>)]
+    #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
     pub privacy: Option<String>,
     /// The reporter.
     pub reporter: Option<Reporter>,
     /// Idempotency key.
+    #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
     pub command_id: Option<String>,
     /// When the report was received on an offline channel (admins only; not in the future, ≤ 30 days back).
     pub received_at: Option<DateTime<Utc>>,
@@ -126,23 +138,30 @@ pub struct ActionRequest {
     /// The action (`verify`, `archive`, `forward`, `respond`, `request_info`, `provide_info`, `resolve`,
     /// `reopen`, `rate`, `escalate`).
     #[schema(value_type = Option<Action>)]
+    #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
     pub action: Option<String>,
     /// The complaint (NATS only; HTTP takes it from the path).
+    #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
     pub complaint: Option<String>,
     /// Target agency (`verify`, `forward`).
+    #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
     pub agency: Option<String>,
     /// Category (`verify`).
+    #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
     pub category: Option<String>,
     /// Needs investigation (`verify`).
     pub investigation: Option<bool>,
     /// Reason (`archive`, `forward`, `escalate`).
+    #[serde(default, deserialize_with = "text::bounded_opt::<REASON, _>")]
     pub reason: Option<String>,
     /// Message (`respond`, `request_info`, `provide_info`, `resolve`, `reopen`).
+    #[serde(default, deserialize_with = "text::bounded_opt::<LONG, _>")]
     pub message: Option<String>,
     /// Score 1–5 (`rate`).
     #[schema(minimum = 1, maximum = 5)]
     pub score: Option<i64>,
     /// Idempotency key.
+    #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
     pub command_id: Option<String>,
 }
 
@@ -398,4 +417,44 @@ pub struct RejectedPack {
     pub hash: String,
     /// `file:line:col: message`.
     pub error: String,
+}
+
+/// Bounded text on the wire: `deserialize_with` helpers that refuse a string holding a NUL character
+/// (PostgreSQL cannot store one) or longer than its limit, so such input is a 422 naming its field on
+/// HTTP and NATS alike, before anything is written (docs/http.md, "Limits").
+pub mod text {
+    use serde::{de::Error, Deserialize, Deserializer};
+
+    /// Ids, codes, names, contacts and idempotency keys: at most 200 characters.
+    pub const SHORT: usize = 200;
+    /// Reasons (`archive`, `forward`, `escalate`): at most 2,000 characters.
+    pub const REASON: usize = 2_000;
+    /// A complaint's body and messages: at most 20,000 characters.
+    pub const LONG: usize = 20_000;
+
+    /// Why `s` may not be taken as text of at most `max` characters, or `None`.
+    pub fn refusal(s: &str, max: usize) -> Option<String> {
+        if s.contains('\0') {
+            Some("contains a NUL character".to_owned())
+        } else if s.chars().count() > max {
+            let max = if max >= 1000 { format!("{},{:03}", max / 1000, max % 1000) } else { max.to_string() };
+            Some(format!("at most {max} characters"))
+        } else {
+            None
+        }
+    }
+
+    /// A string of at most `MAX` characters without NUL.
+    pub fn bounded<'de, const MAX: usize, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        let s = String::deserialize(d)?;
+        refusal(&s, MAX).map_or(Ok(s), |why| Err(D::Error::custom(why)))
+    }
+
+    /// An optional string of at most `MAX` characters without NUL.
+    pub fn bounded_opt<'de, const MAX: usize, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            Some(s) => refusal(&s, MAX).map_or(Ok(Some(s)), |why| Err(D::Error::custom(why))),
+            None => Ok(None),
+        }
+    }
 }

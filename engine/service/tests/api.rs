@@ -1,4 +1,5 @@
-//! The HTTP API in process (SQLite in a temp dir, no NATS): every bad input names its field, the
+//! The HTTP API in process (SQLite in a temp dir, no NATS): every bad input names its field, hostile
+//! input (NUL bytes, huge fields, LIKE wildcards, wrong content types) on SQLite and PostgreSQL, the
 //! problems and their headers, the rate limit, and the OpenAPI document (validated by
 //! openapi-spec-validator when `ADUAN_OPENAPI_VALIDATOR` names it; `deploy/openapi-check.sh` installs it).
 
@@ -12,6 +13,7 @@ use aduan_service::metrics::Metrics;
 use aduan_service::service::Service;
 use aduan_service::store::{Store, StoreOptions};
 use aduan_testkit::http::{request, Response};
+use aduan_testkit::pg::TestDatabase;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
@@ -24,6 +26,7 @@ struct Api {
     base: String,
     shutdown: CancellationToken,
     _dir: tempfile::TempDir,
+    _pg: Option<TestDatabase>,
 }
 
 impl Drop for Api {
@@ -34,8 +37,17 @@ impl Drop for Api {
 
 impl Api {
     async fn start(rate_limit: u32) -> Api {
+        Api::start_on(false, rate_limit).await
+    }
+
+    /// On a fresh PostgreSQL database when `postgres`, else on SQLite in a temp dir.
+    async fn start_on(postgres: bool, rate_limit: u32) -> Api {
         let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite://{}", dir.path().join("aduan.db").display());
+        let pg = if postgres { Some(TestDatabase::create().await) } else { None };
+        let url = match &pg {
+            Some(db) => db.url().to_owned(),
+            None => format!("sqlite://{}", dir.path().join("aduan.db").display()),
+        };
         let store = Store::connect(&url, StoreOptions::default()).await.expect("connect");
         store.migrate().await.expect("migrate");
         let pack = aduan_service::packs::load_pack(&root().join("policies/lapor")).expect("pack");
@@ -47,14 +59,21 @@ impl Api {
         let addr: SocketAddr = listener.local_addr().expect("addr");
         let shutdown = CancellationToken::new();
         tokio::spawn(api::serve(listener, state, shutdown.clone()));
-        Api { base: format!("http://{addr}"), shutdown, _dir: dir }
+        Api { base: format!("http://{addr}"), shutdown, _dir: dir, _pg: pg }
     }
 
     async fn call(&self, method: &'static str, path: &str, body: Option<Vec<u8>>) -> Response {
+        let headers: &[(&str, &str)] = if body.is_some() { &[("content-type", "application/json")] } else { &[] };
+        self.call_with(method, path, headers, body).await
+    }
+
+    async fn call_with(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<Vec<u8>>) -> Response {
         let url = format!("{}{path}", self.base);
+        let method = method.to_owned();
+        let headers: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         tokio::task::spawn_blocking(move || {
-            let headers: &[(&str, &str)] = if body.is_some() { &[("content-type", "application/json")] } else { &[] };
-            request(method, &url, headers, body.as_deref())
+            let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            request(&method, &url, &headers, body.as_deref())
         })
         .await
         .expect("request task")
@@ -425,4 +444,127 @@ async fn the_openapi_document_is_valid() {
         let problem = &doc["paths"][path][method]["responses"][status]["content"]["application/problem+json"];
         assert_eq!(problem["schema"]["$ref"], "#/components/schemas/Problem", "{method} {path} {status}");
     }
+}
+
+/// What an attacker sends, and the status and field each must get: NUL bytes in every string field, a
+/// path id and the query; fields far past their limits; a body that is not JSON by its content type.
+fn hostile_inputs() -> Vec<(&'static str, Case)> {
+    let base = submission();
+    let nul = Some(json!("ab\u{0}cd"));
+    let mut cases = Vec::new();
+    let fields = ["kind", "channel", "title", "body", "category", "region", "privacy", "command_id"];
+    for f in fields.into_iter().chain(["reporter.name", "reporter.contact"]) {
+        cases.push(("submit", case(format!("{f}: a NUL byte"), &with(&base, f, nul.clone()), 422, Some(f))));
+    }
+    let huge = Some(json!("x".repeat(900_000)));
+    for f in ["reporter.name", "reporter.contact", "command_id", "title", "body"] {
+        cases.push(("submit", case(format!("{f}: 900 KB"), &with(&base, f, huge.clone()), 422, Some(f))));
+    }
+    let respond = json!({"action": "respond", "message": "ok"});
+    for f in ["message", "command_id"] {
+        cases.push((
+            "assigned",
+            case(format!("respond {f}: a NUL byte"), &with(&respond, f, nul.clone()), 422, Some(f)),
+        ));
+        cases.push(("assigned", case(format!("respond {f}: 900 KB"), &with(&respond, f, huge.clone()), 422, Some(f))));
+    }
+    let forward = json!({"action": "forward", "agency": "35.78/dinkes", "reason": "bukan kewenangan"});
+    for f in ["agency", "reason"] {
+        cases.push((
+            "assigned",
+            case(format!("forward {f}: a NUL byte"), &with(&forward, f, nul.clone()), 422, Some(f)),
+        ));
+    }
+    cases.push((
+        "assigned",
+        case("reason: 2,001 characters", &with(&forward, "reason", Some(json!("x".repeat(2001)))), 422, Some("reason")),
+    ));
+    cases.push(("assigned", case("action: a NUL byte", &with(&respond, "action", nul.clone()), 422, Some("action"))));
+    let mb = json!({"action": "respond", "message": "x".repeat(1 << 20)});
+    cases.push(("assigned", case("respond message: 1 MiB (over the body limit)", &mb, 413, None)));
+    cases
+}
+
+/// Every answer is a problem (never a 5xx) whose text names no database; the status and field match.
+fn hostile_mismatch(c: &Case, r: &Response) -> Option<String> {
+    let text = r.text().to_lowercase();
+    for leak in ["postgres", "sqlite", "sqlx", "22021", "database error", "syntax error"] {
+        if text.contains(leak) {
+            return Some(format!("{}: the answer quotes `{leak}`: {}", c.what, r.text()));
+        }
+    }
+    mismatch(c, r)
+}
+
+async fn hostile_input_is_turned_away(postgres: bool) {
+    let api = Api::start_on(postgres, 0).await;
+    let assigned = api.case().await;
+    api.act(&assigned, json!({"action": "verify", "agency": "35.78/dinas-pu"})).await;
+    let before = api.call("GET", "/v1/complaints?limit=200", None).await.json();
+    let mut wrong = Vec::new();
+    for (target, c) in hostile_inputs() {
+        let path = match target {
+            "submit" => "/v1/complaints".to_owned(),
+            _ => format!("/v1/complaints/{assigned}/actions"),
+        };
+        wrong.extend(hostile_mismatch(&c, &api.call("POST", &path, Some(c.body.clone())).await));
+    }
+    let gets = [
+        ("/v1/complaints/ab%00cd", "id"),
+        ("/v1/complaints?status=ab%00cd", "status"),
+        ("/v1/complaints?agency=ab%00cd", "agency"),
+        ("/v1/complaints?cursor=ab%00cd", "cursor"),
+        ("/v1/stats?agency=ab%00cd", "agency"),
+    ];
+    for (path, field) in gets {
+        let c = Case { what: format!("GET {path}"), body: vec![], status: 422, field: Some(field) };
+        wrong.extend(hostile_mismatch(&c, &api.call("GET", path, None).await));
+    }
+    let id_path = format!("/v1/complaints/{}/actions", "x".repeat(300));
+    let c = case("a 300-character path id", &json!({"action": "verify"}), 422, Some("id"));
+    wrong.extend(hostile_mismatch(&c, &api.call("POST", &id_path, Some(c.body.clone())).await));
+    let key = "k".repeat(300);
+    let body = submission().to_string().into_bytes();
+    let headers = [("content-type", "application/json"), ("idempotency-key", key.as_str())];
+    let c = Case {
+        what: "a 300-character Idempotency-Key".into(),
+        body: body.clone(),
+        status: 422,
+        field: Some("Idempotency-Key"),
+    };
+    wrong.extend(hostile_mismatch(&c, &api.call_with("POST", "/v1/complaints", &headers, Some(body.clone())).await));
+    for ct in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"] {
+        let c = Case { what: format!("Content-Type {ct}"), body: body.clone(), status: 415, field: None };
+        let r = api.call_with("POST", "/v1/complaints", &[("content-type", ct)], Some(body.clone())).await;
+        wrong.extend(hostile_mismatch(&c, &r));
+    }
+    assert!(wrong.is_empty(), "{} hostile inputs answered wrongly:\n{}", wrong.len(), wrong.join("\n"));
+
+    // Nothing already accepted was lost or changed, and nothing hostile was taken.
+    let after = api.call("GET", "/v1/complaints?limit=200", None).await.json();
+    assert_eq!(before, after, "the hostile inputs changed what is stored");
+    // `application/…+json` and no Content-Type at all are taken as JSON.
+    for headers in [&[("content-type", "application/merge-patch+json; charset=utf-8")][..], &[]] {
+        let r = api.call_with("POST", "/v1/complaints", headers, Some(body.clone())).await;
+        assert_eq!(r.status, 201, "{headers:?}: {}", r.text());
+    }
+    // Filter values are matched literally: LIKE's wildcards find nothing.
+    for agency in ["%", "_", "35.78%", "35.78/%", "3_.78"] {
+        let q = format!("/v1/complaints?agency={}", agency.replace('%', "%25"));
+        let r = api.call("GET", &q, None).await;
+        assert_eq!(r.status, 200, "{q}: {}", r.text());
+        assert_eq!(r.json()["items"], json!([]), "{q} matched as a pattern");
+    }
+    let r = api.call("GET", "/v1/complaints?agency=35.78", None).await.json();
+    assert_eq!(r["items"].as_array().map(Vec::len), Some(1), "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_input_is_turned_away_on_sqlite() {
+    hostile_input_is_turned_away(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_input_is_turned_away_on_postgres() {
+    hostile_input_is_turned_away(true).await;
 }

@@ -204,6 +204,7 @@ async fn connect_creates_streams_and_bucket_and_is_repeatable() {
     let dlq = js.get_stream("ADUAN_DLQ").await.unwrap().get_info().await.unwrap().config;
     assert_eq!(dlq.subjects, vec!["aduan.dlq.>"]);
     assert_eq!(dlq.retention, RetentionPolicy::Limits);
+    assert_eq!(dlq.max_age, Duration::from_secs(30 * 24 * 3600), "dead letters are not kept forever");
     let packs = js.get_key_value("ADUAN_PACKS").await.unwrap();
     assert_eq!(packs.status().await.unwrap().history(), 5);
 
@@ -519,6 +520,42 @@ async fn a_poison_command_is_dead_lettered_and_the_consumer_carries_on() {
     assert_eq!(letter["msg_id"], "key-bin");
     assert_eq!(consumer.handler.calls("echo").len(), 1);
 
+    wait_until("the command stream is empty", Duration::from_secs(10), || async {
+        stream_messages(&bus, "ADUAN_CMD").await == 0
+    })
+    .await;
+    consumer.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poison_command_too_big_to_copy_whole_is_cut_and_blocks_nothing() {
+    let server = NatsServer::start();
+    let bus = Bus::connect(server.url(), "aduan").await.unwrap();
+    let consumer = start_consumer(&bus);
+    let inbox = bus.client().new_inbox();
+    let mut replies = bus.client().subscribe(inbox.clone()).await.unwrap();
+
+    // 1,000,000 quotes: escaped in a letter they would be twice NATS's 1 MiB payload limit.
+    let huge = format!(r#"{{"title":"{}","reporter":{{"name":"Siti Rahayu"}}}}"#, "\\\"".repeat(500_000));
+    send_command(&bus, "poison", huge.as_bytes(), Some("key-huge"), Some(&inbox)).await;
+    for n in 0..10 {
+        send_command(&bus, "echo", format!(r#"{{"n":{n}}}"#).as_bytes(), None, Some(&inbox)).await;
+    }
+    let problem: Value = serde_json::from_slice(&next_reply(&mut replies).await.payload).unwrap();
+    assert_eq!(problem["status"], 422);
+    for n in 0..10 {
+        let answer: Value = serde_json::from_slice(&next_reply(&mut replies).await.payload).unwrap();
+        assert_eq!(answer["echo"], json!({"n": n}), "the commands behind the poison one go through in order");
+    }
+    let raw = dead_letter(&bus, "poison").await.expect("a dead letter on aduan.dlq.poison");
+    // 64 KiB of the body kept, at most 6 bytes each once escaped (`\u0000`): well under 1 MiB.
+    assert!(raw.payload.len() < 400 * 1024, "the letter is bounded: {} bytes", raw.payload.len());
+    assert!(!String::from_utf8_lossy(&raw.payload).contains("Siti"), "no reporter identity in a dead letter");
+    let letter: Value = serde_json::from_slice(&raw.payload).unwrap();
+    assert_eq!(letter["body_truncated"]["bytes"], huge.len());
+    assert_eq!(letter["reporter_removed"], true);
+    assert_eq!(letter["msg_id"], "key-huge");
+    assert_eq!(consumer.handler.calls("poison").len(), 1, "handled once, never again");
     wait_until("the command stream is empty", Duration::from_secs(10), || async {
         stream_messages(&bus, "ADUAN_CMD").await == 0
     })

@@ -290,16 +290,9 @@ struct Letter<'a> {
 async fn dead_letter(bus: &Bus, message: &jetstream::Message, letter: &Letter<'_>, problem: Problem) -> Outcome {
     let summary = summary(&problem);
     tracing::warn!(action = %letter.action, error = %summary, "command dead-lettered");
-    let payload = serde_json::json!({
-        "action": letter.action,
-        "error": problem,
-        "body": String::from_utf8_lossy(letter.body),
-        "msg_id": letter.msg_id,
-    });
+    let payload = super::letter::letter(&letter.action, letter.body, letter.msg_id.as_deref(), &problem);
     let subject = format!("{}.dlq.{}", bus.prefix(), letter.action);
-    let mut publish = PublishMessage::build()
-        .payload(serde_json::to_vec(&payload).unwrap_or_default().into())
-        .header(ERROR_HEADER, summary.as_str());
+    let mut publish = PublishMessage::build().payload(payload.into()).header(ERROR_HEADER, summary.as_str());
     if letter.sequence > 0 {
         // A redelivered poison message (acked too late, say) is stored once.
         publish = publish.message_id(format!("{}-{}", bus.commands_stream(), letter.sequence));

@@ -10,6 +10,7 @@
 //!   into permanent (dead-lettered), ordering (retried, then dead-lettered) and transient (retried forever).
 
 mod consumer;
+mod letter;
 mod relay;
 mod retry;
 
@@ -34,6 +35,9 @@ const JS_TIMEOUT: Duration = Duration::from_secs(5);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Deduplication window of the event stream (`Nats-Msg-Id` = event id).
 const EVT_DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+/// How long `{PREFIX}_DLQ` keeps a dead letter: long enough for an operator to look into it after a
+/// holiday, not forever (docs/nats.md#dead-letters).
+pub const DLQ_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 3600);
 /// How many revisions of each pack the KV bucket keeps.
 const PACKS_HISTORY: i64 = 5;
 
@@ -141,6 +145,7 @@ impl Bus {
                 name: self.dead_letter_stream(),
                 subjects: vec![format!("{p}.dlq.>")],
                 retention: RetentionPolicy::Limits,
+                max_age: DLQ_MAX_AGE,
                 description: Some("Aduan commands that can never succeed, with their error".to_string()),
                 ..Default::default()
             },

@@ -6,7 +6,7 @@ use super::write::{CaseWrite, Stamp};
 use super::{new_id, Reply, Service, ServiceError, CHANNELS, MAX_RETRIES, OFFLINE_CHANNELS, TOKEN_REPLAY_WINDOW};
 use crate::crypto::{new_token, new_tracking_id, sha256_hex};
 use crate::store::{CommandRecord, StoreError};
-use crate::wire::{Reporter, Submission};
+use crate::wire::{text, Reporter, Submission};
 use aduan_core::case::{self, NewCase, Privacy};
 use aduan_core::domain::Kind;
 use aduan_core::pack::Pack;
@@ -141,11 +141,11 @@ fn validate_submission(
     if sub.title.trim().is_empty() {
         return Err(ServiceError::invalid("title", "required"));
     }
-    if sub.title.chars().count() > 200 {
-        return Err(ServiceError::invalid("title", "at most 200 characters"));
-    }
-    if sub.body.chars().count() > 20_000 {
-        return Err(ServiceError::invalid("body", "at most 20,000 characters"));
+    // Decoding refuses these already; a `Submission` built in code is held to the same limits.
+    for (field, text, max) in [("title", &sub.title, text::SHORT), ("body", &sub.body, text::LONG)] {
+        if let Some(why) = text::refusal(text, max) {
+            return Err(ServiceError::invalid(field, why));
+        }
     }
     let region = match &sub.region {
         None => None,

@@ -186,13 +186,20 @@ pub struct CaseFilter {
 
 /// An agency's subtree, as SQL LIKE patterns over agency ids: the id itself, its units (`{id}/…`) and,
 /// for a province, its kab/kota (`{id}.…`). `kemenpanrb` covers everything (no patterns: no filter).
+/// The id is matched literally (`agency=%` finds nothing): the patterns are for `LIKE … ESCAPE '\'`.
 pub fn subtree_patterns(agency: &str) -> Option<Vec<String>> {
     if agency == "kemenpanrb" {
         return None;
     }
-    let mut p = vec![agency.to_owned(), format!("{agency}/%")];
+    let id = like_literal(agency);
+    let mut p = vec![id.clone(), format!("{id}/%")];
     if agency.len() == 2 && agency.bytes().all(|b| b.is_ascii_digit()) {
-        p.push(format!("{agency}.%"));
+        p.push(format!("{id}.%"));
     }
     Some(p)
+}
+
+/// `s` as a LIKE pattern that matches only itself, under `ESCAPE '\'`: its `\`, `%` and `_` escaped.
+pub(crate) fn like_literal(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::columns::CASES;
+use super::model::like_literal;
 use super::rows::{self, ms};
 use super::sql::{dyn_query, Arg, DynSql};
 use super::tx::with_reader;
@@ -123,8 +124,10 @@ impl Store {
             }
             if let Some(region) = &scope.region {
                 let exact = sql.arg(Arg::Text(region.clone()));
-                let below = sql.arg(Arg::Text(format!("{region}.%")));
-                either.push(format!("(c.first_assigned_at IS NULL AND (c.region = {exact} OR c.region LIKE {below}))"));
+                let below = sql.arg(Arg::Text(format!("{}.%", like_literal(region))));
+                either.push(format!(
+                    "(c.first_assigned_at IS NULL AND (c.region = {exact} OR c.region LIKE {below} ESCAPE '\\'))"
+                ));
             }
             if either.is_empty() {
                 either.push("1 = 0".to_owned());
@@ -148,11 +151,12 @@ fn not_in(sql: &mut DynSql, col: &str, values: &[String]) -> String {
     format!("{col} NOT IN ({})", list.join(", "))
 }
 
-/// `(col LIKE $a OR col LIKE $b …)` with the patterns bound as arguments.
+/// `(col LIKE $a ESCAPE '\' OR …)` with the patterns bound as arguments.
 fn like_any(sql: &mut DynSql, col: &str, patterns: Vec<String>) -> String {
     if patterns.is_empty() {
         return "1 = 0".to_owned();
     }
-    let ors: Vec<String> = patterns.into_iter().map(|p| format!("{col} LIKE {}", sql.arg(Arg::Text(p)))).collect();
+    let ors: Vec<String> =
+        patterns.into_iter().map(|p| format!("{col} LIKE {} ESCAPE '\\'", sql.arg(Arg::Text(p)))).collect();
     format!("({})", ors.join(" OR "))
 }
