@@ -380,6 +380,14 @@ impl Directory {
         self.agencies.get(agency).and_then(|a| a.region.clone()).or_else(|| region_in_id(agency))
     }
 
+    /// The region a regional government governs (`35.78` → `35.78`), or `None` for a unit, a national
+    /// body or an unknown id. Cases not yet dispatched belong to the government of their region, not to
+    /// its units (docs/http.md#list, #statistics).
+    pub fn governed_region(&self, agency: &str) -> Option<RegionCode> {
+        let a = self.agencies.get(agency)?;
+        matches!(a.level, Level::Province | Level::Kabkota).then(|| a.region.clone()).flatten()
+    }
+
     /// One category by id.
     pub fn category(&self, id: &str) -> Option<&Category> {
         self.categories.get(id)

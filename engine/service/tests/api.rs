@@ -555,7 +555,7 @@ async fn hostile_input_is_turned_away(postgres: bool) {
         assert_eq!(r.status, 200, "{q}: {}", r.text());
         assert_eq!(r.json()["items"], json!([]), "{q} matched as a pattern");
     }
-    let r = api.call("GET", "/v1/complaints?agency=35.78", None).await.json();
+    let r = api.call("GET", "/v1/complaints?agency=35.78/dinas-pu", None).await.json();
     assert_eq!(r["items"].as_array().map(Vec::len), Some(1), "{r}");
 }
 
@@ -567,4 +567,53 @@ async fn hostile_input_is_turned_away_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_input_is_turned_away_on_postgres() {
     hostile_input_is_turned_away(true).await;
+}
+
+/// Lists and statistics by scope: a regional government's queue holds the cases awaiting verification
+/// filed in its region, its units count only what they hold or held, an unknown agency is a 404.
+async fn scope_of_lists_and_statistics(postgres: bool) {
+    let api = Api::start_on(postgres, 0).await;
+    for _ in 0..3 {
+        api.case().await; // awaiting verification in 35.78
+    }
+    for agency in ["35.78/dinkes", "35.78/dinkes", "35.78/dinas-pu"] {
+        let id = api.case().await;
+        api.act(&id, json!({"action": "verify", "agency": agency})).await;
+    }
+    let elsewhere = with(&submission(), "region", Some(json!("33.74")));
+    api.post("/v1/complaints", &elsewhere).await;
+    let api = &api;
+    let count = |path: String| async move {
+        let r = api.call("GET", &path, None).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        r.json()["items"].as_array().map(Vec::len).unwrap_or_default()
+    };
+    assert_eq!(count("/v1/complaints?status=submitted&agency=35.78".into()).await, 3, "the city's queue");
+    assert_eq!(count("/v1/complaints?status=submitted&agency=35".into()).await, 3, "the province's queue");
+    assert_eq!(count("/v1/complaints?status=submitted&agency=33".into()).await, 1);
+    assert_eq!(count("/v1/complaints?agency=35.78".into()).await, 6, "queue and units");
+    assert_eq!(count("/v1/complaints?agency=35.78/dinkes".into()).await, 2, "a unit lists what it holds");
+    assert_eq!(count("/v1/complaints?status=submitted&agency=35.78/dinkes".into()).await, 0);
+    assert_eq!(count("/v1/complaints?status=submitted".into()).await, 4);
+
+    let stats = |agency: &str| {
+        let path = format!("/v1/stats?agency={agency}");
+        async move { api.call("GET", &path, None).await }
+    };
+    let unit = stats("35.78/dinkes").await.json();
+    assert_eq!(unit["total"], 2, "a unit counts only what it holds or held: {unit}");
+    let city = stats("35.78").await.json();
+    assert_eq!(city["total"], 6, "{city}");
+    let r = stats("35.99/nope").await;
+    assert_eq!((r.status, r.json()["title"].clone()), (404, json!("not found")), "{}", r.text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scope_of_lists_and_statistics_on_sqlite() {
+    scope_of_lists_and_statistics(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scope_of_lists_and_statistics_on_postgres() {
+    scope_of_lists_and_statistics(true).await;
 }

@@ -116,8 +116,10 @@ impl Service {
                 ))
             }
         };
+        let region = q.agency.as_deref().and_then(|a| self.pack().directory.governed_region(a));
         let filter = CaseFilter {
             agency: q.agency.clone(),
+            region: region.map(|r| r.to_string()),
             status: q.status.clone(),
             overdue_at: q.overdue.then_some(now),
             limit: limit + 1,
@@ -151,7 +153,11 @@ impl Service {
         let scope = match agency {
             None => None,
             Some(a) => {
-                let region = pack.directory.region_of(a).map(|r| r.to_string());
+                if pack.directory.agency(a).is_none() && !pack.directory.is_empty() {
+                    return Err(ServiceError::NotFound(format!("no agency `{a}`")));
+                }
+                // A unit counts what it holds or held; undispatched cases count for their region's government.
+                let region = pack.directory.governed_region(a).map(|r| r.to_string());
                 subtree_patterns(a).map(|agency_patterns| StatsScope { agency_patterns, region })
             }
         };

@@ -174,6 +174,9 @@ pub struct CommandRecord {
 pub struct CaseFilter {
     /// Only cases held by this agency or an agency under it (see [`subtree_patterns`]).
     pub agency: Option<String>,
+    /// With `agency`: also the cases no agency holds yet that were filed in this region or below it
+    /// (the queue of a regional government awaiting verification).
+    pub region: Option<String>,
     /// Only this status.
     pub status: Option<String>,
     /// Only cases with a running clock whose `due_at` ≤ this instant.

@@ -42,8 +42,14 @@ impl Store {
     pub async fn list_cases(&self, f: &CaseFilter) -> Result<Vec<CaseRow>, StoreError> {
         let mut sql = DynSql::new(&format!("{} WHERE 1 = 1", CASES.select()));
         if let Some(patterns) = f.agency.as_deref().and_then(subtree_patterns) {
-            let any = like_any(&mut sql, "agency", patterns);
-            sql.push(&format!(" AND {any}"));
+            let held = like_any(&mut sql, "agency", patterns);
+            match &f.region {
+                Some(region) => {
+                    let filed = in_region(&mut sql, "region", region);
+                    sql.push(&format!(" AND ({held} OR (agency IS NULL AND {filed}))"));
+                }
+                None => sql.push(&format!(" AND {held}")),
+            }
         }
         if let Some(status) = &f.status {
             let p = sql.arg(Arg::Text(status.clone()));
@@ -123,11 +129,8 @@ impl Store {
                 either.push(format!("EXISTS (SELECT 1 FROM case_holders h WHERE h.complaint_id = c.id AND {m})"));
             }
             if let Some(region) = &scope.region {
-                let exact = sql.arg(Arg::Text(region.clone()));
-                let below = sql.arg(Arg::Text(format!("{}.%", like_literal(region))));
-                either.push(format!(
-                    "(c.first_assigned_at IS NULL AND (c.region = {exact} OR c.region LIKE {below} ESCAPE '\\'))"
-                ));
+                let filed = in_region(&mut sql, "c.region", region);
+                either.push(format!("(c.first_assigned_at IS NULL AND {filed})"));
             }
             if either.is_empty() {
                 either.push("1 = 0".to_owned());
@@ -149,6 +152,13 @@ fn not_in(sql: &mut DynSql, col: &str, values: &[String]) -> String {
     }
     let list: Vec<String> = values.iter().map(|v| sql.arg(Arg::Text(v.clone()))).collect();
     format!("{col} NOT IN ({})", list.join(", "))
+}
+
+/// `(col = $r OR col LIKE '$r.%')`: a region code column in `region` or below it.
+fn in_region(sql: &mut DynSql, col: &str, region: &str) -> String {
+    let exact = sql.arg(Arg::Text(region.to_owned()));
+    let below = sql.arg(Arg::Text(format!("{}.%", like_literal(region))));
+    format!("({col} = {exact} OR {col} LIKE {below} ESCAPE '\\')")
 }
 
 /// `(col LIKE $a ESCAPE '\' OR …)` with the patterns bound as arguments.
