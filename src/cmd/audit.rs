@@ -7,21 +7,38 @@
 //! - the case row's `head_seq`/`head_hash` name the last event, so a deleted last event is caught;
 //! - every event's columns (`id`, `complaint_id`, `event_type`, `at`, `actor`, `agency`,
 //!   `escalation_level`, `pack`) and the case's tracking id agree with the hashed payload, so an edited
-//!   column is caught even though the hash covers only the payload.
+//!   column is caught even though the hash covers only the payload;
+//! - replaying the events through the workflow ([`aduan_core::replay`]) is possible, and leads to the
+//!   case row's `status`, `agency` and `escalation_level`, so an edited case row is caught though no
+//!   event was touched.
+//!
+//! Which workflow replays an event: the one of the pack that decided it (its `pack` hash), read from
+//! the `packs` table where `serve` stores every pack it starts with; an event whose pack is not stored
+//! there (a history written by `aduan seed` before any `serve`) or no longer loads replays on the active
+//! pack (the database's, else `--policy-dir`), as `sweep` and `seed` act with. Not the active pack for
+//! every event: a case's state was decided by the pack of its events and is never re-decided when the
+//! active pack changes (docs/deadlines.md#recompute, ARCHITECTURE.md invariant 5), so a workflow that
+//! renames a state or moves an action's `to` would otherwise call every older case altered
+//! (docs/cli.md#audit-verify).
 //!
 //! Output: one line `ALTERED {case_id} ({tracking_id}): {reason}` per broken case, then one JSON
 //! summary line `{"cases": N, "events": M, "altered": K}`, all on stdout; exit 0 when nothing was
-//! altered, 1 otherwise (and 1 with one `error: …` line on stderr when the database cannot be read).
-//! Only the database is needed, and the command never writes to it.
+//! altered, 1 otherwise (and 1 with one `error: …` line on stderr when the database, or the active pack
+//! an event needs, cannot be read).
+//! The command never writes to the database.
 
 use crate::Config;
 use aduan_core::chain;
+use aduan_core::pack::{Pack, PackFile};
+use aduan_core::replay::{replay, ReplayEvent};
 use aduan_core::time::Timestamp;
+use aduan_core::workflow::Workflow;
 use aduan_service::store::{CaseRow, EventRow, Store, StoreOptions};
 use aduan_service::wire::EventMessage;
 use anyhow::{bail, Context};
 use chrono::{DateTime, SecondsFormat, Utc};
 use clap::Args;
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,7 +78,8 @@ pub fn verify(args: VerifyArgs, config: &Config) -> anyhow::Result<ExitCode> {
         let store = Store::connect(&config.database_url, StoreOptions::default())
             .await
             .context("connecting to the database")?;
-        let result = walk(&store, args.case.as_deref()).await;
+        let mut workflows = Workflows { config, by_pack: HashMap::new(), active: None };
+        let result = walk(&store, &mut workflows, args.case.as_deref()).await;
         store.close().await;
         let summary = result?;
         emit(&format!(
@@ -73,7 +91,7 @@ pub fn verify(args: VerifyArgs, config: &Config) -> anyhow::Result<ExitCode> {
 }
 
 /// Verifies one case (by id or tracking id) or every case, printing an `ALTERED` line per broken one.
-async fn walk(store: &Store, only: Option<&str>) -> anyhow::Result<Summary> {
+async fn walk(store: &Store, workflows: &mut Workflows<'_>, only: Option<&str>) -> anyhow::Result<Summary> {
     let mut summary = Summary::default();
     if let Some(key) = only {
         let row = match store.case_by_id(key).await.context("reading the case")? {
@@ -81,14 +99,14 @@ async fn walk(store: &Store, only: Option<&str>) -> anyhow::Result<Summary> {
             None => store.case_by_tracking_id(key).await.context("reading the case")?,
         };
         let Some(row) = row else { bail!("no case with id or tracking id `{key}`") };
-        verify_case(store, &row.id, &mut summary).await?;
+        verify_case(store, workflows, &row.id, &mut summary).await?;
         return Ok(summary);
     }
     let mut after: Option<String> = None;
     loop {
         let ids = store.case_ids_after(after.as_deref(), PAGE).await.context("listing cases")?;
         for id in &ids {
-            verify_case(store, id, &mut summary).await?;
+            verify_case(store, workflows, id, &mut summary).await?;
         }
         if (ids.len() as i64) < PAGE {
             return Ok(summary);
@@ -100,11 +118,19 @@ async fn walk(store: &Store, only: Option<&str>) -> anyhow::Result<Summary> {
 /// Reads and judges one case, counting it into `summary`. A case that vanished between the listing
 /// and the read is skipped (nothing deletes cases, so it is only possible under a concurrent writer
 /// outside the engine, and there is no history left to judge).
-async fn verify_case(store: &Store, id: &str, summary: &mut Summary) -> anyhow::Result<()> {
+async fn verify_case(
+    store: &Store,
+    workflows: &mut Workflows<'_>,
+    id: &str,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     let Some((row, events)) = read_case(store, id).await? else { return Ok(()) };
     summary.cases += 1;
     summary.events += events.len() as u64;
-    if let Some(reason) = check_case(&row, &events) {
+    for e in &events {
+        workflows.load(store, &e.pack).await?;
+    }
+    if let Some(reason) = check_case(&row, &events, &|pack| workflows.get(pack)) {
         summary.altered += 1;
         emit(&format!("ALTERED {} ({}): {reason}", row.id, row.tracking_id))?;
     }
@@ -129,13 +155,85 @@ async fn read_case(store: &Store, id: &str) -> anyhow::Result<Option<(CaseRow, V
     }
 }
 
-/// Why a case's stored history does not hold, or `None` when it does.
-fn check_case(row: &CaseRow, events: &[EventRow]) -> Option<String> {
+/// The workflow that replays each event: its pack's, else the active pack's (see the module comment).
+struct Workflows<'c> {
+    config: &'c Config,
+    /// Each pack hash seen, with its workflow when the pack is stored and loads.
+    by_pack: HashMap<String, Option<Workflow>>,
+    /// The active pack's, read the first time an event needs it.
+    active: Option<Workflow>,
+}
+
+impl Workflows<'_> {
+    /// Makes [`Workflows::get`] answer for `hash`, reading the pack (or the active one) at most once.
+    async fn load(&mut self, store: &Store, hash: &str) -> anyhow::Result<()> {
+        if !self.by_pack.contains_key(hash) {
+            let files = store.pack_files(hash).await.with_context(|| format!("reading pack {hash}"))?;
+            let files: Option<Vec<PackFile>> =
+                files.map(|f| f.into_iter().map(|(path, bytes)| PackFile { path, bytes }).collect());
+            let workflow = files.and_then(|f| Pack::from_files(&f).ok()).map(|p| p.workflow);
+            self.by_pack.insert(hash.to_owned(), workflow);
+        }
+        if self.by_pack[hash].is_none() && self.active.is_none() {
+            let pack = crate::cmd::sweep::active_pack(store, self.config).await.context("loading the active pack")?;
+            self.active = Some(pack.workflow.clone());
+        }
+        Ok(())
+    }
+
+    /// The workflow for `hash`, once [`Workflows::load`]ed.
+    fn get(&self, hash: &str) -> &Workflow {
+        match (self.by_pack.get(hash), &self.active) {
+            (Some(Some(w)), _) | (_, Some(w)) => w,
+            _ => unreachable!("Workflows::load ran for pack {hash}"),
+        }
+    }
+}
+
+/// Why a case's stored history does not hold, or `None` when it does. `workflow_of` gives the workflow
+/// that replays an event decided by a pack (its hash).
+fn check_case<'w>(row: &CaseRow, events: &[EventRow], workflow_of: &dyn Fn(&str) -> &'w Workflow) -> Option<String> {
     let links = events.iter().map(|e| (e.seq, e.prev_hash.as_str(), e.payload.as_str(), e.hash.as_str()));
     if let Err(e) = chain::verify(links, row.head_seq, &row.head_hash) {
         return Some(e.to_string());
     }
-    events.iter().find_map(|e| check_columns(row, e).map(|why| format!("event {}: {why}", e.seq)))
+    if let Some(why) = events.iter().find_map(|e| check_columns(row, e).map(|why| format!("event {}: {why}", e.seq))) {
+        return Some(why);
+    }
+    check_replay(row, events, workflow_of)
+}
+
+/// Why the case row disagrees with what its events replay to, or `None`. Runs after the columns were
+/// found to agree with the payloads, so each payload parses and its `pack` is the row's.
+fn check_replay<'w>(row: &CaseRow, events: &[EventRow], workflow_of: &dyn Fn(&str) -> &'w Workflow) -> Option<String> {
+    let msgs: Vec<EventMessage> = match events.iter().map(|e| serde_json::from_str(&e.payload)).collect() {
+        Ok(m) => m,
+        Err(e) => return Some(format!("payload is not an event ({e})")),
+    };
+    let replayed = events.iter().zip(&msgs).map(|(e, m)| {
+        let event = ReplayEvent {
+            seq: e.seq,
+            event_type: &m.event_type,
+            agency: m.agency.as_deref(),
+            escalation_level: m.escalation_level,
+            data: &m.data,
+        };
+        (event, workflow_of(&m.pack))
+    });
+    let replayed = match replay(replayed) {
+        Ok(r) => r,
+        Err(e) => return Some(e.to_string()),
+    };
+    let agency = |a: Option<&str>| a.unwrap_or("(none)").to_owned();
+    let fields = [
+        ("status", row.status.clone(), replayed.status),
+        ("agency", agency(row.agency.as_deref()), agency(replayed.agency.as_deref())),
+        ("escalation_level", row.escalation_level.to_string(), replayed.escalation_level.to_string()),
+    ];
+    fields
+        .into_iter()
+        .find(|(_, stored, replayed)| stored != replayed)
+        .map(|(field, stored, replayed)| format!("the case row says {field} {stored}, its events say {replayed}"))
 }
 
 /// Why an event's columns (or its case's tracking id) disagree with its hashed payload, or `None`.
@@ -210,7 +308,11 @@ mod tests {
                 event_id: format!("e{seq}"),
                 complaint_id: Some("c1".into()),
                 tracking_id: Some("ABCDE-FGHJK".into()),
-                event_type: if seq == 1 { "submitted".into() } else { "assigned".into() },
+                event_type: match seq {
+                    1 => "submitted".into(),
+                    2 => "assigned".into(),
+                    _ => "deadline_warning".into(),
+                },
                 at,
                 agency: (seq > 1).then(|| "35.78/dinas-pu".to_owned()),
                 escalation_level: Some(0),
@@ -262,6 +364,17 @@ mod tests {
             first_followup_agency: None,
         };
         (row, events)
+    }
+
+    /// The national workflow (policies/lapor).
+    fn national() -> Workflow {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/lapor");
+        aduan_service::packs::load_pack(&dir).expect("the national pack loads").workflow
+    }
+
+    fn check_case(row: &CaseRow, events: &[EventRow]) -> Option<String> {
+        let w = national();
+        super::check_case(row, events, &|_| &w)
     }
 
     #[test]
@@ -339,6 +452,37 @@ mod tests {
         rehash(&mut row, &mut events);
         let why = check_case(&row, &events).unwrap_or_default();
         assert!(why.starts_with("event 2: column at is "), "{why}");
+    }
+
+    #[test]
+    fn an_edited_case_row_is_caught_by_the_replay() {
+        let (row, events) = case_with(3);
+        type Edit = fn(&mut CaseRow);
+        let edits: [(&str, Edit); 4] = [
+            ("the case row says status closed, its events say assigned", |r| r.status = "closed".into()),
+            ("the case row says agency 35.78, its events say 35.78/dinas-pu", |r| r.agency = Some("35.78".into())),
+            ("the case row says agency (none), its events say 35.78/dinas-pu", |r| r.agency = None),
+            ("the case row says escalation_level 2, its events say 0", |r| r.escalation_level = 2),
+        ];
+        for (want, edit) in edits {
+            let mut row = row.clone();
+            edit(&mut row);
+            assert_eq!(check_case(&row, &events).as_deref(), Some(want));
+        }
+    }
+
+    #[test]
+    fn a_rehashed_history_the_workflow_cannot_take_is_named() {
+        let (mut row, mut events) = case_with(3);
+        let mut msg: EventMessage = serde_json::from_str(&events[1].payload).unwrap();
+        msg.event_type = "resolved".into();
+        events[1].payload = serde_json::to_string(&msg).unwrap();
+        events[1].event_type = msg.event_type;
+        rehash(&mut row, &mut events);
+        assert_eq!(
+            check_case(&row, &events).as_deref(),
+            Some("event 2 (resolved) cannot be replayed: `resolve` is not allowed while the case is submitted")
+        );
     }
 
     #[test]

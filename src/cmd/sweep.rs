@@ -71,7 +71,7 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// The pack the database marks active, else the configured directory's.
-async fn active_pack(store: &Store, config: &Config) -> anyhow::Result<Arc<Pack>> {
+pub(crate) async fn active_pack(store: &Store, config: &Config) -> anyhow::Result<Arc<Pack>> {
     let files: Vec<PackFile> = match store.active_pack().await? {
         Some(hash) => store
             .pack_files(&hash)

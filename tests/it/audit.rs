@@ -1,13 +1,14 @@
-//! `aduan audit verify`: the real binary over databases written by a real `aduan serve`, then tampered
-//! with directly in SQL (an edited payload, an edited column, a deleted last event), on both backends.
+//! `aduan audit verify`: the real binary over databases written by a real `aduan serve` (and by
+//! `aduan seed` and `aduan sweep`), then tampered with directly in SQL (an edited payload, an edited
+//! column, a deleted last or middle event, two events swapped, an edited case row), on both backends.
 
-use crate::support::{block_on, submission, Db, Server};
-use crate::{aduan, stderr, stdout};
+use crate::support::{block_on, submission, Database, Db, Server};
+use crate::{aduan, root, stderr, stdout};
 use serde_json::{json, Value};
 use sqlx::{Connection, PgConnection, SqliteConnection};
 use std::process::Output;
 
-both_backends!(tampering_is_named);
+both_backends!(tampering_is_named, whole_lives_replay_and_edited_rows_are_named, seeded_and_swept_cases_replay);
 
 /// `aduan audit verify` (plus `extra`) against `db_url`.
 fn verify(db_url: &str, extra: &[&str]) -> Output {
@@ -163,4 +164,173 @@ fn an_unreadable_database_is_one_clear_error() {
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("error: connecting to the database"), "{err}");
+}
+
+/// The one `ALTERED` line of `audit verify --case {id}`, which must exit 1 naming the case.
+fn altered_line(db_url: &str, id: &str, tracking: &str) -> String {
+    let o = verify(db_url, &["--case", id]);
+    assert_eq!(o.status.code(), Some(1), "{id}: {}\n{}", stdout(&o), stderr(&o));
+    let lines = altered_lines(&o);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let prefix = format!("ALTERED {id} ({tracking}): ");
+    assert!(lines[0].starts_with(&prefix), "{}", lines[0]);
+    lines[0][prefix.len()..].to_owned()
+}
+
+/// Every lifecycle the engine writes replays to its case row (so an intact database passes), and a case
+/// row edited behind the engine's back (status, agency, escalation_level), a deleted middle event and
+/// two swapped events are each named.
+fn whole_lives_replay_and_edited_rows_are_named(db: Db) {
+    let mut s = Server::start(db);
+    let m = |action: &str| json!({"action": action, "message": "Pesan"});
+    let esc = || json!({"action": "escalate", "reason": "tidak ada tanggapan"});
+    // Submit, verify, respond, request and provide info, escalate up to the Ombudsman, resolve, rate.
+    let whole = [
+        json!({"action": "verify"}),
+        m("respond"),
+        m("request_info"),
+        m("provide_info"),
+        esc(),
+        esc(),
+        esc(),
+        esc(),
+        m("resolve"),
+        m("reopen"),
+        m("resolve"),
+        json!({"action": "rate", "score": 4}),
+    ];
+    let (life, life_tr) = case(&s, &whole);
+    let v = s.get(&format!("/v1/complaints/{life}")).json();
+    assert_eq!(
+        (v["status"].as_str(), v["agency"].as_str(), v["escalation_level"].as_i64()),
+        (Some("closed"), Some("ombudsman"), Some(4))
+    );
+    let forwarded = [
+        json!({"action": "verify"}),
+        json!({"action": "forward", "agency": "35.78/bpbd", "reason": "bukan wewenang"}),
+        m("respond"),
+    ];
+    let (fwd, fwd_tr) = case(&s, &forwarded);
+    let (archived, archived_tr) = case(&s, &[json!({"action": "archive", "reason": "spam"})]);
+    let (resolved, resolved_tr) = case(&s, &[json!({"action": "verify"}), m("resolve")]);
+    let (assigned, assigned_tr) = case(&s, &[json!({"action": "verify"})]);
+    let (middle, middle_tr) = case(&s, &[json!({"action": "verify"}), m("respond"), m("resolve")]);
+    let (swapped, swapped_tr) = case(&s, &[json!({"action": "verify"}), m("respond"), m("request_info")]);
+    let (level, level_tr) = case(&s, &[json!({"action": "verify"}), esc()]);
+    s.stop();
+
+    let o = verify(&s.db_url, &[]);
+    assert!(o.status.success(), "every real life replays: {}\n{}", stdout(&o), stderr(&o));
+    assert_eq!(summary(&o)["cases"], 8);
+    assert_eq!(summary(&o)["altered"], 0);
+
+    // The case row alone, each field.
+    tamper(&s.db_url, "UPDATE complaints SET status = 'closed' WHERE id = $1 AND $2 = $2", &resolved, 0);
+    assert_eq!(
+        altered_line(&s.db_url, &resolved, &resolved_tr),
+        "the case row says status closed, its events say resolved"
+    );
+    tamper(&s.db_url, "UPDATE complaints SET agency = '35.78/bpbd' WHERE id = $1 AND $2 = $2", &assigned, 0);
+    assert_eq!(
+        altered_line(&s.db_url, &assigned, &assigned_tr),
+        "the case row says agency 35.78/bpbd, its events say 35.78/dinas-pu"
+    );
+    tamper(&s.db_url, "UPDATE complaints SET escalation_level = 0 WHERE id = $1 AND $2 = $2", &level, 0);
+    assert_eq!(altered_line(&s.db_url, &level, &level_tr), "the case row says escalation_level 0, its events say 1");
+    // A deleted middle event: the seqs no longer run 1, 2, 3….
+    assert_eq!(tamper(&s.db_url, "DELETE FROM events WHERE complaint_id = $1 AND seq = $2", &middle, 2), 1);
+    let why = altered_line(&s.db_url, &middle, &middle_tr);
+    assert!(why.starts_with("event 3:") || why.starts_with("event 2:"), "{why}");
+    // Two events swapped (seq 2 and 3, through a free seq: UNIQUE(complaint_id, seq)).
+    let swap: [(&'static str, i64); 3] = [
+        ("UPDATE events SET seq = 1000 WHERE complaint_id = $1 AND seq = $2", 2),
+        ("UPDATE events SET seq = 2 WHERE complaint_id = $1 AND seq = $2", 3),
+        ("UPDATE events SET seq = 3 WHERE complaint_id = $1 AND seq = $2", 1000),
+    ];
+    for (sql, from) in swap {
+        assert_eq!(tamper(&s.db_url, sql, &swapped, from), 1);
+    }
+    let why = altered_line(&s.db_url, &swapped, &swapped_tr);
+    assert!(why.starts_with("event 2:"), "{why}");
+
+    // The whole walk names exactly the five, and the untouched lives still pass.
+    let o = verify(&s.db_url, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let lines = altered_lines(&o);
+    assert_eq!(lines.len(), 5, "{lines:?}");
+    for id in [&resolved, &assigned, &level, &middle, &swapped] {
+        assert!(lines.iter().any(|l| l.contains(id.as_str())), "{id}: {lines:?}");
+    }
+    for (id, tr) in [(&life, &life_tr), (&fwd, &fwd_tr), (&archived, &archived_tr)] {
+        assert!(!stdout(&o).contains(id.as_str()), "{id}");
+        let o = verify(&s.db_url, &["--case", tr]);
+        assert!(o.status.success(), "{tr}: {}", stdout(&o));
+    }
+    assert_eq!(summary(&o)["altered"], 5);
+}
+
+/// `aduan seed` (no `serve`, so no pack stored: the events replay on `--policy-dir`'s) and a sweep's
+/// breach escalations replay; an edited status or agency of one seeded case is named.
+fn seeded_and_swept_cases_replay(db: Db) {
+    let database = Database::new(db);
+    let url = database.url();
+    let pack = root().join("policies/lapor").display().to_string();
+    let run = |rest: &[&str]| {
+        let mut args = vec!["--database-url", url, "--policy-dir", &pack];
+        args.extend_from_slice(rest);
+        aduan(&args)
+    };
+    let now = "2026-11-02T10:00:00+07:00";
+    for status in ["assigned", "submitted"] {
+        let o = run(&["seed", "--complaints", "20", "--status", status, "--due-before", now]);
+        assert!(o.status.success(), "seed: {}", stderr(&o));
+    }
+    let o = run(&["audit", "verify"]);
+    assert!(o.status.success(), "seeded: {}\n{}", stdout(&o), stderr(&o));
+    assert_eq!(summary(&o), json!({"cases": 40, "events": 60, "altered": 0}));
+    let o = run(&["sweep", "--now", now]);
+    assert!(o.status.success(), "sweep: {}", stderr(&o));
+    let o = run(&["audit", "verify"]);
+    assert!(o.status.success(), "swept: {}\n{}", stdout(&o), stderr(&o));
+    assert_eq!(summary(&o)["altered"], 0);
+
+    // One escalated case (level 1) and one awaiting dispatch, edited.
+    let (up, up_tr, down, down_tr) = block_on(async {
+        let q = "SELECT id, tracking_id FROM complaints WHERE escalation_level = $1 ORDER BY id LIMIT 1";
+        let pick = |rows: Vec<(String, String)>| rows.into_iter().next().expect("a case");
+        if url.starts_with("sqlite:") {
+            let mut c = SqliteConnection::connect(url).await.unwrap();
+            let a: Vec<(String, String)> = sqlx::query_as(q).bind(1).fetch_all(&mut c).await.unwrap();
+            let b: Vec<(String, String)> = sqlx::query_as(q).bind(0).fetch_all(&mut c).await.unwrap();
+            c.close().await.unwrap();
+            let ((a, at), (b, bt)) = (pick(a), pick(b));
+            (a, at, b, bt)
+        } else {
+            let mut c = PgConnection::connect(url).await.unwrap();
+            let a: Vec<(String, String)> = sqlx::query_as(q).bind(1).fetch_all(&mut c).await.unwrap();
+            let b: Vec<(String, String)> = sqlx::query_as(q).bind(0).fetch_all(&mut c).await.unwrap();
+            c.close().await.unwrap();
+            let ((a, at), (b, bt)) = (pick(a), pick(b));
+            (a, at, b, bt)
+        }
+    });
+    tamper(url, "UPDATE complaints SET agency = NULL WHERE id = $1 AND $2 = $2", &up, 0);
+    let o = run(&["audit", "verify", "--case", &up]);
+    assert_eq!(o.status.code(), Some(1));
+    let line = altered_lines(&o).join("\n");
+    assert!(
+        line.starts_with(&format!("ALTERED {up} ({up_tr}): the case row says agency (none), its events say ")),
+        "{line}"
+    );
+    tamper(url, "UPDATE complaints SET status = 'in_progress' WHERE id = $1 AND $2 = $2", &down, 0);
+    let o = run(&["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(1));
+    let lines = altered_lines(&o);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.starts_with(&format!(
+            "ALTERED {down} ({down_tr}): the case row says status in_progress, its events say "
+        ))),
+        "{lines:?}"
+    );
 }

@@ -18,6 +18,7 @@
 //! - [`rules`]: the rhai sandbox and pluggable route/escalate policies.
 //! - [`case`]: a case and every decision on it (submit, actions, escalation).
 //! - [`chain`]: the per-case hash chain of events.
+//! - [`replay`]: the status, holder and level a case's events lead to (for `audit verify`).
 //! - [`sweep`]: what a deadline sweep does to one case at one instant.
 //! - [`time`]: [`time::Timestamp`], the millisecond instant every decision is taken at.
 
@@ -31,6 +32,7 @@ pub mod explain;
 pub mod pack;
 pub mod problem;
 pub mod region;
+pub mod replay;
 pub mod rules;
 pub mod sla;
 pub mod sweep;
