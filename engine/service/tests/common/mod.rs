@@ -1,0 +1,3 @@
+//! What several test binaries of the service share.
+
+pub mod inputs;
