@@ -28,6 +28,7 @@ pub mod chain;
 pub mod clock;
 pub mod directory;
 pub mod domain;
+pub mod event;
 pub mod explain;
 pub mod pack;
 pub mod problem;

@@ -3,14 +3,14 @@
 //!
 //! How each event moves the case, from the code that writes it ([`crate::case`], [`crate::sweep`]):
 //! - `submitted` (first, and only first) puts the case in the workflow's `awaiting_dispatch` state;
-//! - the event of a workflow action ([`ACTION_EVENTS`]: `assigned` is `verify`'s, …) is allowed when the
+//! - the event of a workflow action ([`EventType::action`]: `assigned` is `verify`'s, …) is allowed when the
 //!   action's `from` lists the current state, and puts the case in the action's `to`;
 //! - `escalated` (manual, the forward limit, a breach) puts it in the workflow's `escalated` state, from
 //!   any state that is not final (or that `escalate` or `forward` lists in `from`);
 //! - `closed` (a `close` breach, or a rating that closed the case) puts it in the workflow's `closed`
 //!   state, from a state that is not final, or right after the `rated` event that entered `closed`;
-//! - every other event the engine writes (`deadline_warning`, `deadline_breached`, `verify_overdue`,
-//!   `deadline_changed`) leaves the state as it was.
+//! - the events that leave the state as it was ([`EventType::is_still`]: `deadline_warning`,
+//!   `deadline_breached`, `verify_overdue`, `deadline_changed`).
 //!
 //! The holder and the level: each event's envelope carries the case's `agency` and `escalation_level`
 //! as they stood after the decision it belongs to (every event of one decision carries the same), so the
@@ -20,26 +20,9 @@
 //!
 //! No state is named here: every state comes from the workflow of the pack that decided the event.
 
+use crate::event::EventType;
 use crate::workflow::Workflow;
 use serde_json::Value;
-
-/// Each workflow action that records its own event, and that event's type (the events
-/// [`crate::case::decide`] appends). `submit` (`submitted`) and the escalating paths (`escalated`) are
-/// replayed on their own.
-pub const ACTION_EVENTS: [(&str, &str); 9] = [
-    ("verify", "assigned"),
-    ("archive", "archived"),
-    ("forward", "forwarded"),
-    ("respond", "responded"),
-    ("request_info", "info_requested"),
-    ("provide_info", "info_provided"),
-    ("resolve", "resolved"),
-    ("reopen", "reopened"),
-    ("rate", "rated"),
-];
-
-/// Events that never move a case's state.
-pub const STILL_EVENTS: [&str; 4] = ["deadline_warning", "deadline_breached", "verify_overdue", "deadline_changed"];
 
 /// One stored event, as the replay reads it (its hashed payload).
 #[derive(Debug, Clone, Copy)]
@@ -90,32 +73,40 @@ pub fn replay<'a, 'w>(
     events: impl IntoIterator<Item = (ReplayEvent<'a>, &'w Workflow)>,
 ) -> Result<Replayed, ReplayError> {
     let mut state: Option<Replayed> = None;
-    let mut previous: Option<&str> = None;
+    let mut previous: Option<EventType> = None;
     for (e, workflow) in events {
         let fail = |why: String| ReplayError::Event { seq: e.seq, event_type: e.event_type.to_owned(), why };
         let level = e.escalation_level.ok_or_else(|| fail("it carries no escalation_level".into()))?;
-        let status = match (&state, e.event_type) {
-            (None, "submitted") => workflow.meaning().awaiting_dispatch.clone(),
+        let t = EventType::parse(e.event_type).ok_or_else(|| fail(format!("unknown event type `{}`", e.event_type)))?;
+        let status = match (&state, t) {
+            (None, EventType::Submitted) => workflow.meaning().awaiting_dispatch.clone(),
             (None, _) => return Err(fail("the first event of a case is `submitted`".into())),
-            (Some(_), "submitted") => return Err(fail("only the first event of a case is `submitted`".into())),
+            (Some(_), EventType::Submitted) => {
+                return Err(fail("only the first event of a case is `submitted`".into()))
+            }
             (Some(s), t) => next_status(workflow, &s.status, previous, t).map_err(fail)?,
         };
-        check_holder(&e, level).map_err(fail)?;
+        check_holder(&e, t, level).map_err(fail)?;
         state = Some(Replayed { status, agency: e.agency.map(str::to_owned), escalation_level: level });
-        previous = Some(e.event_type);
+        previous = Some(t);
     }
     state.ok_or(ReplayError::NoEvents)
 }
 
 /// The state after an event of type `event_type` taken in `status` (`previous` being the type of the
 /// event before it), or why it could not have happened there.
-fn next_status(workflow: &Workflow, status: &str, previous: Option<&str>, event_type: &str) -> Result<String, String> {
+fn next_status(
+    workflow: &Workflow,
+    status: &str,
+    previous: Option<EventType>,
+    event_type: EventType,
+) -> Result<String, String> {
     let meaning = workflow.meaning();
     let open_or_in = |actions: &[&str]| {
         !workflow.is_final(status)
             || actions.iter().filter_map(|a| workflow.action(a)).any(|a| a.from.iter().any(|s| s == status))
     };
-    if let Some((action, _)) = ACTION_EVENTS.iter().find(|(_, t)| *t == event_type) {
+    if let Some(action) = event_type.action() {
         let Some(a) = workflow.action(action) else {
             return Err(format!("the workflow has no action `{action}`"));
         };
@@ -125,22 +116,24 @@ fn next_status(workflow: &Workflow, status: &str, previous: Option<&str>, event_
         return Ok(a.to.clone());
     }
     match event_type {
-        "escalated" if open_or_in(&["escalate", "forward"]) => Ok(meaning.escalated.clone()),
-        "escalated" => Err(format!("a case is not escalated while it is {status}")),
-        "closed" if !workflow.is_final(status) || (previous == Some("rated") && status == meaning.closed) => {
+        EventType::Escalated if open_or_in(&["escalate", "forward"]) => Ok(meaning.escalated.clone()),
+        EventType::Escalated => Err(format!("a case is not escalated while it is {status}")),
+        EventType::Closed
+            if !workflow.is_final(status) || (previous == Some(EventType::Rated) && status == meaning.closed) =>
+        {
             Ok(meaning.closed.clone())
         }
-        "closed" => Err(format!("a case is not closed while it is {status}")),
-        t if STILL_EVENTS.contains(&t) => Ok(status.to_owned()),
-        t => Err(format!("unknown event type `{t}`")),
+        EventType::Closed => Err(format!("a case is not closed while it is {status}")),
+        t if t.is_still() => Ok(status.to_owned()),
+        t => Err(format!("`{t}` is not an event of a case")),
     }
 }
 
 /// Where an event that moves the holder says the case went, against its envelope.
-fn check_holder(e: &ReplayEvent<'_>, level: i32) -> Result<(), String> {
-    let field = match e.event_type {
-        "assigned" => "agency",
-        "forwarded" | "escalated" => "to",
+fn check_holder(e: &ReplayEvent<'_>, t: EventType, level: i32) -> Result<(), String> {
+    let field = match t {
+        EventType::Assigned => "agency",
+        EventType::Forwarded | EventType::Escalated => "to",
         _ => return Ok(()),
     };
     if let Some(to) = e.data.get(field).and_then(Value::as_str) {
@@ -151,7 +144,7 @@ fn check_holder(e: &ReplayEvent<'_>, level: i32) -> Result<(), String> {
             ));
         }
     }
-    if e.event_type == "escalated" {
+    if t == EventType::Escalated {
         if let Some(l) = e.data.get("level").and_then(Value::as_i64) {
             if l != i64::from(level) {
                 return Err(format!("its data says level {l}, its envelope says escalation_level {level}"));

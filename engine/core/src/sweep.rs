@@ -9,6 +9,7 @@
 
 use crate::case::{apply_escalation, escalation_target, Case, NewEvent, Outcome};
 use crate::clock::{Clock, Generation};
+use crate::event::EventType;
 use crate::pack::Pack;
 use crate::sla::Rollout;
 use chrono::{DateTime, Utc};
@@ -119,7 +120,7 @@ pub fn sweep_case(pack: &Pack, case: &mut Case, done: &Fired, now: DateTime<Utc>
                 out.warned += 1;
                 out.fire.push((clock.clone(), generation, Rung::Warning));
                 out.outcome.events.push(NewEvent {
-                    event_type: "deadline_warning".into(),
+                    event_type: EventType::DeadlineWarning.into(),
                     data: json!({"clock": clock, "due_at": due, "due_date": s.due_date(), "warn_at": warn}),
                 });
             }
@@ -134,7 +135,7 @@ pub fn sweep_case(pack: &Pack, case: &mut Case, done: &Fired, now: DateTime<Utc>
         }
         if clock == Clock::VERIFY {
             out.outcome.events.push(NewEvent {
-                event_type: "verify_overdue".into(),
+                event_type: EventType::VerifyOverdue.into(),
                 data: json!({"clock": clock, "due_at": due, "region": case.region.as_ref().map(|r| r.to_string())}),
             });
         } else if clock == Clock::CLOSE {
@@ -149,7 +150,7 @@ pub fn sweep_case(pack: &Pack, case: &mut Case, done: &Fired, now: DateTime<Utc>
             }
         } else {
             out.outcome.events.push(NewEvent {
-                event_type: "deadline_breached".into(),
+                event_type: EventType::DeadlineBreached.into(),
                 data: json!({"clock": clock, "due_at": due}),
             });
         }
@@ -158,7 +159,7 @@ pub fn sweep_case(pack: &Pack, case: &mut Case, done: &Fired, now: DateTime<Utc>
         case.timers.clear();
         case.status = pack.workflow.meaning().closed.clone();
         out.closed = 1;
-        out.outcome.events.push(NewEvent { event_type: "closed".into(), data: json!({"reason": "no_reply"}) });
+        out.outcome.events.push(NewEvent { event_type: EventType::Closed.into(), data: json!({"reason": "no_reply"}) });
         return out;
     }
     if !breached.is_empty() {

@@ -6,9 +6,10 @@ mod common;
 
 use aduan_core::case::{decide, submit, Actor, Case, Command, NewCase, NewEvent, Privacy};
 use aduan_core::domain::Kind;
+use aduan_core::event::EventType;
 use aduan_core::pack::Pack;
 use aduan_core::region::RegionCode;
-use aduan_core::replay::{replay, ReplayError, ReplayEvent, Replayed, ACTION_EVENTS};
+use aduan_core::replay::{replay, ReplayError, ReplayEvent, Replayed};
 use aduan_core::sweep::{sweep_case, Fired};
 use aduan_core::workflow::Workflow;
 use common::t;
@@ -110,7 +111,7 @@ fn message(s: &str) -> String {
 #[test]
 fn every_action_event_is_an_action_of_the_national_workflow() {
     let pack = common::national_pack();
-    for (action, _) in ACTION_EVENTS {
+    for action in EventType::ALL.into_iter().filter_map(EventType::action) {
         assert!(pack.workflow.action(action).is_some(), "{action}");
     }
 }

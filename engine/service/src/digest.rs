@@ -12,6 +12,7 @@ use crate::service::{new_id, OutboxEntry, Service, ServiceError};
 use crate::store::{DueTimer, StoreError};
 use crate::wire::{DigestData, DigestEntry, EventMessage};
 use aduan_core::calendar::Calendar;
+use aduan_core::event::EventType;
 use aduan_core::region::TIME_ZONES;
 use aduan_core::time::Timestamp;
 use aduan_core::timer::CalendarRef;
@@ -22,7 +23,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// The digest's event type.
-pub const DIGEST_EVENT: &str = "digest";
+pub const DIGEST_EVENT: &str = EventType::Digest.as_str();
 /// The digest's `actor`.
 pub const DIGEST_ACTOR: &str = "system:digest";
 

@@ -8,6 +8,7 @@
 use crate::service::{case_of, fired_rungs, row_after, timer_rows, CaseWrite, Service, ServiceError, Stamp};
 use crate::store::TimerRow;
 use aduan_core::case::{recompute_deadlines, Case, NewEvent, Outcome};
+use aduan_core::event::EventType;
 use aduan_core::pack::Pack;
 use aduan_core::time::Timestamp;
 use chrono::{DateTime, Utc};
@@ -88,7 +89,7 @@ impl Service {
         if journaled {
             let outcome = Outcome {
                 events: vec![NewEvent {
-                    event_type: "deadline_changed".into(),
+                    event_type: EventType::DeadlineChanged.into(),
                     data: serde_json::json!({ "changes": r.changes }),
                 }],
                 ..Default::default()

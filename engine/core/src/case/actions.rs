@@ -6,6 +6,7 @@ use super::clocks::{bump_generations, rebase_calendars};
 use super::escalation::{apply_escalation, escalate_forward_limit, escalation_target};
 use super::{clock_conflict, invalid, Case, Command, DecideError, NewEvent, Outcome};
 use crate::directory::ROOT;
+use crate::event::EventType;
 use crate::pack::Pack;
 use crate::rules::{route_args, Hook, PolicyDecision, PolicyError, TraceStep};
 use crate::timer::ChangeReason;
@@ -26,7 +27,7 @@ pub(super) enum Effect {
     Escalated,
 }
 
-fn event(event_type: &str, data: Value, moved: ChangeReason) -> Effect {
+fn event(event_type: EventType, data: Value, moved: ChangeReason) -> Effect {
     Effect::Event { event: NewEvent { event_type: event_type.into(), data }, moved }
 }
 
@@ -86,13 +87,13 @@ fn verify(
     out.new_holders.push(to.clone());
     let data =
         json!({"agency": to, "reason": why, "category": work.category, "investigation": work.state.investigation});
-    Ok(event("assigned", data, ChangeReason::HolderChanged { from: None, to }))
+    Ok(event(EventType::Assigned, data, ChangeReason::HolderChanged { from: None, to }))
 }
 
 /// `archive`: set aside with a reason.
 fn archive(reason: &str) -> Result<Effect, DecideError> {
     require_text("reason", reason)?;
-    Ok(event("archived", json!({"reason": reason}), ChangeReason::Paused))
+    Ok(event(EventType::Archived, json!({"reason": reason}), ChangeReason::Paused))
 }
 
 /// `forward` (bukan wewenang): hand the case to the agency with the authority; the third forward at one
@@ -126,35 +127,35 @@ fn forward(
     rebase_calendars(work);
     out.new_holders.push(agency.to_owned());
     let data = json!({"from": holder, "to": agency, "reason": reason, "count": n});
-    Ok(event("forwarded", data, ChangeReason::HolderChanged { from: Some(holder), to: agency.to_owned() }))
+    Ok(event(EventType::Forwarded, data, ChangeReason::HolderChanged { from: Some(holder), to: agency.to_owned() }))
 }
 
 /// `respond`: a follow-up message.
 fn respond(message: &str) -> Result<Effect, DecideError> {
-    with_message("responded", message, ChangeReason::Paused)
+    with_message(EventType::Responded, message, ChangeReason::Paused)
 }
 
 /// `request_info`: ask the reporter (the workflow pauses the clocks).
 fn request_info(message: &str) -> Result<Effect, DecideError> {
-    with_message("info_requested", message, ChangeReason::Paused)
+    with_message(EventType::InfoRequested, message, ChangeReason::Paused)
 }
 
 /// `provide_info`: the reporter answers (the workflow resumes the clocks).
 fn provide_info(message: &str) -> Result<Effect, DecideError> {
-    with_message("info_provided", message, ChangeReason::Resumed)
+    with_message(EventType::InfoProvided, message, ChangeReason::Resumed)
 }
 
 /// `resolve`: the agency's resolution.
 fn resolve(message: &str) -> Result<Effect, DecideError> {
-    with_message("resolved", message, ChangeReason::Paused)
+    with_message(EventType::Resolved, message, ChangeReason::Paused)
 }
 
 /// `reopen`: the reporter reopens a resolved case.
 fn reopen(message: &str) -> Result<Effect, DecideError> {
-    with_message("reopened", message, ChangeReason::Resumed)
+    with_message(EventType::Reopened, message, ChangeReason::Resumed)
 }
 
-fn with_message(event_type: &str, message: &str, moved: ChangeReason) -> Result<Effect, DecideError> {
+fn with_message(event_type: EventType, message: &str, moved: ChangeReason) -> Result<Effect, DecideError> {
     require_text("message", message)?;
     Ok(event(event_type, json!({"message": message}), moved))
 }
@@ -172,7 +173,7 @@ fn rate(pack: &Pack, work: &mut Case, score: i64) -> Result<Effect, DecideError>
         });
     }
     work.state.rated = true;
-    Ok(event("rated", json!({"score": score}), ChangeReason::Paused))
+    Ok(event(EventType::Rated, json!({"score": score}), ChangeReason::Paused))
 }
 
 /// `escalate` by hand: up to where the holder's policies (else the ladder) say, with a new generation of

@@ -9,6 +9,7 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::directory::ROOT;
+use crate::event::EventType;
 use crate::pack::Pack;
 use crate::timer::ChangeReason;
 use crate::workflow::{Action, Role};
@@ -55,7 +56,7 @@ pub fn submit(pack: &Pack, new: NewCase, _now: DateTime<Utc>) -> (Case, Outcome)
     if case.privacy != Privacy::Confidential {
         data["title"] = json!(case.title);
     }
-    let events = vec![NewEvent { event_type: "submitted".into(), data }];
+    let events = vec![NewEvent { event_type: EventType::Submitted.into(), data }];
     (case, Outcome { events, ..Outcome::default() })
 }
 
@@ -183,6 +184,6 @@ fn record(
     out.events.push(event);
     let closed = &pack.workflow.meaning().closed;
     if action.name == "rate" && was != *closed && work.status == *closed {
-        out.events.push(NewEvent { event_type: "closed".into(), data: json!({"reason": "rated"}) });
+        out.events.push(NewEvent { event_type: EventType::Closed.into(), data: json!({"reason": "rated"}) });
     }
 }

@@ -5,6 +5,7 @@ use super::clocks::{deadlines_json, rebase_calendars, resume_paused, start_clock
 use super::{Case, NewEvent, Outcome, OMBUDSMAN_REFERRAL};
 use crate::clock::Clock;
 use crate::directory::{OMBUDSMAN, ROOT};
+use crate::event::EventType;
 use crate::pack::Pack;
 use crate::rules::{escalate_args, Hook, PolicyDecision, TraceStep};
 use crate::timer::ChangeReason;
@@ -117,7 +118,7 @@ pub fn apply_escalation(
     out.new_holders.push(to.clone());
     let changes = journal.changes(case, ChangeReason::HolderChanged { from: from.clone(), to: to.clone() });
     out.events.push(NewEvent {
-        event_type: "escalated".into(),
+        event_type: EventType::Escalated.into(),
         data: json!({
             "from": from,
             "to": to,
