@@ -88,9 +88,11 @@ pub enum Action {
 pub struct Reporter {
     /// Name.
     #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
+    #[schema(max_length = 200)]
     pub name: Option<String>,
     /// Phone, e-mail or other contact.
     #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
+    #[schema(max_length = 200)]
     pub contact: Option<String>,
 }
 
@@ -108,15 +110,19 @@ pub struct Submission {
     pub channel: String,
     /// At most 200 characters.
     #[serde(deserialize_with = "text::bounded::<SHORT, _>")]
+    #[schema(max_length = 200)]
     pub title: String,
     /// At most 20,000 characters.
     #[serde(deserialize_with = "text::bounded::<LONG, _>")]
+    #[schema(max_length = 20000)]
     pub body: String,
     /// A category id of the pack (optional: the admin may set it at verify).
     #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
+    #[schema(max_length = 200)]
     pub category: Option<String>,
     /// Kemendagri region code.
     #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
+    #[schema(max_length = 200)]
     pub region: Option<String>,
     /// `public` (default) | `anonymous` | `confidential`.
     #[schema(value_type = Option<Privacy>)]
@@ -126,6 +132,7 @@ pub struct Submission {
     pub reporter: Option<Reporter>,
     /// Idempotency key.
     #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
+    #[schema(max_length = 200)]
     pub command_id: Option<String>,
     /// When the report was received on an offline channel (admins only; not in the future, ≤ 30 days back).
     pub received_at: Option<DateTime<Utc>>,
@@ -142,26 +149,32 @@ pub struct ActionRequest {
     pub action: Option<String>,
     /// The complaint (NATS only; HTTP takes it from the path).
     #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
+    #[schema(max_length = 200)]
     pub complaint: Option<String>,
     /// Target agency (`verify`, `forward`).
     #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
+    #[schema(max_length = 200)]
     pub agency: Option<String>,
     /// Category (`verify`).
     #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
+    #[schema(max_length = 200)]
     pub category: Option<String>,
     /// Needs investigation (`verify`).
     pub investigation: Option<bool>,
     /// Reason (`archive`, `forward`, `escalate`).
     #[serde(default, deserialize_with = "text::bounded_opt::<REASON, _>")]
+    #[schema(max_length = 2000)]
     pub reason: Option<String>,
     /// Message (`respond`, `request_info`, `provide_info`, `resolve`, `reopen`).
     #[serde(default, deserialize_with = "text::bounded_opt::<LONG, _>")]
+    #[schema(max_length = 20000)]
     pub message: Option<String>,
     /// Score 1–5 (`rate`).
     #[schema(minimum = 1, maximum = 5)]
     pub score: Option<i64>,
     /// Idempotency key.
     #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
+    #[schema(max_length = 200)]
     pub command_id: Option<String>,
 }
 

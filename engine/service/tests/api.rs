@@ -442,6 +442,20 @@ async fn the_openapi_document_is_valid() {
     actions.dedup();
     documented.sort();
     assert_eq!(documented, actions, "the Action enum lists the workflow's actions");
+    // The documented lengths are the ones decoding enforces (wire::text).
+    use aduan_service::wire::{LONG, REASON, SHORT};
+    let max = |schema: &str, field: &str| schemas[schema]["properties"][field]["maxLength"].as_u64();
+    for (schema, field, limit) in [
+        ("Submission", "title", SHORT),
+        ("Submission", "body", LONG),
+        ("Submission", "command_id", SHORT),
+        ("Reporter", "name", SHORT),
+        ("ActionRequest", "message", LONG),
+        ("ActionRequest", "reason", REASON),
+        ("ActionRequest", "agency", SHORT),
+    ] {
+        assert_eq!(max(schema, field), Some(limit as u64), "{schema}.{field}");
+    }
     for (path, method, status) in [("/v1/complaints", "post", "422"), ("/v1/complaints/{id}/actions", "post", "409")] {
         let problem = &doc["paths"][path][method]["responses"][status]["content"]["application/problem+json"];
         assert_eq!(problem["schema"]["$ref"], "#/components/schemas/Problem", "{method} {path} {status}");
