@@ -36,8 +36,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The repository root.
+///
+/// Read when the test runs (cargo and nextest set it), so a test binary built from another checkout
+/// sharing the target dir still finds this one.
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
 }
 
 /// Runs the real binary with `args` from the repository root, with a clean configuration environment.

@@ -41,7 +41,7 @@ fn same_instant(expected: &str, got: DateTime<Utc>) -> bool {
 #[test]
 fn every_hand_worked_case_holds() {
     let pack = common::national_pack();
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/calendar_cases.yaml")).unwrap();
+    let text = std::fs::read_to_string(common::manifest_dir().join("tests/data/calendar_cases.yaml")).unwrap();
     let cases: Vec<Case> = serde_saphyr::from_str(&text).expect("cases parse");
     assert!(cases.len() >= 30, "the table keeps at least 30 cases");
     let mut failures = Vec::new();

@@ -6,7 +6,7 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use aduan_service::api::{self, ApiState, RateLimiter};
@@ -19,8 +19,12 @@ use aduan_testkit::pg::TestDatabase;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
+/// The repository root. The package's directory is read when the test runs (cargo and nextest set
+/// it), so a test binary built from another checkout sharing the target dir still finds this one.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        .join("../..")
 }
 
 /// A server on a free loopback port, stopped (and its database removed) on drop.

@@ -4,8 +4,17 @@
 use aduan_core::pack::{Pack, PackFile};
 use std::path::{Path, PathBuf};
 
+/// The national pack in this checkout. The package's directory is read when the test runs (cargo and
+/// nextest set it), so a test binary built from another checkout sharing the target dir finds this one.
 pub fn pack_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/lapor")
+    manifest_dir().join("../../policies/lapor")
+}
+
+/// This package's directory, as the test runner gives it (else as it was at build time). A test may read
+/// its runner's environment; the core may not.
+#[allow(clippy::disallowed_methods)]
+pub fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
 }
 
 // Tests read the pack from disk; the core itself does not (engine/core/clippy.toml).
