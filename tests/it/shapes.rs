@@ -18,13 +18,7 @@ both_backends!(complaint_view_and_events);
 /// redacted wherever it appears.
 macro_rules! snapshot {
     ($name:expr, $value:expr) => {
-        // The snapshot directory of this checkout, found at run time (see `root`): insta would otherwise
-        // use the directory the test binary was built in.
-        insta::with_settings!({
-            prepend_module_to_snapshot => false,
-            omit_expression => true,
-            snapshot_path => $crate::root().join("tests/it/snapshots"),
-        }, {
+        insta::with_settings!({ prepend_module_to_snapshot => false, omit_expression => true }, {
             insta::assert_json_snapshot!($name, $value, {
                 ".**.id" => "[id]",
                 ".**.event_id" => "[event id]",
