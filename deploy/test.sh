@@ -22,6 +22,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$(pwd)"
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${HOME}/.cache/aduan/target}"
+# A target dir shared by several checkouts keeps the test binaries of whichever built last, and cargo
+# sees them as fresh when this checkout's sources are older: they would read snapshots and packs from
+# the other checkout (compile-time paths). When another checkout built last, touch ours to rebuild.
+mkdir -p "${CARGO_TARGET_DIR}"
+if [[ "$(cat "${CARGO_TARGET_DIR}/.aduan-checkout" 2>/dev/null || true)" != "${ROOT}" ]]; then
+  find "${ROOT}" -name '*.rs' -not -path '*/target/*' -not -path '*/node_modules/*' -exec touch {} +
+  printf '%s\n' "${ROOT}" >"${CARGO_TARGET_DIR}/.aduan-checkout"
+fi
 # The nextest profile of .config/nextest.toml: no fail-fast, timeouts. NEXTEST_PROFILE=default overrides.
 export NEXTEST_PROFILE="${NEXTEST_PROFILE:-ci}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-auto}"
