@@ -27,9 +27,10 @@
 //! an event needs, cannot be read).
 //! The command never writes to the database.
 
+use crate::cmd::sweep::{active_pack, stored_pack_files};
 use crate::Config;
 use aduan_core::chain;
-use aduan_core::pack::{Pack, PackFile};
+use aduan_core::pack::Pack;
 use aduan_core::replay::{replay, ReplayEvent};
 use aduan_core::time::Timestamp;
 use aduan_core::workflow::Workflow;
@@ -168,14 +169,12 @@ impl Workflows<'_> {
     /// Makes [`Workflows::get`] answer for `hash`, reading the pack (or the active one) at most once.
     async fn load(&mut self, store: &Store, hash: &str) -> anyhow::Result<()> {
         if !self.by_pack.contains_key(hash) {
-            let files = store.pack_files(hash).await.with_context(|| format!("reading pack {hash}"))?;
-            let files: Option<Vec<PackFile>> =
-                files.map(|f| f.into_iter().map(|(path, bytes)| PackFile { path, bytes }).collect());
+            let files = stored_pack_files(store, hash).await.with_context(|| format!("reading pack {hash}"))?;
             let workflow = files.and_then(|f| Pack::from_files(&f).ok()).map(|p| p.workflow);
             self.by_pack.insert(hash.to_owned(), workflow);
         }
         if self.by_pack[hash].is_none() && self.active.is_none() {
-            let pack = crate::cmd::sweep::active_pack(store, self.config).await.context("loading the active pack")?;
+            let pack = active_pack(store, self.config).await.context("loading the active pack")?;
             self.active = Some(pack.workflow.clone());
         }
         Ok(())
@@ -197,20 +196,32 @@ fn check_case<'w>(row: &CaseRow, events: &[EventRow], workflow_of: &dyn Fn(&str)
     if let Err(e) = chain::verify(links, row.head_seq, &row.head_hash) {
         return Some(e.to_string());
     }
-    if let Some(why) = events.iter().find_map(|e| check_columns(row, e).map(|why| format!("event {}: {why}", e.seq))) {
-        return Some(why);
-    }
-    check_replay(row, events, workflow_of)
+    let parsed: Result<Vec<EventMessage>, String> = events
+        .iter()
+        .map(|e| {
+            serde_json::from_str(&e.payload).map_err(|err| format!("event {}: payload is not an event ({err})", e.seq))
+        })
+        .collect();
+    let msgs = match parsed {
+        Ok(msgs) => msgs,
+        Err(why) => return Some(why),
+    };
+    let columns = events
+        .iter()
+        .zip(&msgs)
+        .find_map(|(e, m)| check_columns(row, e, m).map(|why| format!("event {}: {why}", e.seq)));
+    columns.or_else(|| check_replay(row, events, &msgs, workflow_of))
 }
 
-/// Why the case row disagrees with what its events replay to, or `None`. Runs after the columns were
-/// found to agree with the payloads, so each payload parses and its `pack` is the row's.
-fn check_replay<'w>(row: &CaseRow, events: &[EventRow], workflow_of: &dyn Fn(&str) -> &'w Workflow) -> Option<String> {
-    let msgs: Vec<EventMessage> = match events.iter().map(|e| serde_json::from_str(&e.payload)).collect() {
-        Ok(m) => m,
-        Err(e) => return Some(format!("payload is not an event ({e})")),
-    };
-    let replayed = events.iter().zip(&msgs).map(|(e, m)| {
+/// Why the case row disagrees with what its events (`msgs`, their parsed payloads) replay to, or `None`.
+/// Runs after the columns were found to agree with the payloads, so each `pack` is the row's.
+fn check_replay<'w>(
+    row: &CaseRow,
+    events: &[EventRow],
+    msgs: &[EventMessage],
+    workflow_of: &dyn Fn(&str) -> &'w Workflow,
+) -> Option<String> {
+    let replayed = events.iter().zip(msgs).map(|(e, m)| {
         let event = ReplayEvent {
             seq: e.seq,
             event_type: &m.event_type,
@@ -236,12 +247,8 @@ fn check_replay<'w>(row: &CaseRow, events: &[EventRow], workflow_of: &dyn Fn(&st
         .map(|(field, stored, replayed)| format!("the case row says {field} {stored}, its events say {replayed}"))
 }
 
-/// Why an event's columns (or its case's tracking id) disagree with its hashed payload, or `None`.
-fn check_columns(row: &CaseRow, e: &EventRow) -> Option<String> {
-    let msg: EventMessage = match serde_json::from_str(&e.payload) {
-        Ok(m) => m,
-        Err(err) => return Some(format!("payload is not an event ({err})")),
-    };
+/// Why an event's columns (or its case's tracking id) disagree with its hashed payload `msg`, or `None`.
+fn check_columns(row: &CaseRow, e: &EventRow, msg: &EventMessage) -> Option<String> {
     let text = |v: Option<&str>| v.map_or_else(|| "null".to_owned(), |s| format!("{s:?}"));
     // The column keeps milliseconds. Events written before every edge made a millisecond
     // `Timestamp` (submissions and worker sweeps before issue 8) may carry more precision in the payload.

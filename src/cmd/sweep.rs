@@ -12,7 +12,7 @@ use aduan_service::crypto::{new_tracking_id, DataKey};
 use aduan_service::metrics::Metrics;
 use aduan_service::packs::read_pack_dir;
 use aduan_service::service::{seed_rows, Service};
-use aduan_service::store::{Store, StoreOptions};
+use aduan_service::store::{Store, StoreError, StoreOptions};
 use anyhow::{anyhow, bail, Context};
 use chrono::{DateTime, Duration, Utc};
 use clap::Args;
@@ -70,16 +70,18 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
 }
 
+/// The files of the pack stored under `hash` (`serve` stores every pack it starts with), if stored.
+pub(crate) async fn stored_pack_files(store: &Store, hash: &str) -> Result<Option<Vec<PackFile>>, StoreError> {
+    let files = store.pack_files(hash).await?;
+    Ok(files.map(|f| f.into_iter().map(|(path, bytes)| PackFile { path, bytes }).collect()))
+}
+
 /// The pack the database marks active, else the configured directory's.
 pub(crate) async fn active_pack(store: &Store, config: &Config) -> anyhow::Result<Arc<Pack>> {
     let files: Vec<PackFile> = match store.active_pack().await? {
-        Some(hash) => store
-            .pack_files(&hash)
-            .await?
-            .ok_or_else(|| anyhow!("the active pack {hash} is not stored"))?
-            .into_iter()
-            .map(|(path, bytes)| PackFile { path, bytes })
-            .collect(),
+        Some(hash) => {
+            stored_pack_files(store, &hash).await?.ok_or_else(|| anyhow!("the active pack {hash} is not stored"))?
+        }
         None => read_pack_dir(&config.policy_dir).map_err(|e| anyhow!("{e}"))?,
     };
     Ok(Arc::new(Pack::from_files(&files).map_err(|e| anyhow!("the active pack is invalid:\n{e}"))?))

@@ -134,19 +134,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 /// The `Idempotency-Key` header: 422 naming it when it is not text of at most [`SHORT`] characters.
 fn idempotency_key(h: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(v) = h.get("idempotency-key") else { return Ok(None) };
-    let refused = |why: &str| Problem::new(422, format!("Idempotency-Key: {why}")).with_field("Idempotency-Key");
-    let key = v.to_str().map_err(|_| refused("not visible ASCII"))?;
-    match text::refusal(key, SHORT) {
-        Some(why) => Err(refused(&why).into()),
-        None => Ok(Some(key.to_owned())),
-    }
+    let key = v.to_str().map_err(|_| ServiceError::invalid("Idempotency-Key", "not visible ASCII"))?;
+    bounded("Idempotency-Key", key.to_owned()).map(Some)
 }
 
 /// A complaint id or tracking id from the path: 422 naming `id` when it cannot be one (a NUL, or too long).
 fn path_id(id: String) -> Result<String, ApiError> {
-    match text::refusal(&id, SHORT) {
-        Some(why) => Err(Problem::new(422, format!("id: {why}")).with_field("id").into()),
-        None => Ok(id),
+    bounded("id", id)
+}
+
+/// `value` when it is text of at most [`SHORT`] characters, else the 422 naming `field`.
+fn bounded(field: &str, value: String) -> Result<String, ApiError> {
+    match text::refusal(&value, SHORT) {
+        Some(why) => Err(ServiceError::invalid(field, why).into()),
+        None => Ok(value),
     }
 }
 

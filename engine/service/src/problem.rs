@@ -109,6 +109,21 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_reporter_value_is_not_repeated() {
+        let body = r#"{"kind":"pengaduan","channel":"web","title":"t","body":"b","reporter":"Siti Rahayu"}"#;
+        let p = decode_json::<Submission>(body.as_bytes()).expect_err(body);
+        assert_eq!((p.status, p.field.as_deref()), (422, Some("reporter")));
+        assert!(!p.detail.contains("Siti"), "{}", p.detail);
+        let p = decode_json::<Submission>(br#"{"kind":5,"channel":"web","title":"t","body":"b"}"#).unwrap_err();
+        assert!(
+            p.detail.starts_with("kind: invalid type: integer `5`"),
+            "outside `reporter` serde's words stay: {}",
+            p.detail
+        );
+        assert!(!p.detail.contains(" at line "), "no position: {}", p.detail);
+    }
+
+    #[test]
     fn text_that_is_not_json_is_a_400() {
         for body in ["{\"kind\":", "", "nope", "{} {}", "{\"a\":1,}"] {
             assert_eq!(field_of::<ActionRequest>(body), (400, None), "{body:?}");

@@ -56,7 +56,8 @@ impl ServiceError {
         }
     }
 
-    pub(super) fn invalid(field: &str, detail: impl Into<String>) -> Self {
+    /// A 422 naming `field`, `detail` saying what is wrong with it.
+    pub fn invalid(field: &str, detail: impl Into<String>) -> Self {
         ServiceError::Invalid { field: field.into(), detail: detail.into() }
     }
 }
