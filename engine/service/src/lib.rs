@@ -17,6 +17,7 @@
 //! - [`problem`]: the one conversion of a service error or an undecodable body to problem+json.
 //! - [`crypto`]: the data key, sealed identities, tokens, tracking ids.
 //! - [`metrics`]: Prometheus metrics (plain counts and labels; it knows nothing of the service).
+//! - `oidc` (feature `oidc`): verifying OIDC JWT bearer tokens against a JWKS file or URL.
 //! - [`packs`]: reading a policy pack directory from disk.
 //! - [`runtime`]: glue: the store as the relay's outbox, the service as the NATS command handler.
 
@@ -26,6 +27,8 @@ pub mod clock;
 pub mod crypto;
 pub mod digest;
 pub mod metrics;
+#[cfg(feature = "oidc")]
+pub mod oidc;
 pub mod packs;
 pub mod problem;
 pub mod recompute;
