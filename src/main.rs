@@ -41,12 +41,41 @@ pub struct Config {
     /// SQLite; required on PostgreSQL.
     #[arg(long, global = true, env = "ADUAN_DATA_KEY", hide_env_values = true)]
     pub data_key: Option<String>,
-    /// Submissions and reads by tracking id per minute per client IP; 0 turns it off.
+    /// Submissions and reads by tracking id per minute per client IP (per token, with one); 0 turns it off.
     #[arg(long, global = true, env = "ADUAN_RATE_LIMIT", default_value_t = 60)]
     pub rate_limit: u32,
     /// Log format.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
+    /// Single sign-on (docs/access.md#single-sign-on).
+    #[command(flatten)]
+    pub oidc: OidcArgs,
+}
+
+/// OIDC JWT bearer tokens: off unless a JWKS file or URL is given.
+#[derive(Args, Debug, Clone)]
+pub struct OidcArgs {
+    /// A JWKS file holding the identity provider's signing keys.
+    #[arg(long, global = true, env = "ADUAN_JWKS_FILE", conflicts_with = "jwks_url")]
+    pub jwks_file: Option<PathBuf>,
+    /// The identity provider's JWKS URL (https; refetched when a token names an unknown key).
+    #[arg(long, global = true, env = "ADUAN_JWKS_URL")]
+    pub jwks_url: Option<String>,
+    /// The `iss` every token must carry (required with a JWKS).
+    #[arg(long, global = true, env = "ADUAN_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+    /// The audience every token must name (required with a JWKS).
+    #[arg(long, global = true, env = "ADUAN_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+    /// The claim holding the role (admin, officer, supervisor, policy_author, integration).
+    #[arg(long, global = true, env = "ADUAN_JWT_ROLE_CLAIM", default_value = "aduan_role")]
+    pub jwt_role_claim: String,
+    /// The claim holding the agency id the token reaches.
+    #[arg(long, global = true, env = "ADUAN_JWT_AGENCY_CLAIM", default_value = "aduan_agency")]
+    pub jwt_agency_claim: String,
+    /// The claim naming the caller in the history (`sub` when absent).
+    #[arg(long, global = true, env = "ADUAN_JWT_NAME_CLAIM", default_value = "preferred_username")]
+    pub jwt_name_claim: String,
 }
 
 /// How logs are written to stderr.
@@ -77,7 +106,8 @@ enum Command {
     #[command(subcommand)]
     Audit(AuditCommand),
     /// API tokens: create, list, revoke.
-    Token,
+    #[command(subcommand)]
+    Token(cmd::token::TokenCommand),
     /// The benchmark suite.
     Bench(cmd::bench::BenchArgs),
 }
@@ -86,11 +116,6 @@ enum Command {
 enum AuditCommand {
     /// Walk every case's hash chain; exit 1 naming any case whose history was altered.
     Verify(cmd::audit::VerifyArgs),
-}
-
-fn not_yet(issue: u32) -> ExitCode {
-    eprintln!("not implemented yet (issue {issue})");
-    ExitCode::from(2)
 }
 
 fn init_logging(format: LogFormat) {
@@ -114,7 +139,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => cmd::sweep::sweep(args, &cli.config),
         Command::Seed(args) => cmd::sweep::seed(args, &cli.config),
         Command::Digest(args) => cmd::digest::run(args, &cli.config),
-        Command::Token => return not_yet(5),
+        Command::Token(t) => cmd::token::run(t, &cli.config),
     };
     match result {
         Ok(code) => code,

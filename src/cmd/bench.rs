@@ -17,6 +17,7 @@ use aduan_service::runtime::{CommandService, StoreOutbox};
 use aduan_service::service::Service;
 use aduan_service::store::{Store, StoreOptions};
 use anyhow::{anyhow, bail, Context};
+use chrono::Utc;
 use clap::Args;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -140,6 +141,7 @@ struct InProcess {
     addr: SocketAddr,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
+    service: Service,
 }
 
 impl InProcess {
@@ -165,7 +167,7 @@ impl InProcess {
                 let _ = api::serve(listener, state, stop).await;
             }),
         ];
-        Ok(Self { store, bus, prefix, addr, shutdown, tasks })
+        Ok(Self { store, service, bus, prefix, addr, shutdown, tasks })
     }
 
     async fn stop(self) {
@@ -223,6 +225,34 @@ struct Load {
     next: AtomicUsize,
     sends: Mutex<HashMap<Key, Instant>>,
     replies: Mutex<Vec<f64>>,
+    tokens: Tokens,
+}
+
+/// The bench's API tokens, as a deployment would hand them out: one national admin verifies; each
+/// agency's officer (a token made the first time a case reaches it, before its command is timed)
+/// responds and resolves.
+struct Tokens {
+    service: Service,
+    admin: String,
+    officers: tokio::sync::Mutex<HashMap<String, String>>,
+}
+
+impl Tokens {
+    async fn new(service: Service) -> anyhow::Result<Self> {
+        let admin = service.create_token("admin", None, None, Utc::now()).await.map_err(|e| anyhow!("{e}"))?.token;
+        Ok(Self { service, admin, officers: tokio::sync::Mutex::default() })
+    }
+
+    async fn officer_of(&self, agency: &str) -> anyhow::Result<String> {
+        let mut officers = self.officers.lock().await;
+        if let Some(t) = officers.get(agency) {
+            return Ok(t.clone());
+        }
+        let made = self.service.create_token("officer", Some(agency), None, Utc::now()).await;
+        let token = made.map_err(|e| anyhow!("an officer token for {agency}: {e}"))?.token;
+        officers.insert(agency.to_owned(), token.clone());
+        Ok(token)
+    }
 }
 
 /// How a client sends its commands.
@@ -249,17 +279,25 @@ impl Transport {
     }
 
     /// Sends one command (`complaint` is empty for submit) and returns the view it answered.
-    async fn send(&mut self, action: &str, complaint: &str, mut body: Value) -> anyhow::Result<Value> {
+    async fn send(
+        &mut self,
+        action: &str,
+        complaint: &str,
+        bearer: Option<&str>,
+        mut body: Value,
+    ) -> anyhow::Result<Value> {
         match self {
             Transport::Http { sender } => {
                 let path = match action {
                     "submit" => "/v1/complaints".to_owned(),
                     _ => format!("/v1/complaints/{complaint}/actions"),
                 };
-                let request = Request::post(path)
-                    .header("host", "bench")
-                    .header("content-type", "application/json")
-                    .body(Full::new(Bytes::from(serde_json::to_vec(&body)?)))?;
+                let mut request =
+                    Request::post(path).header("host", "bench").header("content-type", "application/json");
+                if let Some(t) = bearer {
+                    request = request.header("authorization", format!("Bearer {t}"));
+                }
+                let request = request.body(Full::new(Bytes::from(serde_json::to_vec(&body)?)))?;
                 sender.ready().await?;
                 let response = sender.send_request(request).await?;
                 let status = response.status();
@@ -276,7 +314,7 @@ impl Transport {
                         o.insert("complaint".into(), complaint.into());
                     }
                 }
-                bus.send_command(action, serde_json::to_vec(&body)?, None, Some(inbox)).await?;
+                bus.send_command(action, serde_json::to_vec(&body)?, None, Some(inbox), bearer).await?;
                 let (_, payload) = tokio::time::timeout(Duration::from_secs(60), replies.next())
                     .await
                     .map_err(|_| anyhow!("{action}: no reply in 60 s"))?
@@ -306,13 +344,21 @@ fn command_body(action: &str, region: &str) -> Value {
 /// One client: runs whole lifecycles until none are left, timing each command.
 async fn client(region: &'static str, mut transport: Transport, load: Arc<Load>) -> anyhow::Result<()> {
     while load.next.fetch_add(1, Ordering::SeqCst) < load.lifecycles {
-        let mut id = String::new();
+        let (mut id, mut holder) = (String::new(), String::new());
         for (action, ty) in STEPS {
+            let bearer = match action {
+                "submit" => None,
+                "verify" => Some(load.tokens.admin.clone()),
+                _ => Some(load.tokens.officer_of(&holder).await?),
+            };
             let t0 = Instant::now();
-            let view = transport.send(action, &id, command_body(action, region)).await?;
+            let view = transport.send(action, &id, bearer.as_deref(), command_body(action, region)).await?;
             load.replies.lock().unwrap().push(t0.elapsed().as_secs_f64() * 1000.0);
             if action == "submit" {
                 id = view["id"].as_str().unwrap_or_default().to_owned();
+            }
+            if let Some(a) = view["agency"].as_str() {
+                holder = a.to_owned();
             }
             load.sends.lock().unwrap().insert((id.clone(), ty), t0);
         }
@@ -332,8 +378,14 @@ async fn scenario(
     let sut = InProcess::start(db_url, nats_url, pack).await?;
     let expected = lifecycles * STEPS.len();
     let (arrivals, done, collector) = collect_events(&sut.bus, &sut.prefix, expected).await?;
-    let load =
-        Arc::new(Load { lifecycles, next: AtomicUsize::new(0), sends: Mutex::default(), replies: Mutex::default() });
+    let tokens = Tokens::new(sut.service.clone()).await?;
+    let load = Arc::new(Load {
+        lifecycles,
+        next: AtomicUsize::new(0),
+        sends: Mutex::default(),
+        replies: Mutex::default(),
+        tokens,
+    });
     let start = Instant::now();
     let mut clients = Vec::new();
     for w in 0..concurrency {

@@ -6,3 +6,4 @@ pub mod digest;
 pub mod policy;
 pub mod serve;
 pub mod sweep;
+pub mod token;

@@ -169,6 +169,7 @@ async fn start_service(args: &ServeArgs, config: &Config) -> anyhow::Result<(Sto
     tracing::info!(pack = %pack.hash, dir = %config.policy_dir.display(), "policy pack active");
 
     let service = Service::new(store.clone(), pack.clone(), key, &config.nats_prefix, Arc::new(Metrics::new()));
+    let service = with_oidc(service, &config.oidc).await?;
     // A new pack: its calendars or SLAs may have changed, so open deadlines are recomputed in the
     // background. The walk's progress is stored: a recompute this process or another left unfinished
     // on this pack resumes here.
@@ -251,4 +252,36 @@ async fn serve_http(
 /// A short random id for this process's relay lease.
 fn uuid_like() -> String {
     aduan_service::crypto::new_token()[..12].to_owned()
+}
+
+/// The service, also accepting JWTs when a JWKS is configured (docs/access.md#single-sign-on).
+#[cfg(feature = "oidc")]
+async fn with_oidc(service: Service, args: &crate::OidcArgs) -> anyhow::Result<Service> {
+    use aduan_service::oidc::{JwksSource, OidcConfig, OidcVerifier};
+    let jwks = match (&args.jwks_file, &args.jwks_url) {
+        (Some(f), _) => JwksSource::File(f.clone()),
+        (None, Some(u)) => JwksSource::Url(u.clone()),
+        (None, None) => return Ok(service),
+    };
+    let need = |v: &Option<String>, name: &str| v.clone().ok_or_else(|| anyhow!("{name} is required with a JWKS"));
+    let config = OidcConfig {
+        jwks,
+        issuer: need(&args.jwt_issuer, "ADUAN_JWT_ISSUER")?,
+        audience: need(&args.jwt_audience, "ADUAN_JWT_AUDIENCE")?,
+        role_claim: args.jwt_role_claim.clone(),
+        agency_claim: args.jwt_agency_claim.clone(),
+        name_claim: args.jwt_name_claim.clone(),
+    };
+    let verifier = OidcVerifier::new(config).await.context("loading the JWKS")?;
+    tracing::info!("JWT bearer tokens accepted (OIDC)");
+    Ok(service.with_oidc(verifier))
+}
+
+/// Without the `oidc` feature a configured JWKS is an error, not silently ignored.
+#[cfg(not(feature = "oidc"))]
+async fn with_oidc(service: Service, args: &crate::OidcArgs) -> anyhow::Result<Service> {
+    match (&args.jwks_file, &args.jwks_url) {
+        (None, None) => Ok(service),
+        _ => Err(anyhow!("this build has no OIDC support (the `oidc` feature); unset ADUAN_JWKS_FILE/ADUAN_JWKS_URL")),
+    }
 }

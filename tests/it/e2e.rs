@@ -64,13 +64,11 @@ fn lifecycle_over_http(db: Db) {
 
 fn lifecycle_over_nats(db: Db) {
     let s = Server::start(db);
-    let sub = serde_json::to_vec(&submission("33.74", "kesehatan")).unwrap();
-    let v = nats_command(&s.nats_url, &s.prefix, "submit", &sub, Some("sub-1"));
+    let v = s.nats("submit", &submission("33.74", "kesehatan"), Some("sub-1"));
     assert_eq!(v["status"], "submitted", "{v}");
     assert!(v["reporter_token"].is_string());
     let id = v["id"].as_str().unwrap().to_owned();
-    let v =
-        nats_command(&s.nats_url, &s.prefix, "verify", json!({"complaint": id}).to_string().as_bytes(), Some("v-1"));
+    let v = s.nats("verify", &json!({"complaint": id}), Some("v-1"));
     assert_eq!(v["agency"], "33.74/dinkes");
     // Kota Semarang's overlay: respond in 7 working days.
     let respond = v["deadlines"].as_array().unwrap().iter().find(|d| d["clock"] == "respond").unwrap().clone();
@@ -80,7 +78,7 @@ fn lifecycle_over_nats(db: Db) {
         ("resolve", json!({"complaint": id, "message": "Selesai"}), "resolved"),
         ("rate", json!({"complaint": id, "score": 4}), "closed"),
     ] {
-        let v = nats_command(&s.nats_url, &s.prefix, action, body.to_string().as_bytes(), None);
+        let v = s.nats(action, &body, None);
         assert_eq!(v["status"], status, "{action}: {v}");
     }
     // Idempotency on NATS: two messages (different Nats-Msg-Id, or none) with the same command_id make
@@ -88,8 +86,8 @@ fn lifecycle_over_nats(db: Db) {
     // JetStream's duplicate window before it reaches us; a redelivery after a crash uses the same key.)
     let mut with_key = submission("33.74", "kesehatan");
     with_key["command_id"] = json!("nats-k");
-    let a = nats_command(&s.nats_url, &s.prefix, "submit", with_key.to_string().as_bytes(), None);
-    let b = nats_command(&s.nats_url, &s.prefix, "submit", with_key.to_string().as_bytes(), None);
+    let a = s.nats("submit", &with_key, None);
+    let b = s.nats("submit", &with_key, None);
     assert_eq!(a["id"], b["id"]);
     assert_eq!(a["reporter_token"], b["reporter_token"]);
     let list = s.get("/v1/complaints?limit=10").json();
@@ -133,7 +131,7 @@ fn invalid_transitions_and_bad_input_get_clear_problems() {
     let s = Server::start(Db::Sqlite);
     let v = s.submit(&submission("35.78", "infrastruktur"), &[]).json();
     let id = v["id"].as_str().unwrap();
-    let r = s.act(id, &json!({"action": "resolve", "message": "x"}), &[]);
+    let r = s.act(id, &json!({"action": "escalate", "reason": "x"}), &[]);
     assert_eq!(r.status, 409);
     assert_eq!(r.header("content-type"), Some("application/problem+json"));
     assert_eq!(r.json()["allowed"], json!(["archive", "verify"]));
@@ -175,15 +173,9 @@ fn invalid_transitions_and_bad_input_get_clear_problems() {
 #[test]
 fn a_poison_message_goes_to_the_dlq_and_the_consumer_carries_on() {
     let s = Server::start(Db::Sqlite);
-    let poison = nats_command(&s.nats_url, &s.prefix, "submit", b"{\"kind\": \"pengaduan\", \"oops\": 1}", None);
+    let poison = nats_command(&s.nats_url, &s.prefix, "submit", b"{\"kind\": \"pengaduan\", \"oops\": 1}", None, None);
     assert_eq!(poison["status"], 422, "{poison}");
-    let ok = nats_command(
-        &s.nats_url,
-        &s.prefix,
-        "submit",
-        &serde_json::to_vec(&submission("35.78", "listrik")).unwrap(),
-        None,
-    );
+    let ok = s.nats("submit", &submission("35.78", "listrik"), None);
     assert_eq!(ok["status"], "submitted");
     let dlq = read_stream(&s.nats_url, &s.stream("DLQ"), 1);
     assert_eq!(dlq.len(), 1);

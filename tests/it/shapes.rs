@@ -92,23 +92,28 @@ fn complaint_view_and_events(db: Db) {
     snapshot!("events", without_today(Value::Array(events)));
 }
 
-/// The three kinds of problem a client meets most: an unknown case, an action the state does not
-/// allow (with what is allowed), a field that fails validation.
+/// The kinds of problem a client meets most: an unknown case, an action the state does not allow (with
+/// what is allowed), a field that fails validation, a bad token, an action outside the caller's role.
 #[test]
 fn problems() {
     let s = Server::start_with(Db::Sqlite, &["--no-workers"]);
     let id = s.submit(&submission("35.78", "infrastruktur"), &[]).json()["id"].as_str().unwrap().to_owned();
     let mut too_long = submission("35.78", "infrastruktur");
     too_long["title"] = json!("x".repeat(201));
+    let supervisor = s.token("supervisor", "kemenpanrb");
     let answers = [
         ("not_found", s.act("no-such-id", &json!({"action": "verify"}), &[])),
-        ("conflict", s.act(&id, &json!({"action": "resolve", "message": "x"}), &[])),
+        ("conflict", s.act(&id, &json!({"action": "escalate", "reason": "x"}), &[])),
+        ("unauthenticated", s.act(&id, &json!({"action": "verify"}), &[("Authorization", "Bearer adn.nope")])),
+        ("forbidden", s.act(&id, &json!({"action": "verify"}), &[("Authorization", &format!("Bearer {supervisor}"))])),
         ("unprocessable", s.submit(&too_long, &[])),
     ];
     let shapes: Value = answers
         .iter()
         .map(|(name, r)| {
-            (name.to_string(), json!({"status": r.status, "content_type": r.header("content-type"), "body": r.json()}))
+            let shape = json!({"status": r.status, "content_type": r.header("content-type"),
+                "www_authenticate": r.header("www-authenticate"), "body": r.json()});
+            (name.to_string(), shape)
         })
         .collect::<serde_json::Map<_, _>>()
         .into();

@@ -8,14 +8,16 @@
 
 use aduan_testkit::http::{self, Response};
 use aduan_testkit::nats::NatsServer;
+use aduan_testkit::party::{party_for, Party};
 use aduan_testkit::pg::TestDatabase;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// A runtime for the async parts (NATS client, PostgreSQL database creation).
@@ -88,6 +90,13 @@ pub struct Server {
     pub policy_dir: PathBuf,
     /// Extra arguments of `serve` (`--no-workers`).
     args: Vec<String>,
+    /// A national admin's API token (`aduan token create --role admin`), made before `serve` starts.
+    pub admin: String,
+    /// Tokens made by [`Server::token`], by (role, agency).
+    tokens: Mutex<HashMap<(String, String), String>>,
+    /// Reporter tokens of the cases submitted through [`Server::submit`] and [`Server::nats`], by id and
+    /// tracking id.
+    reporters: Mutex<HashMap<String, String>>,
     _database: Database,
     _nats: Option<NatsServer>,
 }
@@ -128,15 +137,19 @@ impl Server {
             log,
             policy_dir: crate::root().join("policies/lapor"),
             args: args.iter().map(|a| a.to_string()).collect(),
+            admin: String::new(),
+            tokens: Mutex::default(),
+            reporters: Mutex::default(),
             _database: database,
             _nats: nats,
         };
+        s.admin = s.token("admin", "kemenpanrb");
         s.spawn();
         s
     }
 
-    fn spawn(&mut self) {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
+    /// The `aduan` command with this server's configuration (database, pack, key, prefix).
+    pub fn command(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_aduan"));
         for (k, _) in std::env::vars() {
             if k.starts_with("ADUAN_") {
@@ -144,14 +157,63 @@ impl Server {
             }
         }
         cmd.current_dir(self.dir.path())
-            .arg("serve")
-            .args(&self.args)
             .env("ADUAN_DATABASE_URL", &self.db_url)
-            .env("ADUAN_NATS_URL", &self.nats_url)
-            .env("ADUAN_NATS_PREFIX", &self.prefix)
-            .env("ADUAN_HTTP_ADDR", format!("127.0.0.1:{}", self.port))
             .env("ADUAN_POLICY_DIR", &self.policy_dir)
             .env("ADUAN_DATA_KEY", DATA_KEY)
+            .env("ADUAN_NATS_PREFIX", &self.prefix);
+        cmd
+    }
+
+    /// An API token of `role` reaching `agency`'s subtree, made with `aduan token create` once per
+    /// (role, agency).
+    pub fn token(&self, role: &str, agency: &str) -> String {
+        let key = (role.to_owned(), agency.to_owned());
+        if let Some(t) = self.tokens.lock().unwrap().get(&key) {
+            return t.clone();
+        }
+        let name = format!("{role}-{}", agency.replace('/', "-"));
+        let args = ["token", "create", "--role", role, "--agency", agency, "--name", &name];
+        let out = self.command().args(args).output().unwrap();
+        assert!(out.status.success(), "token create: {}", String::from_utf8_lossy(&out.stderr));
+        let made: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let token = made["token"].as_str().unwrap().to_owned();
+        self.tokens.lock().unwrap().insert(key, token.clone());
+        token
+    }
+
+    /// The credential a test acts with when it names none: the party the national workflow expects
+    /// for `action` on case `id` (the admin; the holder's officer; the reporter, whose token the
+    /// submission answered), so a suite about something else reads as before.
+    pub fn credential_for(&self, action: &str, id: &str) -> Option<String> {
+        match party_for(action) {
+            Party::Public => None,
+            Party::Reporter => self.reporters.lock().unwrap().get(id).cloned(),
+            Party::HolderOfficer => {
+                let view = self.get(&format!("/v1/complaints/{id}")).json();
+                Some(self.token("officer", view["agency"].as_str().unwrap_or("kemenpanrb")))
+            }
+            Party::Admin => Some(self.admin.clone()),
+        }
+    }
+
+    fn remember_reporter(&self, view: &Value) {
+        if let Some(t) = view["reporter_token"].as_str() {
+            let mut map = self.reporters.lock().unwrap();
+            for k in ["id", "tracking_id"] {
+                if let Some(id) = view[k].as_str() {
+                    map.insert(id.to_owned(), t.to_owned());
+                }
+            }
+        }
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
+        let mut cmd = self.command();
+        cmd.arg("serve")
+            .args(&self.args)
+            .env("ADUAN_NATS_URL", &self.nats_url)
+            .env("ADUAN_HTTP_ADDR", format!("127.0.0.1:{}", self.port))
             .env("ADUAN_RATE_LIMIT", "0")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
@@ -204,16 +266,49 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
+    /// Files a complaint (no token unless `headers` give one) and remembers its reporter token.
     pub fn submit(&self, body: &Value, headers: &[(&str, &str)]) -> Response {
-        http::post_json(&self.url("/v1/complaints"), body, headers)
+        let r = http::post_json(&self.url("/v1/complaints"), body, headers);
+        if r.status < 300 {
+            self.remember_reporter(&r.json());
+        }
+        r
     }
 
+    /// Takes an action, with the credential `headers` give, else [`Server::credential_for`] it.
     pub fn act(&self, id: &str, body: &Value, headers: &[(&str, &str)]) -> Response {
-        http::post_json(&self.url(&format!("/v1/complaints/{id}/actions")), body, headers)
+        let url = self.url(&format!("/v1/complaints/{id}/actions"));
+        if headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("authorization")) {
+            return http::post_json(&url, body, headers);
+        }
+        let bearer =
+            self.credential_for(body["action"].as_str().unwrap_or_default(), id).map(|t| format!("Bearer {t}"));
+        let mut all = headers.to_vec();
+        if let Some(b) = &bearer {
+            all.push(("Authorization", b));
+        }
+        http::post_json(&url, body, &all)
     }
 
+    /// `GET path` as the national admin.
     pub fn get(&self, path: &str) -> Response {
-        http::get(&self.url(path))
+        self.get_as(path, Some(&self.admin))
+    }
+
+    /// `GET path` with `bearer` (none: as the public).
+    pub fn get_as(&self, path: &str, bearer: Option<&str>) -> Response {
+        let auth = bearer.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+        http::request("GET", &self.url(path), &headers, None)
+    }
+
+    /// A command over NATS with the credential [`Server::credential_for`] gives it; the answer.
+    pub fn nats(&self, action: &str, body: &Value, msg_id: Option<&str>) -> Value {
+        let bearer = self.credential_for(action, body["complaint"].as_str().unwrap_or_default());
+        let v =
+            nats_command(&self.nats_url, &self.prefix, action, body.to_string().as_bytes(), msg_id, bearer.as_deref());
+        self.remember_reporter(&v);
+        v
     }
 
     /// The JetStream event stream of this server's prefix.
@@ -283,7 +378,14 @@ pub fn read_stream(nats_url: &str, stream: &str, at_least: u64) -> Vec<StoredMsg
 }
 
 /// Publishes a command to `{prefix}.cmd.{action}` and waits for the answer on `Aduan-Reply-To`.
-pub fn nats_command(nats_url: &str, prefix: &str, action: &str, body: &[u8], msg_id: Option<&str>) -> Value {
+pub fn nats_command(
+    nats_url: &str,
+    prefix: &str,
+    action: &str,
+    body: &[u8],
+    msg_id: Option<&str>,
+    bearer: Option<&str>,
+) -> Value {
     block_on(async {
         let client = async_nats::connect(nats_url).await.unwrap();
         let inbox = client.new_inbox();
@@ -292,6 +394,9 @@ pub fn nats_command(nats_url: &str, prefix: &str, action: &str, body: &[u8], msg
         headers.insert("Aduan-Reply-To", inbox.as_str());
         if let Some(id) = msg_id {
             headers.insert("Nats-Msg-Id", id);
+        }
+        if let Some(t) = bearer {
+            headers.insert("Authorization", format!("Bearer {t}").as_str());
         }
         let js = async_nats::jetstream::new(client.clone());
         js.publish_with_headers(format!("{prefix}.cmd.{action}"), headers, body.to_vec().into())

@@ -16,12 +16,14 @@
 //! - [`directory`]: the agency tree (kemenpanrb → provinces → kab/kota → units) and categories.
 //! - [`workflow`]: states and actions of a pack's workflow.
 //! - [`rules`]: the rhai sandbox and pluggable route/escalate policies.
+//! - [`access`]: the one table of role × operation × reach, and what a viewer may see of a case.
 //! - [`case`]: a case and every decision on it (submit, actions, escalation).
 //! - [`chain`]: the per-case hash chain of events.
 //! - [`replay`]: the status, holder and level a case's events lead to (for `audit verify`).
 //! - [`sweep`]: what a deadline sweep does to one case at one instant.
 //! - [`time`]: [`time::Timestamp`], the millisecond instant every decision is taken at.
 
+pub mod access;
 pub mod calendar;
 pub mod case;
 pub mod chain;

@@ -26,7 +26,9 @@ pub enum Role {
     Reporter,
     /// May publish packs.
     PolicyAuthor,
-    /// The engine itself (sweeps) and, until tokens exist, every request: holds every role.
+    /// A local system that files complaints (and may back-date them) and reads its subtree.
+    Integration,
+    /// The engine itself (sweeps, recompute, the command line): holds every role.
     System,
 }
 
@@ -40,6 +42,7 @@ impl Role {
             Role::Supervisor => "supervisor",
             Role::Reporter => "reporter",
             Role::PolicyAuthor => "policy_author",
+            Role::Integration => "integration",
             Role::System => "system",
         }
     }

@@ -6,7 +6,7 @@
 
 use crate::bus::Bus;
 use crate::problem;
-use crate::service::{ListQuery, Service, ServiceError};
+use crate::service::{Caller, ListQuery, Service, ServiceError};
 use crate::wire::text::{self, SHORT};
 use crate::wire::{ActionRequest, ComplaintList, ComplaintView, PackReadiness, Problem, Readiness, Stats, Submission};
 use axum::body::Bytes;
@@ -42,26 +42,46 @@ pub struct ApiState {
 /// Client IPs kept by the rate limiter before the idle ones are dropped.
 const RATE_MEMORY: usize = 100_000;
 
-/// The rate limit per client IP: governor's GCRA, `per_minute` requests per minute with bursts of up to
-/// `per_minute` (a client that used its burst gets one more every `60 / per_minute` seconds).
+/// Who a rate limit counts: a caller with a token by its token, everyone else by client IP.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RateKey {
+    /// No token: the client's IP.
+    Ip(IpAddr),
+    /// A token's name (API token or JWT subject) or a reporter token's hash.
+    Token(String),
+}
+
+impl RateKey {
+    fn of(caller: &Caller, ip: IpAddr) -> Self {
+        match caller {
+            Caller::Public => RateKey::Ip(ip),
+            Caller::Principal(a) => RateKey::Token(a.name.clone()),
+            Caller::Bearer(t) => RateKey::Token(crate::crypto::sha256_hex(t.as_bytes())),
+        }
+    }
+}
+
+/// The rate limit per client IP or token: governor's GCRA, `per_minute` requests per minute with
+/// bursts of up to `per_minute` (a client that used its burst gets one more every `60 / per_minute`
+/// seconds).
 #[derive(Debug)]
 pub struct RateLimiter {
-    limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    limiter: Option<DefaultKeyedRateLimiter<RateKey>>,
 }
 
 impl RateLimiter {
-    /// `per_minute` requests per minute per IP; 0 turns the limiter off.
+    /// `per_minute` requests per minute per IP or token; 0 turns the limiter off.
     pub fn new(per_minute: u32) -> Self {
         Self { limiter: NonZeroU32::new(per_minute).map(|n| GovernorLimiter::keyed(Quota::per_minute(n))) }
     }
 
     /// `Ok` to go ahead, or `Err(whole seconds until the next request is allowed, at least 1)`.
-    pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
+    pub fn check(&self, key: &RateKey) -> Result<(), u64> {
         let Some(limiter) = &self.limiter else { return Ok(()) };
         if limiter.len() > RATE_MEMORY {
             limiter.retain_recent();
         }
-        limiter.check_key(&ip).map_err(|not_until| {
+        limiter.check_key(key).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             wait.as_secs().saturating_add(u64::from(wait.subsec_nanos() > 0)).max(1)
         })
@@ -94,6 +114,9 @@ impl IntoResponse for ApiError {
         resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if let Some(s) = self.retry_after {
             resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(CHALLENGE));
         }
         resp
     }
@@ -151,12 +174,21 @@ fn bounded(field: &str, value: String) -> Result<String, ApiError> {
     }
 }
 
-fn bearer(h: &HeaderMap) -> Option<&str> {
-    h.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim)
+/// The challenge of every 401 (RFC 6750).
+const CHALLENGE: &str = "Bearer realm=\"aduan\"";
+
+/// The caller the `Authorization` header names: none is the public; anything but `Bearer TOKEN`, or a
+/// token that does not authenticate, is 401.
+async fn caller(s: &ApiState, h: &HeaderMap) -> Result<Caller, ApiError> {
+    let Some(v) = h.get(header::AUTHORIZATION) else { return Ok(Caller::Public) };
+    let bearer = v.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).ok_or_else(|| {
+        ApiError::from(ServiceError::Unauthenticated("the Authorization header must be `Bearer TOKEN`".into()))
+    })?;
+    Ok(s.service.authenticate(Some(bearer)).await?)
 }
 
-fn limited(state: &ApiState, ip: IpAddr) -> Result<(), ApiError> {
-    state.rate.check(ip).map_err(|secs| ApiError {
+fn limited(state: &ApiState, caller: &Caller, ip: IpAddr) -> Result<(), ApiError> {
+    state.rate.check(&RateKey::of(caller, ip)).map_err(|secs| ApiError {
         problem: Problem::new(429, "over the rate limit; retry later"),
         retry_after: Some(secs),
     })
@@ -181,8 +213,9 @@ async fn submit(
     headers: HeaderMap,
     JsonBody(sub): JsonBody<Submission>,
 ) -> Result<(StatusCode, Json<ComplaintView>), ApiError> {
-    limited(&s, addr.ip())?;
-    let reply = s.service.submit(sub, idempotency_key(&headers)?, crate::clock::now()).await?;
+    let who = caller(&s, &headers).await?;
+    limited(&s, &who, addr.ip())?;
+    let reply = s.service.submit(sub, idempotency_key(&headers)?, &who, crate::clock::now()).await?;
     Ok((StatusCode::from_u16(reply.status).unwrap_or(StatusCode::CREATED), Json(reply.view)))
 }
 
@@ -198,13 +231,15 @@ async fn submit(
 async fn get_one(
     State(s): State<ApiState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<ComplaintView>, ApiError> {
+    let who = caller(&s, &headers).await?;
     let id = path_id(id)?;
-    if id.len() == 11 && id.as_bytes()[5] == b'-' {
-        limited(&s, addr.ip())?;
+    if crate::crypto::is_tracking_id(&id) {
+        limited(&s, &who, addr.ip())?;
     }
-    Ok(Json(s.service.get(&id).await?))
+    Ok(Json(s.service.get(&id, &who).await?))
 }
 
 /// Take an action on a complaint.
@@ -231,8 +266,9 @@ async fn act(
     if req.complaint.as_deref().is_some_and(|c| c != id) {
         return Err(Problem::new(422, "complaint: differs from the path").with_field("complaint").into());
     }
+    let who = caller(&s, &headers).await?;
     let id = path_id(id)?;
-    let reply = s.service.act(&id, req, idempotency_key(&headers)?, bearer(&headers), crate::clock::now()).await?;
+    let reply = s.service.act(&id, req, idempotency_key(&headers)?, &who, crate::clock::now()).await?;
     Ok((StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK), Json(reply.view)))
 }
 
@@ -271,7 +307,12 @@ fn query<T: DeserializeOwned>(raw: Option<&str>) -> Result<T, ApiError> {
         (status = 422, description = "A query parameter is wrong (`field` names it)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is away; retry", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying")))
     ))]
-async fn list(State(s): State<ApiState>, RawQuery(q): RawQuery) -> Result<Json<ComplaintList>, ApiError> {
+async fn list(
+    State(s): State<ApiState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Json<ComplaintList>, ApiError> {
+    let who = caller(&s, &headers).await?;
     let p: ListParams = query(q.as_deref())?;
     let q = ListQuery {
         agency: p.agency,
@@ -280,7 +321,7 @@ async fn list(State(s): State<ApiState>, RawQuery(q): RawQuery) -> Result<Json<C
         limit: p.limit,
         cursor: p.cursor,
     };
-    Ok(Json(s.service.list(q, crate::clock::now()).await?))
+    Ok(Json(s.service.list(q, &who, crate::clock::now()).await?))
 }
 
 /// The query of `GET /v1/stats`.
@@ -305,9 +346,10 @@ struct StatsParams {
         (status = 422, description = "A query parameter is wrong (`field` names it)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is away; retry", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying")))
     ))]
-async fn stats(State(s): State<ApiState>, RawQuery(q): RawQuery) -> Result<Json<Stats>, ApiError> {
+async fn stats(State(s): State<ApiState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Result<Json<Stats>, ApiError> {
+    let who = caller(&s, &headers).await?;
     let p: StatsParams = query(q.as_deref())?;
-    Ok(Json(s.service.stats(p.agency.as_deref(), p.from, p.to, crate::clock::now()).await?))
+    Ok(Json(s.service.stats(p.agency.as_deref(), p.from, p.to, &who, crate::clock::now()).await?))
 }
 
 /// Liveness: the process answers.

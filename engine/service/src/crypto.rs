@@ -88,6 +88,21 @@ pub fn new_token() -> String {
     URL_SAFE_NO_PAD.encode(b)
 }
 
+/// What every API token starts with: a dot, so it never looks like a reporter token (base64url, no
+/// dot) nor like a JWT (three dot-separated parts).
+pub const API_TOKEN_PREFIX: &str = "adn.";
+
+/// A new API token: [`API_TOKEN_PREFIX`] and a [`new_token`].
+pub fn new_api_token() -> String {
+    format!("{API_TOKEN_PREFIX}{}", new_token())
+}
+
+/// Whether `s` has the shape of a tracking id (`XXXXX-XXXXX` over [`TRACKING_ALPHABET`]).
+pub fn is_tracking_id(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 11 && b.iter().enumerate().all(|(i, c)| if i == 5 { *c == b'-' } else { TRACKING_ALPHABET.contains(c) })
+}
+
 /// SHA-256 hex, for storing tokens and request fingerprints.
 pub fn sha256_hex(data: &[u8]) -> String {
     Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
@@ -126,6 +141,14 @@ mod tests {
     }
 
     #[test]
+    fn api_tokens_look_like_neither_reporter_tokens_nor_jwts() {
+        let t = new_api_token();
+        assert_eq!(t.matches('.').count(), 1);
+        assert!(!new_token().contains('.'));
+        assert!(!is_tracking_id("ABCDE-FGHI0") && !is_tracking_id("0190a1b2-c3d4"));
+    }
+
+    #[test]
     fn tracking_ids_are_unambiguous() {
         for _ in 0..200 {
             let t = new_tracking_id();
@@ -133,6 +156,7 @@ mod tests {
             assert_eq!(&t[5..6], "-");
             assert!(t.chars().filter(|c| *c != '-').all(|c| TRACKING_ALPHABET.contains(&(c as u8))));
             assert!(!t.contains(['0', 'O', '1', 'I']));
+            assert!(is_tracking_id(&t));
         }
     }
 }

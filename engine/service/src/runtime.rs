@@ -78,9 +78,10 @@ fn invalid(field: &str, detail: String) -> CommandFailure {
 impl CommandHandler for CommandService {
     async fn handle(&self, msg: CommandMsg) -> Result<Vec<u8>, CommandFailure> {
         let now = crate::clock::now();
+        let caller = self.0.authenticate(msg.bearer.as_deref()).await.map_err(failure)?;
         let reply = if msg.action == "submit" {
             let sub: Submission = decode(&msg.body)?;
-            self.0.submit(sub, msg.msg_id.clone(), now).await
+            self.0.submit(sub, msg.msg_id.clone(), &caller, now).await
         } else {
             let mut req: ActionRequest = decode(&msg.body)?;
             if req.action.as_deref().is_some_and(|a| a != msg.action) {
@@ -92,7 +93,7 @@ impl CommandHandler for CommandService {
             let Some(id) = req.complaint.clone() else {
                 return Err(invalid("complaint", "complaint: required".to_owned()));
             };
-            self.0.act(&id, req, msg.msg_id.clone(), None, now).await
+            self.0.act(&id, req, msg.msg_id.clone(), &caller, now).await
         };
         let reply = reply.map_err(failure)?;
         serde_json::to_vec(&reply.view).map_err(|e| CommandFailure::Transient { reason: e.to_string() })

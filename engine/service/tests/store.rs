@@ -1355,6 +1355,7 @@ async fn schema_lists_the_tables(store: Store) {
     assert_eq!(
         tables,
         [
+            "api_tokens",
             "case_holders",
             "complaints",
             "digests",

@@ -3,6 +3,7 @@
 //!   loopback port with a temp store dir, both gone when its guard drops;
 //! - [`pg`]: a fresh PostgreSQL database per test from `ADUAN_TEST_PG_URL`, dropped with its guard;
 //! - [`http`]: a blocking HTTP client (reqwest) for end-to-end tests;
+//! - [`party`]: who the national workflow expects to take an action (harnesses act as that party);
 //! - [`process`]: children that die with the test process, temp dirs named `aduan-test-*`.
 //!
 //! Nothing a test starts may outlive it: `deploy/test.sh` fails a run that leaves a process, a temp
@@ -10,5 +11,6 @@
 
 pub mod http;
 pub mod nats;
+pub mod party;
 pub mod pg;
 pub mod process;

@@ -7,8 +7,8 @@ use super::clocks::{deadlines_json, pause_running, resume_paused, start_clock, C
 use super::{
     clock_conflict, invalid, Actor, Case, CaseState, Command, DecideError, NewCase, NewEvent, Outcome, Privacy,
 };
+use crate::access::{self, Denied, Operation};
 use crate::clock::Clock;
-use crate::directory::ROOT;
 use crate::event::EventType;
 use crate::pack::Pack;
 use crate::timer::ChangeReason;
@@ -68,8 +68,9 @@ pub fn decide(
     cmd: &Command,
     now: DateTime<Utc>,
 ) -> Result<Outcome, DecideError> {
-    let action = allowed_action(pack, case, cmd.action())?;
+    let action = workflow_action(pack, cmd.action())?;
     authorize(pack, case, actor, action)?;
+    allowed_in_state(pack, case, action)?;
     let mut work = case.clone();
     let mut out = Outcome::default();
     let journal = Journal::new(pack, &work);
@@ -81,49 +82,34 @@ pub fn decide(
     Ok(out)
 }
 
-/// The workflow's action `name`, if the case's state allows it.
-fn allowed_action<'p>(pack: &'p Pack, case: &Case, name: &str) -> Result<&'p Action, DecideError> {
-    let action =
-        pack.workflow.action(name).ok_or_else(|| invalid("action", format!("the workflow has no action `{name}`")))?;
-    if !action.from.contains(&case.status) {
-        return Err(DecideError::NotAllowed {
-            action: name.into(),
-            status: case.status.clone(),
-            allowed: pack.workflow.allowed_from(&case.status),
-        });
+/// The workflow's action `name`.
+fn workflow_action<'p>(pack: &'p Pack, name: &str) -> Result<&'p Action, DecideError> {
+    pack.workflow.action(name).ok_or_else(|| invalid("action", format!("the workflow has no action `{name}`")))
+}
+
+/// Whether the case's state allows `action` (409 naming what is allowed).
+fn allowed_in_state(pack: &Pack, case: &Case, action: &Action) -> Result<(), DecideError> {
+    if action.from.contains(&case.status) {
+        return Ok(());
     }
-    Ok(action)
+    Err(DecideError::NotAllowed {
+        action: action.name.clone(),
+        status: case.status.clone(),
+        allowed: pack.workflow.allowed_from(&case.status),
+    })
 }
 
 fn authorize(pack: &Pack, case: &Case, actor: &Actor, action: &Action) -> Result<(), DecideError> {
-    if actor.role == Role::System {
-        return Ok(());
+    if actor.role != Role::System && !action.roles.contains(&actor.role) {
+        let roles = action.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ");
+        return Err(DecideError::Forbidden(format!("`{}` needs the role {roles}", action.name)));
     }
-    if !action.roles.contains(&actor.role) {
-        return Err(DecideError::Forbidden(format!(
-            "`{}` needs the role {}",
-            action.name,
-            action.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ")
-        )));
-    }
-    match actor.role {
-        Role::Officer if actor.agency.is_none() || actor.agency != case.agency => {
-            return Err(DecideError::Forbidden("an officer acts only on cases its agency holds".into()));
-        }
-        Role::Admin => {
-            let scope = actor.agency.as_deref().unwrap_or(ROOT);
-            let subject = case
-                .agency
-                .clone()
-                .or_else(|| case.region.as_ref().and_then(|r| pack.directory.government_of(r)).map(str::to_owned))
-                .unwrap_or_else(|| ROOT.to_owned());
-            if scope != ROOT && !pack.directory.in_subtree(scope, &subject) {
-                return Err(DecideError::Forbidden(format!("the case is outside the admin's scope ({scope})")));
-            }
-        }
-        _ => {}
-    }
-    Ok(())
+    let subject = access::subject_of(&pack.directory, case.agency.as_deref(), case.region.as_ref());
+    let target = access::Target { holder: case.agency.as_deref(), subject: &subject };
+    access::check(&pack.directory, actor, Operation::Act, Some(target)).map_err(|d| match d {
+        Denied::Forbidden(why) => DecideError::Forbidden(why),
+        Denied::Unauthenticated => DecideError::Forbidden(format!("`{}` needs a token", action.name)),
+    })
 }
 
 /// The clock effects of an action, in a fixed order: follow-up, stops, pauses, resumes, restarts, starts.

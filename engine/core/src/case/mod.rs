@@ -50,6 +50,11 @@ impl Privacy {
             Privacy::Confidential => "confidential",
         }
     }
+
+    /// By wire name.
+    pub fn from_wire(s: &str) -> Option<Self> {
+        [Privacy::Public, Privacy::Anonymous, Privacy::Confidential].into_iter().find(|p| p.as_str() == s)
+    }
 }
 
 /// A running or paused clock of a case.
@@ -138,10 +143,14 @@ pub struct Actor {
 }
 
 impl Actor {
-    /// The engine itself: the sweep, and (until access tokens exist) every request not made with the
-    /// reporter token.
+    /// The engine itself: the sweep, the recompute, the command line.
     pub fn system() -> Self {
         Self { role: Role::System, agency: None, name: "system".into() }
+    }
+
+    /// The public: no credentials.
+    pub fn public() -> Self {
+        Self { role: Role::Anyone, agency: None, name: "anyone".into() }
     }
 
     /// The reporter, authenticated by the reporter token.
@@ -153,7 +162,7 @@ impl Actor {
     pub fn label(&self) -> String {
         match &self.agency {
             Some(a) => format!("{}:{}@{a}", self.role.as_str(), self.name),
-            None if self.role == Role::System || self.role == Role::Reporter => self.name.clone(),
+            None if matches!(self.role, Role::System | Role::Reporter | Role::Anyone) => self.name.clone(),
             None => format!("{}:{}", self.role.as_str(), self.name),
         }
     }

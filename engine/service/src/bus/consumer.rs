@@ -51,6 +51,8 @@ const REPLY_TO: &str = "Aduan-Reply-To";
 const ERROR_HEADER: &str = "Aduan-Error";
 /// JetStream's deduplication header, `Nats-Msg-Id`: the command's idempotency key.
 const MSG_ID: &str = "Nats-Msg-Id";
+/// The header carrying a command's credentials, `Bearer TOKEN` as on HTTP (docs/nats.md#commands).
+const AUTHORIZATION: &str = "Authorization";
 
 /// One command, as the handler sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +67,9 @@ pub struct CommandMsg {
     pub reply_to: Option<String>,
     /// How many times JetStream has delivered this message, this time included (1 the first time).
     pub delivered: u64,
+    /// The bearer token of the `Authorization` header (`Bearer TOKEN`), when there is one. It is
+    /// never written to a dead letter.
+    pub bearer: Option<String>,
 }
 
 /// Why a command failed, which decides what the consumer does with it.
@@ -240,6 +245,8 @@ async fn process<H: CommandHandler>(
         msg_id: letter.msg_id.clone(),
         reply_to: letter.reply_to.clone(),
         delivered,
+        bearer: header(message.headers.as_ref(), AUTHORIZATION)
+            .map(|v| v.strip_prefix("Bearer ").map_or(v.clone(), str::to_owned)),
     };
     match handler.handle(command).await {
         Ok(reply) => {

@@ -342,15 +342,19 @@ impl Bus {
     }
 
     /// Publishes a command to `{prefix}.cmd.{action}` the way an integration would: JetStream, with
-    /// `Nats-Msg-Id` and `Aduan-Reply-To` when given, awaiting the stream's ack.
+    /// `Nats-Msg-Id`, `Aduan-Reply-To` and `Authorization: Bearer` when given, awaiting the stream's ack.
     pub async fn send_command(
         &self,
         action: &str,
         body: Vec<u8>,
         msg_id: Option<&str>,
         reply_to: Option<&str>,
+        bearer: Option<&str>,
     ) -> Result<(), BusError> {
         let mut headers = async_nats::HeaderMap::new();
+        if let Some(t) = bearer {
+            headers.insert("Authorization", format!("Bearer {t}").as_str());
+        }
         if let Some(id) = msg_id {
             headers.insert("Nats-Msg-Id", id);
         }

@@ -1,30 +1,30 @@
 //! Taking a workflow action on a case: map the request to a core command, decide, write.
 
+use super::auth::Caller;
 use super::rows::{case_of, row_after};
 use super::write::{fired_rungs, CaseWrite, Stamp};
 use super::{Reply, Service, ServiceError, MAX_RETRIES};
 use crate::crypto::sha256_hex;
 use crate::store::CommandRecord;
 use crate::wire::ActionRequest;
-use aduan_core::case::{self, Actor, Command};
+use aduan_core::case::{self, Command};
 use aduan_core::time::Timestamp;
 use chrono::{DateTime, Utc};
 
 impl Service {
-    /// Takes a workflow action. `id` is the case id or its tracking id; `bearer` is the caller's token
-    /// (the reporter token makes the caller the reporter; until tokens exist, anything else acts as
-    /// `system`).
+    /// Takes a workflow action as `caller` (the case's reporter token makes it the reporter). `id` is
+    /// the case id or its tracking id. No credentials: 401; outside role or reach: 403.
     pub async fn act(
         &self,
         id: &str,
         req: ActionRequest,
         key: Option<String>,
-        bearer: Option<&str>,
+        caller: &Caller,
         now: Timestamp,
     ) -> Result<Reply, ServiceError> {
         let started = std::time::Instant::now();
         let action = req.action.clone().unwrap_or_default();
-        let result = self.act_inner(id, req, key, bearer, now.utc()).await;
+        let result = self.act_inner(id, req, key, caller, now.utc()).await;
         self.inner.metrics.command(&action, result.as_ref().err().map(ServiceError::status), started.elapsed());
         result
     }
@@ -34,16 +34,19 @@ impl Service {
         id: &str,
         mut req: ActionRequest,
         key: Option<String>,
-        bearer: Option<&str>,
+        caller: &Caller,
         now: DateTime<Utc>,
     ) -> Result<Reply, ServiceError> {
+        if *caller == Caller::Public {
+            return Err(ServiceError::Unauthenticated("an action needs a token (Authorization: Bearer …)".into()));
+        }
         let key = key.or_else(|| req.command_id.take());
         req.command_id = None;
         req.complaint = None;
         let cmd = command_of(&req)?;
         let request_hash =
             sha256_hex(serde_json::to_string(&req).map_err(|e| ServiceError::Internal(e.to_string()))?.as_bytes());
-        let call = Call { id, cmd: &cmd, key: key.as_deref(), request_hash: &request_hash, bearer, now };
+        let call = Call { id, cmd: &cmd, key: key.as_deref(), request_hash: &request_hash, caller, now };
         for _ in 0..MAX_RETRIES {
             match self.act_once(&call).await {
                 Err(ServiceError::LostRace) => continue,
@@ -69,19 +72,22 @@ impl Service {
                 }
             },
         };
+        let timers = tx.timers(&row.id).await?;
+        let case = case_of(&row, &timers)?;
+        let actor = match call.caller.actor_on(case.state.reporter_token_sha256.as_deref()) {
+            Ok(a) => a,
+            Err(e) => {
+                tx.rollback().await?;
+                return Err(e);
+            }
+        };
         let scope = format!("{}:{}", row.id, call.cmd.action());
         if let Some(k) = call.key {
             if let Some(rec) = tx.command(&scope, k).await? {
                 tx.rollback().await?;
-                return self.replay(rec, call.request_hash, now).await;
+                return self.replay(rec, call.request_hash, now, &actor).await;
             }
         }
-        let timers = tx.timers(&row.id).await?;
-        let case = case_of(&row, &timers)?;
-        let actor = match (call.bearer, &case.state.reporter_token_sha256) {
-            (Some(t), Some(h)) if sha256_hex(t.as_bytes()) == *h => Actor::reporter(),
-            _ => Actor::system(),
-        };
         let (p, c, a) = (pack.clone(), call.cmd.clone(), actor.clone());
         let decided = tokio::task::spawn_blocking(move || {
             let mut case = case;
@@ -119,7 +125,7 @@ impl Service {
         }
         tx.commit().await?;
         self.inner.wake.notify_one();
-        let view = self.render(&write.row, &write.timers, None)?;
+        let view = self.render(&write.row, &write.timers, None, &actor)?;
         Ok(Reply { status: 200, view })
     }
 }
@@ -130,7 +136,7 @@ struct Call<'a> {
     cmd: &'a Command,
     key: Option<&'a str>,
     request_hash: &'a str,
-    bearer: Option<&'a str>,
+    caller: &'a Caller,
     now: DateTime<Utc>,
 }
 

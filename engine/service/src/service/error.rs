@@ -6,7 +6,10 @@ use aduan_core::case::DecideError;
 /// Why a service call failed; each maps to one HTTP status and one NATS failure kind.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ServiceError {
-    /// 404: unknown id.
+    /// 401: missing or bad credentials (HTTP adds `WWW-Authenticate`).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// 404: unknown id, or a read outside the caller's scope.
     #[error("{0}")]
     NotFound(String),
     /// 403: outside role or scope.
@@ -47,6 +50,7 @@ impl ServiceError {
     /// The HTTP status.
     pub fn status(&self) -> u16 {
         match self {
+            ServiceError::Unauthenticated(_) => 401,
             ServiceError::NotFound(_) => 404,
             ServiceError::Forbidden(_) => 403,
             ServiceError::Conflict { .. } | ServiceError::IdempotencyReused => 409,

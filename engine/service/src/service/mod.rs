@@ -11,12 +11,14 @@
 //! - `error.rs`: [`ServiceError`].
 
 mod act;
+mod auth;
 mod error;
 mod rows;
 mod submit;
 mod views;
 mod write;
 
+pub use auth::{token_role, Caller, NewToken};
 pub use error::ServiceError;
 pub use rows::{case_of, case_row, row_after, timer_rows};
 pub use write::{
@@ -63,6 +65,7 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
+#[derive(Clone)]
 struct Inner {
     store: Store,
     pack: Arc<Pack>,
@@ -70,6 +73,8 @@ struct Inner {
     prefix: String,
     wake: Arc<Notify>,
     metrics: Arc<Metrics>,
+    #[cfg(feature = "oidc")]
+    oidc: Option<Arc<crate::oidc::OidcVerifier>>,
 }
 
 /// The service: the store, the active pack, the data key and the relay's wake-up. Cheap to clone.
@@ -86,8 +91,24 @@ const MAX_RETRIES: usize = 5;
 impl Service {
     /// A service over a migrated store with an active pack.
     pub fn new(store: Store, pack: Arc<Pack>, key: DataKey, prefix: &str, metrics: Arc<Metrics>) -> Self {
-        let inner = Inner { store, pack, key, prefix: prefix.to_owned(), wake: Arc::new(Notify::new()), metrics };
+        let inner = Inner {
+            store,
+            pack,
+            key,
+            prefix: prefix.to_owned(),
+            wake: Arc::new(Notify::new()),
+            metrics,
+            #[cfg(feature = "oidc")]
+            oidc: None,
+        };
         Self { inner: Arc::new(inner) }
+    }
+
+    /// This service, also accepting JWT bearer tokens that `verifier` verifies.
+    #[cfg(feature = "oidc")]
+    pub fn with_oidc(mut self, verifier: crate::oidc::OidcVerifier) -> Self {
+        Arc::make_mut(&mut self.inner).oidc = Some(Arc::new(verifier));
+        self
     }
 
     /// The active pack.

@@ -91,7 +91,7 @@ pub fn timer_rows(case: &Case, pack: &Pack, fired: &Fired, now: DateTime<Utc>) -
 pub fn case_of(row: &CaseRow, timers: &[TimerRow]) -> Result<Case, ServiceError> {
     let bad = |what: &str| ServiceError::Internal(format!("case {}: stored {what} is unreadable", row.id));
     let kind: Kind = serde_json::from_value(Value::String(row.kind.clone())).map_err(|_| bad("kind"))?;
-    let privacy: Privacy = serde_json::from_value(Value::String(row.privacy.clone())).map_err(|_| bad("privacy"))?;
+    let privacy = Privacy::from_wire(&row.privacy).ok_or_else(|| bad("privacy"))?;
     let state: CaseState = serde_json::from_str(&row.state).map_err(|_| bad("state"))?;
     let mut map = BTreeMap::new();
     for t in timers {

@@ -1,13 +1,15 @@
 //! Filing a complaint: validate the submission, decide with the core, write it; and answering a replayed
 //! idempotency key with the original status and the current view.
 
+use super::auth::{denied, Caller};
 use super::rows::case_row;
 use super::write::{CaseWrite, Stamp};
 use super::{new_id, Reply, Service, ServiceError, CHANNELS, MAX_RETRIES, OFFLINE_CHANNELS, TOKEN_REPLAY_WINDOW};
 use crate::crypto::{new_token, new_tracking_id, sha256_hex};
 use crate::store::{CommandRecord, StoreError};
 use crate::wire::{text, Reporter, Submission};
-use aduan_core::case::{self, NewCase, Privacy};
+use aduan_core::access::{self, Operation};
+use aduan_core::case::{self, Actor, NewCase, Privacy};
 use aduan_core::domain::Kind;
 use aduan_core::pack::Pack;
 use aduan_core::region::RegionCode;
@@ -19,9 +21,16 @@ use serde_json::Value;
 impl Service {
     /// Files a complaint. A replay of the same idempotency key answers with the original status and the
     /// current view (and, within 24 h, the same reporter token).
-    pub async fn submit(&self, sub: Submission, key: Option<String>, now: Timestamp) -> Result<Reply, ServiceError> {
+    /// Anyone may submit; `received_at` (back-dating) needs an admin or integration token.
+    pub async fn submit(
+        &self,
+        sub: Submission,
+        key: Option<String>,
+        caller: &Caller,
+        now: Timestamp,
+    ) -> Result<Reply, ServiceError> {
         let started = std::time::Instant::now();
-        let result = self.submit_inner(sub, key, now.utc()).await;
+        let result = self.submit_inner(sub, key, caller, now.utc()).await;
         self.inner.metrics.command("submit", result.as_ref().err().map(ServiceError::status), started.elapsed());
         result
     }
@@ -30,20 +39,28 @@ impl Service {
         &self,
         mut sub: Submission,
         key: Option<String>,
+        caller: &Caller,
         now: DateTime<Utc>,
     ) -> Result<Reply, ServiceError> {
+        let actor = caller.actor()?;
+        let pack = self.pack();
+        let op = if sub.received_at.is_some() { Operation::BackDate } else { Operation::Submit };
+        access::check(&pack.directory, &actor, op, None).map_err(|d| {
+            denied(d, |_| {
+                ServiceError::Forbidden("`received_at` (back-dating) needs an admin or integration token".into())
+            })
+        })?;
         let key = key.or_else(|| sub.command_id.take());
         sub.command_id = None;
         let request_hash =
             sha256_hex(serde_json::to_string(&sub).map_err(|e| ServiceError::Internal(e.to_string()))?.as_bytes());
-        let pack = self.pack();
         let (new, reporter) = validate_submission(&pack, &sub, now)?;
         for _ in 0..MAX_RETRIES {
             let mut tx = self.inner.store.begin().await?;
             if let Some(k) = &key {
                 if let Some(rec) = tx.command("submit", k).await? {
                     tx.rollback().await?;
-                    return self.replay(rec, &request_hash, now).await;
+                    return self.replay(rec, &request_hash, now, &Actor::reporter()).await;
                 }
             }
             let token = new_token();
@@ -80,7 +97,8 @@ impl Service {
                 reporter_token_sealed: Some(self.inner.key.seal(&token)),
                 created_at: now,
             });
-            let stamp = Stamp { pack: &pack, actor: "anyone", at: now };
+            let label = actor.label();
+            let stamp = Stamp { pack: &pack, actor: &label, at: now };
             let write = CaseWrite::new(stamp, &case, row, outcome, &Fired::new())?
                 .published(self.prefix())
                 .with_command(command);
@@ -93,7 +111,7 @@ impl Service {
             }
             tx.commit().await?;
             self.inner.wake.notify_one();
-            let mut view = self.render(&write.row, &write.timers, None)?;
+            let mut view = self.render(&write.row, &write.timers, None, &Actor::reporter())?;
             view.reporter_token = Some(token);
             return Ok(Reply { status: 201, view });
         }
@@ -105,6 +123,7 @@ impl Service {
         rec: CommandRecord,
         request_hash: &str,
         now: DateTime<Utc>,
+        viewer: &Actor,
     ) -> Result<Reply, ServiceError> {
         if rec.request_hash != request_hash {
             return Err(ServiceError::IdempotencyReused);
@@ -115,7 +134,7 @@ impl Service {
             .ok_or_else(|| ServiceError::Internal("a replayed command names no case".into()))?;
         let row =
             self.inner.store.case_by_id(&id).await?.ok_or_else(|| ServiceError::NotFound(format!("complaint {id}")))?;
-        let mut view = self.view_of(&row, false).await?;
+        let mut view = self.view_of(&row, false, viewer).await?;
         if rec.scope == "submit" && now - rec.created_at < TOKEN_REPLAY_WINDOW {
             view.reporter_token = rec.reporter_token_sealed.as_deref().and_then(|s| self.inner.key.open(s).ok());
         }
@@ -156,14 +175,10 @@ fn validate_submission(
             return Err(ServiceError::invalid("category", format!("unknown category `{c}`")));
         }
     }
-    let privacy = match sub.privacy.as_deref().unwrap_or("public") {
-        "public" => Privacy::Public,
-        "anonymous" => Privacy::Anonymous,
-        "confidential" => Privacy::Confidential,
-        other => {
-            return Err(ServiceError::invalid("privacy", format!("`{other}` is not public, anonymous or confidential")))
-        }
-    };
+    let privacy = sub.privacy.as_deref().unwrap_or("public");
+    let privacy = Privacy::from_wire(privacy).ok_or_else(|| {
+        ServiceError::invalid("privacy", format!("`{privacy}` is not public, anonymous or confidential"))
+    })?;
     let received_at = match sub.received_at {
         None => now,
         Some(at) => {

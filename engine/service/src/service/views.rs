@@ -1,9 +1,14 @@
 //! What callers read: one case's view (with history), the list, the stats.
 
+use super::auth::{denied, may_read, reporter_hash, Caller};
 use super::rows::case_of;
 use super::{ListQuery, Service, ServiceError};
+use crate::crypto::is_tracking_id;
 use crate::store::{subtree_patterns, CaseFilter, CaseRow, StatsScope, TimerRow};
 use crate::wire::{ComplaintList, ComplaintView, DeadlineView, HistoryEntry, Reporter, Stats};
+use aduan_core::access::{self, Operation, Visibility};
+use aduan_core::case::{Actor, Privacy};
+use aduan_core::directory::ROOT;
 use aduan_core::time::Timestamp;
 use aduan_core::timer::CalendarRef;
 use chrono::{DateTime, Utc};
@@ -14,8 +19,14 @@ fn ms(t: DateTime<Utc>) -> i64 {
 }
 
 impl Service {
-    /// The single view of a case by id or tracking id, with history.
-    pub async fn get(&self, id: &str) -> Result<ComplaintView, ServiceError> {
+    /// The single view of a case by id or tracking id, with history, as `caller` may see it. The public
+    /// reads by tracking id only; a case outside the caller's reach is 404, as an unknown one.
+    pub async fn get(&self, id: &str, caller: &Caller) -> Result<ComplaintView, ServiceError> {
+        if *caller == Caller::Public && !is_tracking_id(id) {
+            return Err(ServiceError::Unauthenticated(
+                "without a token, a complaint is read by its tracking id".into(),
+            ));
+        }
         let row = match self.inner.store.case_by_id(id).await? {
             Some(r) => r,
             None => self
@@ -25,10 +36,18 @@ impl Service {
                 .await?
                 .ok_or_else(|| ServiceError::NotFound(format!("no complaint `{id}`")))?,
         };
-        self.view_of(&row, true).await
+        let actor = caller.actor_on(reporter_hash(&row).as_deref())?;
+        may_read(self, &actor, &row, id)?;
+        self.view_of(&row, true, &actor).await
     }
 
-    pub(super) async fn view_of(&self, row: &CaseRow, with_history: bool) -> Result<ComplaintView, ServiceError> {
+    pub(super) async fn view_of(
+        &self,
+        row: &CaseRow,
+        with_history: bool,
+        viewer: &Actor,
+    ) -> Result<ComplaintView, ServiceError> {
+        let seen = visibility_of(viewer, row);
         let timers = self.inner.store.timers(&row.id).await?;
         let history = if with_history {
             let events = self.inner.store.events(&row.id).await?;
@@ -36,10 +55,13 @@ impl Service {
                 events
                     .into_iter()
                     .map(|e| {
-                        let data = serde_json::from_str::<Value>(&e.payload)
+                        let mut data = serde_json::from_str::<Value>(&e.payload)
                             .ok()
                             .and_then(|v| v.get("data").cloned())
                             .unwrap_or(Value::Null);
+                        if !seen.text {
+                            withhold_text(&mut data);
+                        }
                         HistoryEntry { event_type: e.event_type, at: e.at, actor: e.actor, data }
                     })
                     .collect(),
@@ -47,15 +69,19 @@ impl Service {
         } else {
             None
         };
-        self.render(row, &timers, history)
+        self.render(row, &timers, history, viewer)
     }
 
+    /// A case as `viewer` may see it (the visibility table, docs/http.md#visibility): every door
+    /// (HTTP, NATS replies) renders through here.
     pub(super) fn render(
         &self,
         row: &CaseRow,
         timers: &[TimerRow],
         history: Option<Vec<HistoryEntry>>,
+        viewer: &Actor,
     ) -> Result<ComplaintView, ServiceError> {
+        let seen = visibility_of(viewer, row);
         let pack = self.pack();
         let case = case_of(row, timers)?;
         let deadlines = case
@@ -69,9 +95,10 @@ impl Service {
                 provisional: s.due.is_some_and(|d| d.provisional),
             })
             .collect();
-        let reporter = row
+        let reporter = seen
             .reporter
-            .as_deref()
+            .then_some(row.reporter.as_deref())
+            .flatten()
             .and_then(|r| self.inner.key.open(r).ok())
             .and_then(|json| serde_json::from_str::<Reporter>(&json).ok());
         Ok(ComplaintView {
@@ -83,8 +110,8 @@ impl Service {
             region: row.region.clone(),
             privacy: row.privacy.clone(),
             status: row.status.clone(),
-            title: Some(row.title.clone()),
-            body: Some(row.body.clone()),
+            title: seen.text.then(|| row.title.clone()),
+            body: seen.text.then(|| row.body.clone()),
             reporter,
             agency: row.agency.clone(),
             escalation_level: row.escalation_level,
@@ -98,8 +125,11 @@ impl Service {
         })
     }
 
-    /// `GET /v1/complaints`: newest first, filtered, paged by cursor.
-    pub async fn list(&self, q: ListQuery, now: Timestamp) -> Result<ComplaintList, ServiceError> {
+    /// `GET /v1/complaints`: newest first, filtered, paged by cursor, within the caller's subtree (its
+    /// whole subtree when `agency` is not given; an agency outside it is 404).
+    pub async fn list(&self, mut q: ListQuery, caller: &Caller, now: Timestamp) -> Result<ComplaintList, ServiceError> {
+        let actor = caller.actor()?;
+        q.agency = self.scoped_agency(&actor, Operation::List, q.agency.take())?;
         let now = now.utc();
         let limit = q.limit.unwrap_or(50);
         if !(1..=200).contains(&limit) {
@@ -135,7 +165,7 @@ impl Service {
         let mut items = Vec::with_capacity(rows.len());
         for r in &rows {
             let timers = self.inner.store.timers(&r.id).await?;
-            items.push(self.render(r, &timers, None)?);
+            items.push(self.render(r, &timers, None, &actor)?);
         }
         Ok(ComplaintList { items, next_cursor })
     }
@@ -146,11 +176,14 @@ impl Service {
         agency: Option<&str>,
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
+        caller: &Caller,
         now: Timestamp,
     ) -> Result<Stats, ServiceError> {
+        let actor = caller.actor()?;
+        let agency = self.scoped_agency(&actor, Operation::Stats, agency.map(str::to_owned))?;
         let now = now.utc();
         let pack = self.pack();
-        let scope = match agency {
+        let scope = match agency.as_deref() {
             None => None,
             Some(a) => {
                 if pack.directory.agency(a).is_none() && !pack.directory.is_empty() {
@@ -191,5 +224,41 @@ impl Service {
             archived: count(&|r| is_in(&groups.archived, r)),
             median_first_response_working_days: median,
         })
+    }
+}
+
+impl Service {
+    /// The agency a list or statistics covers for `actor`: the one asked for when it lies in the
+    /// actor's subtree (else 404, as an unknown agency), or the actor's own subtree (none: everything,
+    /// for the root).
+    fn scoped_agency(
+        &self,
+        actor: &Actor,
+        op: Operation,
+        agency: Option<String>,
+    ) -> Result<Option<String>, ServiceError> {
+        let dir = &self.pack().directory;
+        let asked = agency.clone().unwrap_or_else(|| access::scope_of(actor).to_owned());
+        access::check_agency(dir, actor, op, &asked)
+            .map_err(|d| denied(d, |_| ServiceError::NotFound(format!("no agency `{asked}`"))))?;
+        Ok(agency.or_else(|| (asked != ROOT).then_some(asked)))
+    }
+}
+
+/// What `viewer` may see of the case in `row`.
+fn visibility_of(viewer: &Actor, row: &CaseRow) -> Visibility {
+    // An unreadable privacy is taken as the most protective one.
+    let privacy = Privacy::from_wire(&row.privacy).unwrap_or(Privacy::Anonymous);
+    access::visibility(viewer, privacy, row.agency.as_deref())
+}
+
+/// The keys of an event's data that carry a case's text (withheld from the public on confidential cases).
+const TEXT_KEYS: [&str; 4] = ["title", "body", "message", "reason"];
+
+fn withhold_text(data: &mut Value) {
+    if let Some(obj) = data.as_object_mut() {
+        for k in TEXT_KEYS {
+            obj.remove(k);
+        }
     }
 }

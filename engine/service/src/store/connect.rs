@@ -33,6 +33,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "sweeps", include_str!("../../migrations/sqlite/0002_sweeps.sql")),
     (3, "digests", include_str!("../../migrations/sqlite/0003_digests.sql")),
     (4, "recomputes", include_str!("../../migrations/sqlite/0004_recomputes.sql")),
+    (5, "tokens", include_str!("../../migrations/sqlite/0005_tokens.sql")),
 ];
 
 /// PostgreSQL migrations, in order, with the same versions as [`SQLITE_MIGRATIONS`].
@@ -41,6 +42,7 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "sweeps", include_str!("../../migrations/postgres/0002_sweeps.sql")),
     (3, "digests", include_str!("../../migrations/postgres/0003_digests.sql")),
     (4, "recomputes", include_str!("../../migrations/postgres/0004_recomputes.sql")),
+    (5, "tokens", include_str!("../../migrations/postgres/0005_tokens.sql")),
 ];
 
 /// Which database a [`Store`] talks to.

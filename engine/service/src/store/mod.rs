@@ -33,7 +33,7 @@
 //!
 //! One module per table or concern: `connect.rs` opens the pools and migrates, `tx.rs` holds [`Tx`],
 //! then `cases.rs`, `commands.rs`, `events.rs`, `timers.rs`, `rungs.rs` (claims and `timer_actions`),
-//! `outbox.rs`, `leases.rs`, `packs.rs`, `recomputes.rs`, `digests.rs`, `queries.rs` (lists and
+//! `outbox.rs`, `leases.rs`, `packs.rs`, `recomputes.rs`, `digests.rs`, `tokens.rs`, `queries.rs` (lists and
 //! statistics), `bulk.rs` and `copy.rs` (bulk loads) and `schema.rs` (the schema as the database
 //! reports it). `columns.rs` declares each whole-row table's columns once, `rows.rs` decodes rows and
 //! `sql.rs` assembles SQL at run time.
@@ -58,11 +58,14 @@ mod rungs;
 mod schema;
 mod sql;
 mod timers;
+mod tokens;
 mod tx;
 
 pub use connect::{Backend, Store, StoreOptions};
 pub use error::StoreError;
-pub use model::{subtree_patterns, CaseFilter, CaseRow, CommandRecord, DueTimer, EventRow, OutboxRow, TimerRow};
+pub use model::{
+    subtree_patterns, CaseFilter, CaseRow, CommandRecord, DueTimer, EventRow, OutboxRow, TimerRow, TokenRow,
+};
 pub use queries::{StatsRow, StatsScope};
 pub use schema::ColumnInfo;
 pub use tx::Tx;

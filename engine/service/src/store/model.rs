@@ -150,6 +150,21 @@ pub struct DueTimer {
     pub due_at: DateTime<Utc>,
 }
 
+/// `api_tokens`: an API token without its secret (docs/access.md#tokens).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TokenRow {
+    /// Unique, also after revocation; the history names the actor by it.
+    pub name: String,
+    /// The role's wire name (`admin`, `officer`, …).
+    pub role: String,
+    /// The root of the agency subtree the token reaches.
+    pub agency: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
 /// `processed_commands`: idempotency keys and what they answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandRecord {

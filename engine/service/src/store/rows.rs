@@ -6,7 +6,7 @@ use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use super::model::{CaseRow, CommandRecord, DueTimer, EventRow, OutboxRow, TimerRow};
+use super::model::{CaseRow, CommandRecord, DueTimer, EventRow, OutboxRow, TimerRow, TokenRow};
 use super::{StatsRow, StoreError};
 
 /// Epoch milliseconds, the stored form of every instant.
@@ -138,6 +138,16 @@ pub(super) fn due_timer(r: &impl RowExt) -> Result<DueTimer, StoreError> {
         status: r.text("status")?,
         clock: r.text("clock")?,
         due_at: r.instant("due_at")?,
+    })
+}
+
+pub(super) fn token_row(r: &impl RowExt) -> Result<TokenRow, StoreError> {
+    Ok(TokenRow {
+        name: r.text("name")?,
+        role: r.text("role")?,
+        agency: r.text("agency")?,
+        created_at: r.instant("created_at")?,
+        revoked_at: r.opt_instant("revoked_at")?,
     })
 }
 
