@@ -1,8 +1,10 @@
 //! The bus: Aduan's NATS side (docs/nats.md). The only module that imports async-nats (invariant 2).
 //!
 //! - [`Bus::connect`] connects, refuses servers older than 2.10, and creates or updates the JetStream
-//!   streams `{PREFIX}_CMD` (work queue), `{PREFIX}_EVT`, `{PREFIX}_DLQ` and the KV bucket `{PREFIX}_PACKS`.
-//! - [`event_subject`] names the subject of an event from the agency holding the case.
+//!   streams `{PREFIX}_CMD` (work queue), `{PREFIX}_EVT`, `{PREFIX}_QUEUE`, `{PREFIX}_DLQ` and the KV
+//!   bucket `{PREFIX}_PACKS`.
+//! - [`event_subject`] names the subject of an event from the agency holding the case;
+//!   [`queue_subject`] the subject of its copy by region while no agency holds the case.
 //! - [`run_relay`] is the outbox relay, the only publisher of events (invariant 3): it publishes committed
 //!   outbox rows in order, with `Nats-Msg-Id` = event id, and marks them sent.
 //! - [`run_consumer`] is the durable pull consumer of commands: it hands each command to a
@@ -142,6 +144,14 @@ impl Bus {
                 ..Default::default()
             },
             StreamConfig {
+                name: self.queue_stream(),
+                subjects: vec![format!("{p}.queue.>")],
+                retention: RetentionPolicy::Limits,
+                duplicate_window: EVT_DUPLICATE_WINDOW,
+                description: Some("Aduan events of cases no agency holds yet, by region".to_string()),
+                ..Default::default()
+            },
+            StreamConfig {
                 name: self.dead_letter_stream(),
                 subjects: vec![format!("{p}.dlq.>")],
                 retention: RetentionPolicy::Limits,
@@ -206,6 +216,11 @@ impl Bus {
     /// `{PREFIX}_EVT`: the events' stream.
     pub fn events_stream(&self) -> String {
         format!("{}_EVT", self.prefix.to_uppercase())
+    }
+
+    /// `{PREFIX}_QUEUE`: the stream of events of cases awaiting dispatch, by region ([`queue_subject`]).
+    pub fn queue_stream(&self) -> String {
+        format!("{}_QUEUE", self.prefix.to_uppercase())
     }
 
     /// `{PREFIX}_DLQ`: the dead letters' stream.
@@ -302,6 +317,18 @@ pub fn event_subject(prefix: &str, agency: Option<&str>, event_type: &str) -> St
     format!("{prefix}.evt.{p}.{k}.{u}.{}", token(event_type))
 }
 
+/// The subject of the copy of an event of a case that no agency holds after it (`submitted`,
+/// `verify_overdue`, …), by the region it was filed in (docs/nats.md#queue-by-region):
+/// `{prefix}.queue.{P}.{K}.{type}`, `35.78.01.2001` → `35.78`, `35` → `35._`. A region's government
+/// subscribes to its own queue of cases awaiting verification; `{prefix}.evt._._._.…` still carries
+/// the event itself.
+pub fn queue_subject(prefix: &str, region: &str, event_type: &str) -> String {
+    let mut levels = region.trim().split('.');
+    let p = token(levels.next().unwrap_or(""));
+    let k = token(levels.next().unwrap_or(""));
+    format!("{prefix}.queue.{p}.{k}.{}", token(event_type))
+}
+
 /// One subject token: `_` when empty, unsafe characters replaced by `_`.
 fn token(s: &str) -> String {
     if s.is_empty() {
@@ -388,6 +415,13 @@ mod tests {
         assert_eq!(s(None), "aduan.evt._._._.escalated");
         assert_eq!(s(Some("")), "aduan.evt._._._.escalated");
         assert_eq!(event_subject("x-1", Some("11.01"), "submitted"), "x-1.evt.11.01._.submitted");
+    }
+
+    #[test]
+    fn queue_subjects_keep_the_kab_kota() {
+        assert_eq!(queue_subject("aduan", "35.78.01.2001", "submitted"), "aduan.queue.35.78.submitted");
+        assert_eq!(queue_subject("aduan", "35", "verify_overdue"), "aduan.queue.35._.verify_overdue");
+        assert_eq!(queue_subject("aduan", "3*.>", "a.b"), "aduan.queue.3_._.a_b");
     }
 
     #[test]

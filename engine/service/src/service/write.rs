@@ -5,7 +5,7 @@
 
 use super::rows::{case_row, timer_rows};
 use super::{new_id, ServiceError};
-use crate::bus::event_subject;
+use crate::bus::{event_subject, queue_subject};
 use crate::store::{CaseRow, CommandRecord, EventRow, StoreError, TimerRow, Tx};
 use crate::wire::EventMessage;
 use aduan_core::case::{Case, NewEvent, Outcome};
@@ -102,6 +102,17 @@ impl OutboxEntry {
         Ok(Self::new(prefix, &msg.event_id, msg.agency.as_deref(), &msg.event_type, payload))
     }
 
+    /// The copy of a case's event on its region's queue subject ([`queue_subject`]), for an event after
+    /// which no agency holds the case. Its outbox key (and so its `Nats-Msg-Id`) is the event id with
+    /// [`QUEUE_KEY_SUFFIX`], so the copy is queued and deduplicated apart from the event.
+    pub fn queue_copy(prefix: &str, region: &str, e: &EventRow) -> Self {
+        Self {
+            event_id: format!("{}{QUEUE_KEY_SUFFIX}", e.id),
+            subject: queue_subject(prefix, region, &e.event_type),
+            payload: e.payload.clone(),
+        }
+    }
+
     fn new(prefix: &str, event_id: &str, agency: Option<&str>, event_type: &str, payload: String) -> Self {
         Self { event_id: event_id.to_owned(), subject: event_subject(prefix, agency, event_type), payload }
     }
@@ -111,6 +122,9 @@ impl OutboxEntry {
         Ok(tx.insert_outbox(&self.event_id, &self.subject, &self.payload, at).await?)
     }
 }
+
+/// What a queue copy's outbox key adds to the event id ([`OutboxEntry::queue_copy`]).
+pub const QUEUE_KEY_SUFFIX: &str = ".queue";
 
 /// Everything one decision writes for a case, in the caller's transaction: built by [`CaseWrite::new`]
 /// (plus [`CaseWrite::published`], [`CaseWrite::with_rungs`], [`CaseWrite::with_command`]), written by
@@ -171,9 +185,18 @@ impl CaseWrite {
         })
     }
 
-    /// With one outbox entry per event, published under `prefix`.
+    /// With one outbox entry per event, published under `prefix`, each followed by its copy on the
+    /// region's queue while no agency holds the case.
     pub fn published(mut self, prefix: &str) -> Self {
-        self.outbox = self.events.iter().map(|e| OutboxEntry::of_event(prefix, e)).collect();
+        let region = self.row.region.as_deref();
+        self.outbox = self
+            .events
+            .iter()
+            .flat_map(|e| {
+                let copy = region.filter(|_| e.agency.is_none()).map(|r| OutboxEntry::queue_copy(prefix, r, e));
+                std::iter::once(OutboxEntry::of_event(prefix, e)).chain(copy)
+            })
+            .collect();
         self
     }
 
@@ -189,18 +212,18 @@ impl CaseWrite {
         self
     }
 
-    /// Writes it all in `tx`: the rungs, each event and its outbox entry, the case row (only if still at
+    /// Writes it all in `tx`: the rungs, the events, their outbox entries, the case row (only if still at
     /// `expected_head`), timers, holders, the escalation mark and the idempotency record.
     /// [`ServiceError::LostRace`] when another writer got there first (the case's head moved, or a rung
     /// or the idempotency key is already recorded): the caller rolls back and decides again.
     pub async fn write(&self, tx: &mut Tx) -> Result<(), ServiceError> {
         let id = &self.row.id;
         record_rungs(tx, id, &self.rungs, self.at).await?;
-        for (i, e) in self.events.iter().enumerate() {
+        for e in &self.events {
             tx.append_event(e).await.map_err(lost_race)?;
-            if let Some(o) = self.outbox.get(i) {
-                o.write(tx, self.at).await?;
-            }
+        }
+        for o in &self.outbox {
+            o.write(tx, self.at).await?;
         }
         tx.update_case(&self.row, self.expected_head).await.map_err(lost_race)?;
         tx.replace_timers(id, &self.timers).await?;
