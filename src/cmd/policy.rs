@@ -6,7 +6,7 @@ use aduan_core::domain::Kind;
 use aduan_core::explain::{explain, explain_route, ComplaintFacts, Explanation};
 use aduan_core::pack::Pack;
 use aduan_core::region::RegionCode;
-use aduan_service::packs::{load_pack, LoadError};
+use aduan_service::packs::{load_pack, read_pack, LoadError};
 use anyhow::{anyhow, bail, Context};
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
@@ -69,8 +69,9 @@ pub fn run(cmd: PolicyCommand, config: &Config) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The pack for `explain`: statically checked only, so a policy that fails shows where.
 fn load(dir: &Path) -> anyhow::Result<Pack> {
-    load_pack(dir).map_err(|e| match e {
+    read_pack(dir).map_err(|e| match e {
         LoadError::Invalid(p) => anyhow!("the pack in {} is invalid:\n{p}", dir.display()),
         io => anyhow!(io),
     })
@@ -86,6 +87,10 @@ fn check(dir: &Path) -> anyhow::Result<ExitCode> {
             for p in &problems.0 {
                 println!("{p}");
             }
+            Ok(ExitCode::FAILURE)
+        }
+        Err(refused @ LoadError::Refused { .. }) => {
+            println!("{refused}");
             Ok(ExitCode::FAILURE)
         }
         Err(e) => Err(e.into()),

@@ -1,12 +1,11 @@
 //! `aduan serve` (HTTP API, NATS command consumer, outbox relay, workers) and `aduan migrate`.
 
 use crate::Config;
-use aduan_core::pack::Pack;
 use aduan_service::api::{self, ApiState, RateLimiter};
 use aduan_service::bus::{run_consumer, run_relay, Bus, BusError};
 use aduan_service::crypto::DataKey;
 use aduan_service::metrics::Metrics;
-use aduan_service::packs::{read_pack_dir, LoadError};
+use aduan_service::packs::{read_pack_dir, validate, LoadError};
 use aduan_service::recompute::RECOMPUTE_BATCH;
 use aduan_service::runtime::{CommandService, StoreOutbox};
 use aduan_service::service::Service;
@@ -152,7 +151,7 @@ async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
 /// deadlines in the background.
 async fn start_service(args: &ServeArgs, config: &Config) -> anyhow::Result<(Store, Service)> {
     let files = read_pack_dir(&config.policy_dir).map_err(|e| anyhow!("{}: {e}", config.policy_dir.display()))?;
-    let pack = Pack::from_files(&files)
+    let pack = validate(&files)
         .map_err(|e| anyhow!(LoadError::Invalid(e)))
         .with_context(|| format!("the pack in {} is invalid", config.policy_dir.display()))?;
     let pack = Arc::new(pack);

@@ -10,7 +10,7 @@ use aduan_core::region::RegionCode;
 use aduan_core::time::Timestamp;
 use aduan_service::crypto::{new_tracking_id, DataKey};
 use aduan_service::metrics::Metrics;
-use aduan_service::packs::read_pack_dir;
+use aduan_service::packs::{read_pack_dir, validate};
 use aduan_service::service::{seed_rows, Service};
 use aduan_service::store::{Store, StoreError, StoreOptions};
 use anyhow::{anyhow, bail, Context};
@@ -84,7 +84,7 @@ pub(crate) async fn active_pack(store: &Store, config: &Config) -> anyhow::Resul
         }
         None => read_pack_dir(&config.policy_dir).map_err(|e| anyhow!("{e}"))?,
     };
-    Ok(Arc::new(Pack::from_files(&files).map_err(|e| anyhow!("the active pack is invalid:\n{e}"))?))
+    Ok(Arc::new(validate(&files).map_err(|e| anyhow!("the active pack is invalid:\n{e}"))?))
 }
 
 /// The service over the configured database (migrated) and the active pack, for operator commands.

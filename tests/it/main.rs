@@ -26,6 +26,7 @@ macro_rules! both_backends {
 mod audit;
 mod digest;
 mod e2e;
+mod hostile_packs;
 mod invariants;
 mod policy_cli;
 mod queue;
@@ -58,6 +59,29 @@ pub fn aduan_in(dir: &Path, args: &[&str]) -> Output {
         }
     }
     cmd.output().expect("aduan runs")
+}
+
+/// Runs the binary like [`aduan`], killing it and failing the test if it runs past `bound` (for inputs
+/// that could make it hang).
+pub fn aduan_within(args: &[&str], bound: std::time::Duration) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aduan"));
+    cmd.current_dir(root()).args(args).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("ADUAN_") {
+            cmd.env_remove(k);
+        }
+    }
+    let mut child = aduan_testkit::process::spawn(cmd).expect("aduan runs");
+    let deadline = std::time::Instant::now() + bound;
+    while child.try_wait().expect("waits").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("aduan {args:?} ran past {bound:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
 }
 
 pub fn stdout(o: &Output) -> String {

@@ -368,6 +368,14 @@ impl Directory {
         self.agencies.is_empty()
     }
 
+    /// The province and kab/kota governments, by id.
+    pub fn governments(&self) -> Vec<&Agency> {
+        let mut out: Vec<&Agency> =
+            self.agencies.values().filter(|a| matches!(a.level, Level::Province | Level::Kabkota)).collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+
     /// One agency by id.
     pub fn agency(&self, id: &str) -> Option<&Agency> {
         self.agencies.get(id)

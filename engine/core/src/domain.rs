@@ -15,6 +15,9 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind.
+    pub const ALL: [Kind; 3] = [Kind::Pengaduan, Kind::Aspirasi, Kind::PermintaanInformasi];
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {

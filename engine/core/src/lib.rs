@@ -38,6 +38,7 @@ pub mod region;
 pub mod replay;
 pub mod rules;
 pub mod sla;
+pub mod smoke;
 pub mod sweep;
 pub mod time;
 pub mod timer;

@@ -64,7 +64,7 @@ impl From<Problem> for PackError {
 
 /// Parses one YAML document strictly: duplicate keys and unknown fields are errors with a location.
 pub fn parse_yaml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, PackError> {
-    serde_saphyr::from_str(text).map_err(|e| {
+    serde_saphyr::from_str_with_options(text, yaml_limits()).map_err(|e| {
         let inner = e.without_snippet();
         let mut message = inner.to_string();
         // The parser appends its own position; we print ours in front instead.
@@ -76,4 +76,51 @@ pub fn parse_yaml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, Pack
             None => Problem::file(file, message).into(),
         }
     })
+}
+
+/// The parser's limits for pack YAML, tighter than the crate's defaults: a pack file is hand-written
+/// configuration (the largest, a full directory, is tens of thousands of nodes), so an alias bomb or a
+/// nesting storm is refused at once with a message instead of expanding.
+fn yaml_limits() -> serde_saphyr::Options {
+    let mut aliases = serde_saphyr::options::AliasLimits::default();
+    aliases.max_total_replayed_events = 100_000;
+    aliases.max_alias_expansions_per_anchor = 1_000;
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_events: 2_000_000,
+            max_aliases: 10_000,
+            max_anchors: 10_000,
+            max_depth: 32,
+            max_documents: 1,
+            max_nodes: 500_000,
+            max_total_scalar_bytes: 8 * 1024 * 1024,
+        },
+        alias_limits: aliases,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_alias_bomb_is_refused_not_expanded() {
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let p = i - 1;
+            bomb.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        // Ten billion strings if expanded.
+        let err = parse_yaml::<serde_json::Value>("bomb.yaml", &bomb).unwrap_err().to_string();
+        assert!(err.starts_with("bomb.yaml"), "{err}");
+        assert!(err.to_lowercase().contains("alias") || err.contains("limit"), "{err}");
+    }
+
+    #[test]
+    fn a_nesting_storm_is_refused() {
+        let deep = format!("{}1{}", "[".repeat(100), "]".repeat(100));
+        assert!(parse_yaml::<serde_json::Value>("deep.yaml", &deep).is_err());
+    }
 }

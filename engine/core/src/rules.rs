@@ -8,7 +8,7 @@
 //! call depth and sizes are capped deterministically; variables are strict. Scripts compile once per
 //! pack. The directory and calendars are native read-only functions over the pack's shared index.
 
-use crate::calendar::{Calendar, CalendarSet};
+use crate::calendar::{Calendar, CalendarSet, MAX_WORKING_DAYS};
 use crate::directory::Directory;
 use crate::problem::Problem;
 use crate::region::RegionCode;
@@ -285,7 +285,10 @@ fn register_calendars(e: &mut Engine, dir: Arc<Directory>, cals: Arc<CalendarSet
             let t = DateTime::parse_from_rfc3339(instant)
                 .map_err(|_| format!("add_working_days: `{instant}` is not an RFC 3339 instant"))?
                 .with_timezone(&Utc);
-            let n = u32::try_from(n).map_err(|_| format!("add_working_days: {n} is not a day count"))?;
+            let n = u32::try_from(n)
+                .ok()
+                .filter(|n| *n <= MAX_WORKING_DAYS)
+                .ok_or_else(|| format!("add_working_days: {n} is not a day count from 0 to {MAX_WORKING_DAYS}"))?;
             let cal = calendar_of(&d, &c, agency);
             let due = cal.add_working_days(t, n);
             Ok(due.due_at.with_timezone(&cal.time_zone()).to_rfc3339_opts(SecondsFormat::Secs, true))
@@ -371,34 +374,15 @@ impl Policies {
     ) -> Result<Option<PolicyDecision>, PolicyError> {
         let national = String::new();
         for scope in scopes.iter().chain(std::iter::once(&national)) {
-            let Some((file, ast, fn_line)) = self.scripts.get(&(hook, scope.clone())) else { continue };
-            let mut s = Scope::new();
-            let opts = CallFnOptions::new().eval_ast(false).rewind_scope(true);
-            let result = self.engine.call_fn_with_options::<Dynamic>(opts, &mut s, ast, hook.as_str(), args());
-            let step =
-                |outcome: &str, detail: String| TraceStep { policy: file.clone(), outcome: outcome.into(), detail };
-            let value = match result {
-                Ok(v) => v,
-                Err(e) => {
-                    let err = eval_error(file, *fn_line, &e);
-                    trace.push(step("failed", err.to_string()));
-                    return Err(err);
-                }
+            let Some(outcome) = self.run(hook, scope, args()) else { continue };
+            let step = |outcome: &str, detail: String| TraceStep {
+                policy: self.file_of(hook, scope).to_owned(),
+                outcome: outcome.into(),
+                detail,
             };
-            if value.is::<Defer>() {
-                trace.push(step("deferred", String::new()));
-                continue;
-            }
-            let decision = match value.try_cast::<Map>() {
-                Some(m) => interpret(file, hook, &m),
-                None => Err(PolicyError {
-                    file: file.clone(),
-                    line: 0,
-                    message: format!("`{hook}` must return a map or defer()"),
-                }),
-            };
-            match decision {
-                Ok(d) => {
+            match outcome {
+                Ok(None) => trace.push(step("deferred", String::new())),
+                Ok(Some(d)) => {
                     let detail = match &d {
                         PolicyDecision::Agency { agency, reason } => format!("{agency}: {reason}"),
                         PolicyDecision::Referral { reason } => format!("ombudsman referral: {reason}"),
@@ -413,6 +397,43 @@ impl Policies {
             }
         }
         Ok(None)
+    }
+
+    /// Runs the one policy bound to (`hook`, `scope`), if there is one: `Ok(None)` when it deferred.
+    pub fn run(
+        &self,
+        hook: Hook,
+        scope: &str,
+        args: Vec<Dynamic>,
+    ) -> Option<Result<Option<PolicyDecision>, PolicyError>> {
+        let (file, ast, fn_line) = self.scripts.get(&(hook, scope.to_owned()))?;
+        let mut s = Scope::new();
+        let opts = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+        let value = match self.engine.call_fn_with_options::<Dynamic>(opts, &mut s, ast, hook.as_str(), args) {
+            Ok(v) => v,
+            Err(e) => return Some(Err(eval_error(file, *fn_line, &e))),
+        };
+        if value.is::<Defer>() {
+            return Some(Ok(None));
+        }
+        Some(match value.try_cast::<Map>() {
+            Some(m) => interpret(file, hook, &m).map(Some),
+            None => Err(PolicyError {
+                file: file.clone(),
+                line: 0,
+                message: format!("`{hook}` must return a map or defer()"),
+            }),
+        })
+    }
+
+    /// The (hook, scope) of every policy, in order: national scope is `""`.
+    pub fn bound(&self) -> impl Iterator<Item = (Hook, &str)> {
+        self.scripts.keys().map(|(h, s)| (*h, s.as_str()))
+    }
+
+    /// The file of the policy bound to (`hook`, `scope`), or `""`.
+    pub fn file_of(&self, hook: Hook, scope: &str) -> &str {
+        self.scripts.get(&(hook, scope.to_owned())).map_or("", |(f, _, _)| f.as_str())
     }
 
     /// Whether any policy is bound to `hook`.

@@ -5,6 +5,7 @@
 //! Overlays apply at escalation level 0 only; from level 1 on, a clock with `tiers` takes the budget of
 //! the escalation target's tier (CONTRACT.md §3).
 
+use crate::calendar::{MAX_WORKING_DAYS, MAX_WORKING_HOURS};
 use crate::clock::Clock;
 use crate::domain::{Kind, Tier};
 use crate::problem::{parse_yaml, PackError, Problem};
@@ -228,11 +229,22 @@ fn rule_entry(file: &str, rule: &Spanned<RuleSpec>, problems: &mut Vec<Problem>)
 }
 
 impl TierSpec {
-    /// tier → (budget in working days, line), for the tiers the file sets.
-    fn by_tier(&self) -> BTreeMap<Tier, (u32, u64)> {
+    /// tier → (budget in working days, line), for the tiers the file sets; a budget out of range is a
+    /// problem instead.
+    fn by_tier(&self, file: &str, problems: &mut Vec<Problem>) -> BTreeMap<Tier, (u32, u64)> {
         [(Tier::Kabkota, &self.kabkota), (Tier::Province, &self.province), (Tier::National, &self.national)]
             .into_iter()
-            .filter_map(|(tier, v)| v.as_ref().map(|v| (tier, (v.value, v.referenced.line()))))
+            .filter_map(|(tier, v)| v.as_ref().map(|v| (tier, v)))
+            .filter(|(tier, v)| {
+                let ok = v.value <= MAX_WORKING_DAYS;
+                if !ok {
+                    let message =
+                        format!("{} budget {} is out of range: at most {MAX_WORKING_DAYS}", tier.as_str(), v.value);
+                    problems.push(Problem::at(file, &v.referenced, message));
+                }
+                ok
+            })
+            .map(|(tier, v)| (tier, (v.value, v.referenced.line())))
             .collect()
     }
 }
@@ -255,10 +267,19 @@ fn budget_of(
     problems: &mut Vec<Problem>,
 ) -> Option<Budget> {
     match (days, hours) {
-        (Some(d), None) => Some(Budget::WorkingDays(d)),
-        (None, Some(h)) if h > 0 => Some(Budget::WorkingHours(h)),
-        (None, Some(_)) => {
-            problems.push(Problem::at(file, line, "working_hours must be at least 1"));
+        (Some(d), None) if d <= MAX_WORKING_DAYS => Some(Budget::WorkingDays(d)),
+        (None, Some(h)) if (1..=MAX_WORKING_HOURS).contains(&h) => Some(Budget::WorkingHours(h)),
+        (Some(d), None) => {
+            problems.push(Problem::at(
+                file,
+                line,
+                format!("working_days {d} is out of range: at most {MAX_WORKING_DAYS}"),
+            ));
+            None
+        }
+        (None, Some(h)) => {
+            let message = format!("working_hours {h} is out of range: from 1 to {MAX_WORKING_HOURS}");
+            problems.push(Problem::at(file, line, message));
             None
         }
         _ => {
@@ -300,7 +321,7 @@ impl SlaLayer {
             // One problem per tiered clock, as each is a separate mistake.
             problems.extend(raw.tiers.keys().map(|_| Problem::file(file, "only the national SLA sets `tiers`")));
         }
-        let tiers = raw.tiers.iter().map(|(clock, t)| (clock.clone(), t.by_tier())).collect();
+        let tiers = raw.tiers.iter().map(|(clock, t)| (clock.clone(), t.by_tier(file, &mut problems))).collect();
         if !problems.is_empty() {
             return Err(PackError(problems));
         }

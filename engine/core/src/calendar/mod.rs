@@ -24,6 +24,21 @@ const DAY: i64 = 86_400;
 /// `NaiveDate::num_days_from_ce` of 1970-01-01: epoch days are our date index.
 const EPOCH_CE: i32 = 719_163;
 
+/// The longest span, in working days, that a budget or a policy may ask the calendar to count: about a
+/// year and a half. Packs are checked against it (an SLA of four billion days is a typo, not a policy);
+/// the arithmetic below saturates rather than panics past it.
+pub const MAX_WORKING_DAYS: u32 = 366;
+
+/// The longest budget in working hours: [`MAX_WORKING_DAYS`] of eight hours.
+pub const MAX_WORKING_HOURS: u32 = MAX_WORKING_DAYS * 8;
+
+/// The years a national calendar may cover: a pack can be written for these, and no more than
+/// [`MAX_COVERED_YEARS`] of them at once (each covered day costs memory in every compiled calendar).
+pub const YEARS: std::ops::RangeInclusive<i32> = 1970..=2200;
+
+/// At most this many consecutive years in one national calendar.
+pub const MAX_COVERED_YEARS: i32 = 50;
+
 /// A day of the week, written `mon` … `sun` in pack files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -154,6 +169,14 @@ pub enum CalendarError {
     /// The first layer must be the national one, which names the covered years.
     #[error("a calendar chain starts with the national calendar")]
     NoNationalLayer,
+    /// The national calendar's years are outside [`YEARS`] or span more than [`MAX_COVERED_YEARS`].
+    #[error("the national calendar covers {first}–{last}: its years must lie in {}–{} and span at most {MAX_COVERED_YEARS}", YEARS.start(), YEARS.end())]
+    YearsOutOfRange {
+        /// First year listed.
+        first: i32,
+        /// Last year listed.
+        last: i32,
+    },
     /// A layer dates something outside the years the national calendar covers.
     #[error("{file}: {date} lies outside the years the national calendar covers ({first}–{last})")]
     OutsideCoveredYears {
@@ -172,8 +195,11 @@ fn epoch_day(date: NaiveDate) -> i32 {
     date.num_days_from_ce() - EPOCH_CE
 }
 
+/// The date of an epoch day, saturating at chrono's range (only reachable by arithmetic far past
+/// [`MAX_WORKING_DAYS`]).
 fn date_of(day: i32) -> NaiveDate {
-    NaiveDate::from_num_days_from_ce_opt(day + EPOCH_CE).expect("date in chrono's range")
+    let fallback = if day < 0 { NaiveDate::MIN } else { NaiveDate::MAX };
+    day.checked_add(EPOCH_CE).and_then(NaiveDate::from_num_days_from_ce_opt).unwrap_or(fallback)
 }
 
 /// Monday is 0; 1970-01-01 was a Thursday.
@@ -190,8 +216,14 @@ impl Calendar {
         let national =
             layers.first().filter(|l| l.scope == LayerScope::National).ok_or(CalendarError::NoNationalLayer)?;
         let (y0, y1) = national.years.ok_or(CalendarError::NoNationalLayer)?;
-        let first = epoch_day(NaiveDate::from_ymd_opt(y0, 1, 1).expect("valid year"));
-        let last = epoch_day(NaiveDate::from_ymd_opt(y1, 12, 31).expect("valid year"));
+        let year_span = y1.checked_sub(y0).map(|d| d + 1).unwrap_or(i32::MAX);
+        if !YEARS.contains(&y0) || !YEARS.contains(&y1) || !(1..=MAX_COVERED_YEARS).contains(&year_span) {
+            return Err(CalendarError::YearsOutOfRange { first: y0, last: y1 });
+        }
+        let (Some(jan1), Some(dec31)) = (NaiveDate::from_ymd_opt(y0, 1, 1), NaiveDate::from_ymd_opt(y1, 12, 31)) else {
+            return Err(CalendarError::YearsOutOfRange { first: y0, last: y1 });
+        };
+        let (first, last) = (epoch_day(jan1), epoch_day(dec31));
 
         let mut tz = tz;
         let mut weekend = [false, false, false, false, false, true, true];
@@ -293,10 +325,16 @@ impl Calendar {
     fn instant(&self, day: i32, secs: u32) -> DateTime<Utc> {
         match self.offset {
             Some(o) => {
-                DateTime::from_timestamp(i64::from(day) * DAY + i64::from(secs) - i64::from(o), 0).expect("in range")
+                let at = i64::from(day) * DAY + i64::from(secs) - i64::from(o);
+                DateTime::from_timestamp(at, 0).unwrap_or(if at < 0 {
+                    DateTime::<Utc>::MIN_UTC
+                } else {
+                    DateTime::<Utc>::MAX_UTC
+                })
             }
             None => {
-                let naive = date_of(day).and_time(NaiveTime::MIN) + chrono::Duration::seconds(i64::from(secs));
+                let midnight = date_of(day).and_time(NaiveTime::MIN);
+                let naive = midnight.checked_add_signed(chrono::Duration::seconds(i64::from(secs))).unwrap_or(midnight);
                 self.tz
                     .from_local_datetime(&naive)
                     .earliest()
@@ -336,7 +374,7 @@ impl Calendar {
     fn weekly_forward(&self, a: i32, m: i64) -> i32 {
         let weeks = (m - 1) / self.per_week;
         let mut rem = m - weeks * self.per_week;
-        let mut d = a + (weeks * 7) as i32;
+        let mut d = i32::try_from(i64::from(a) + weeks * 7).unwrap_or(i32::MAX - 7);
         loop {
             d += 1;
             if self.weekly[weekday_of(d)] {

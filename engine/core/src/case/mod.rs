@@ -42,6 +42,9 @@ pub enum Privacy {
 }
 
 impl Privacy {
+    /// Every privacy setting.
+    pub const ALL: [Privacy; 3] = [Privacy::Public, Privacy::Anonymous, Privacy::Confidential];
+
     /// Wire name.
     pub fn as_str(self) -> &'static str {
         match self {
