@@ -5,7 +5,6 @@
 //!   journal entry for every deadline that moved (target: under 30 s).
 
 use aduan_core::calendar::{Calendar, CalendarLayer, LayerScope};
-use aduan_core::pack::{Pack, PackFile};
 use aduan_core::region::RegionCode;
 use aduan_core::sla::Budget;
 use aduan_core::timer::{recompute, CalendarRef, ChangeReason, Timer};
@@ -13,43 +12,10 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::hint::black_box;
-use std::path::Path;
 use std::sync::Arc;
 
-// Tests read the pack from disk; the core itself does not (engine/core/clippy.toml).
-#[allow(clippy::disallowed_methods)]
-fn national_pack() -> Pack {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/lapor");
-    let mut files = Vec::new();
-    let mut stack = vec![root.clone()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
-                files.push(PackFile { path: rel, bytes: std::fs::read(&p).unwrap() });
-            }
-        }
-    }
-    Pack::from_files(&files).unwrap()
-}
-
-/// A small deterministic generator (xorshift), so runs compare.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn instant(&mut self) -> DateTime<Utc> {
-        // 2025-01-01 .. 2027-12-31
-        DateTime::from_timestamp(1_735_689_600 + (self.next() % 94_600_000) as i64, 0).unwrap()
-    }
-}
+mod common;
+use common::{national_pack, Rng};
 
 fn bench_add(c: &mut Criterion) {
     let pack = national_pack();
