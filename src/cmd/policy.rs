@@ -4,9 +4,11 @@
 use crate::Config;
 use aduan_core::domain::Kind;
 use aduan_core::explain::{explain, explain_route, ComplaintFacts, Explanation};
+use aduan_core::pack::pack_hash;
 use aduan_core::pack::Pack;
 use aduan_core::region::RegionCode;
-use aduan_service::packs::{load_pack, read_pack, LoadError};
+use aduan_service::bus::Bus;
+use aduan_service::packs::{load_pack, read_pack, read_pack_dir, LoadError};
 use anyhow::{anyhow, bail, Context};
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
@@ -62,11 +64,32 @@ pub fn run(cmd: PolicyCommand, config: &Config) -> anyhow::Result<ExitCode> {
             let pack = load(&dir(d))?;
             explain_file(&pack, &complaint, at)
         }
-        PolicyCommand::Test { .. } | PolicyCommand::Replay { .. } | PolicyCommand::Publish { .. } => {
+        PolicyCommand::Publish { dir } => publish(&dir, config),
+        PolicyCommand::Test { .. } | PolicyCommand::Replay { .. } => {
             eprintln!("not implemented yet (issue 4)");
             Ok(ExitCode::from(2))
         }
     }
+}
+
+/// `policy publish DIR`: validates the pack as `check` does, then puts it in the `{PREFIX}_PACKS` bucket,
+/// which every replica watches.
+fn publish(dir: &Path, config: &Config) -> anyhow::Result<ExitCode> {
+    if check(dir)? != ExitCode::SUCCESS {
+        eprintln!("error: not published: the pack in {} is invalid", dir.display());
+        return Ok(ExitCode::FAILURE);
+    }
+    let files = read_pack_dir(dir)?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let (revision, bucket) = rt.block_on(async {
+        let bus = Bus::connect(&config.nats_url, &config.nats_prefix)
+            .await
+            .with_context(|| format!("connecting to NATS at {}", config.nats_url))?;
+        let revision = bus.publish_pack(&files).await.context("publishing")?;
+        anyhow::Ok((revision, bus.packs_bucket()))
+    })?;
+    println!("published: pack {} to {bucket} revision {revision}", pack_hash(&files));
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The pack for `explain`: statically checked only, so a policy that fails shows where.

@@ -1,12 +1,13 @@
 //! `aduan serve` (HTTP API, NATS command consumer, outbox relay, workers) and `aduan migrate`.
 
 use crate::Config;
+use aduan_core::pack::{pack_hash, Pack, PackFile};
 use aduan_service::api::{self, ApiState, RateLimiter};
-use aduan_service::bus::{run_consumer, run_relay, Bus, BusError};
+use aduan_service::bus::{run_consumer, run_relay, watch_packs, Bus, BusError};
 use aduan_service::crypto::DataKey;
 use aduan_service::metrics::Metrics;
 use aduan_service::packs::{read_pack_dir, validate, LoadError};
-use aduan_service::recompute::RECOMPUTE_BATCH;
+use aduan_service::reload::watch_dir;
 use aduan_service::runtime::{CommandService, StoreOutbox};
 use aduan_service::service::Service;
 use aduan_service::store::{Backend, Store, StoreOptions};
@@ -34,6 +35,9 @@ pub struct ServeArgs {
     /// Do not apply pending migrations at start.
     #[arg(long)]
     pub no_migrate: bool,
+    /// Seconds between looks at the pack directory for changes, which are reloaded (0: never).
+    #[arg(long, env = "ADUAN_PACK_POLL", default_value_t = 2)]
+    pub pack_poll: u64,
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -127,6 +131,11 @@ async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
         !args.no_consumer,
         shutdown.clone(),
     ))];
+    if args.pack_poll > 0 {
+        let every = Duration::from_secs(args.pack_poll);
+        let watch = watch_dir(service.clone(), config.policy_dir.clone(), every, shutdown.clone());
+        tasks.push(tokio::spawn(watch));
+    }
     if !args.no_workers {
         let schedule = aduan_workers::sweep_schedule(&service)?;
         tasks.push(tokio::spawn(aduan_workers::run(service.clone(), schedule, shutdown.clone())));
@@ -147,45 +156,58 @@ async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Loads and activates the pack, connects and migrates the store, and starts the recompute of open
-/// deadlines in the background.
+/// Connects and migrates the store, loads and activates the pack, and starts the recompute of open
+/// deadlines in the background. A directory whose pack is refused falls back to the pack the database
+/// marks active, when that one is still good: the replica runs, and reports the rejection.
 async fn start_service(args: &ServeArgs, config: &Config) -> anyhow::Result<(Store, Service)> {
-    let files = read_pack_dir(&config.policy_dir).map_err(|e| anyhow!("{}: {e}", config.policy_dir.display()))?;
-    let pack = validate(&files)
-        .map_err(|e| anyhow!(LoadError::Invalid(e)))
-        .with_context(|| format!("the pack in {} is invalid", config.policy_dir.display()))?;
-    let pack = Arc::new(pack);
+    let dir = config.policy_dir.display().to_string();
+    let candidate = read_pack_dir(&config.policy_dir)
+        .map_err(|e| e.to_string())
+        .and_then(|files| validate(&files).map(|p| (files, p)).map_err(|e| LoadError::Invalid(e).to_string()));
     let store =
         Store::connect(&config.database_url, StoreOptions::default()).await.context("connecting to the database")?;
     if !args.no_migrate {
         store.migrate().await.context("applying migrations")?;
     }
     let key = data_key(config, store.backend())?;
-    let stored: Vec<(String, Vec<u8>)> = files.iter().map(|f| (f.path.clone(), f.bytes.clone())).collect();
-    store.store_pack(&pack.hash, &stored, Utc::now()).await.context("storing the pack")?;
     let previous = store.active_pack().await.context("reading the active pack")?;
-    store.set_active_pack(&pack.hash).await.context("marking the pack active")?;
-    tracing::info!(pack = %pack.hash, dir = %config.policy_dir.display(), "policy pack active");
+    let (pack, rejected) = match candidate {
+        Ok((files, pack)) => {
+            let stored: Vec<(String, Vec<u8>)> = files.iter().map(|f| (f.path.clone(), f.bytes.clone())).collect();
+            store.store_pack(&pack.hash, &stored, Utc::now()).await.context("storing the pack")?;
+            store.set_active_pack(&pack.hash).await.context("marking the pack active")?;
+            (pack, None)
+        }
+        Err(problems) => match stored_pack(&store, previous.as_deref()).await {
+            Some(pack) => {
+                (pack, Some((read_pack_dir(&config.policy_dir).map(|f| pack_hash(&f)).unwrap_or_default(), problems)))
+            }
+            None => bail!("the pack in {dir} is invalid, and no valid pack is stored to fall back on:\n{problems}"),
+        },
+    };
+    let pack = Arc::new(pack);
+    tracing::info!(pack = %pack.hash, %dir, "policy pack active");
 
     let service = Service::new(store.clone(), pack.clone(), key, &config.nats_prefix, Arc::new(Metrics::new()));
     let service = with_oidc(service, &config.oidc).await?;
+    if let Some((hash, problems)) = rejected {
+        service.reject(&hash, &format!("directory {dir}"), &problems).await.context("recording the rejected pack")?;
+    }
     // A new pack: its calendars or SLAs may have changed, so open deadlines are recomputed in the
     // background. The walk's progress is stored: a recompute this process or another left unfinished
     // on this pack resumes here.
     if previous.as_deref().is_some_and(|p| p != pack.hash) {
         store.start_recompute(&pack.hash, Utc::now()).await.context("recording the recompute")?;
     }
-    let (svc, hash) = (service.clone(), pack.hash.clone());
-    tokio::spawn(async move {
-        match svc.recompute_open_deadlines(RECOMPUTE_BATCH, &aduan_service::clock::now).await {
-            Ok(None) => {}
-            Ok(Some(n)) => tracing::info!(cases = n, pack = %hash, "recompute of open deadlines finished"),
-            Err(e) => {
-                tracing::warn!(error = %e, "recomputing open deadlines stopped early; the next start on this pack resumes it")
-            }
-        }
-    });
+    service.spawn_recompute();
     Ok((store, service))
+}
+
+/// The pack the database marks active, if it is stored and still valid.
+async fn stored_pack(store: &Store, active: Option<&str>) -> Option<Pack> {
+    let files = store.pack_files(active?).await.ok()??;
+    let files: Vec<PackFile> = files.into_iter().map(|(path, bytes)| PackFile { path, bytes }).collect();
+    validate(&files).ok()
 }
 
 /// Connects to NATS (retrying each second while it is away), then runs the outbox relay and, unless
@@ -221,10 +243,12 @@ async fn run_bus(
     let holder = format!("relay-{}", uuid_like());
     let outbox = StoreOutbox(service.store().clone());
     let relay = tokio::spawn(run_relay(outbox, bus.clone(), service.relay_wake(), shutdown.clone(), holder));
+    let packs = tokio::spawn(watch_packs(bus.clone(), service.clone(), shutdown.clone()));
     if consume {
         run_consumer(bus, Arc::new(CommandService(service)), shutdown.clone()).await;
     }
     let _ = relay.await;
+    let _ = packs.await;
 }
 
 /// Serves the HTTP API until a signal asks to stop.

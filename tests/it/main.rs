@@ -30,6 +30,7 @@ mod hostile_packs;
 mod invariants;
 mod policy_cli;
 mod queue;
+mod reload;
 mod shapes;
 mod support;
 mod sweeps;

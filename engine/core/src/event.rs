@@ -1,7 +1,7 @@
 //! The types of event the engine writes (docs/nats.md#event-payload): one name each, here, used by the
 //! code that writes events and by the replay that reads them back ([`crate::replay`]).
 
-/// What happened to a case (or, for `Digest`, to an agency's day).
+/// What happened to a case (or, for `Digest`, to an agency's day; for `Pack*`, to a replica's pack).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EventType {
     /// A complaint was filed.
@@ -38,11 +38,15 @@ pub enum EventType {
     DeadlineChanged,
     /// An agency's morning digest (no case).
     Digest,
+    /// A replica took a new policy pack into use (no case; on the national admin's subject).
+    PackActivated,
+    /// A replica refused a candidate policy pack and kept the one it runs (no case).
+    PackRejected,
 }
 
 impl EventType {
     /// Every type, in declaration order.
-    pub const ALL: [EventType; 17] = [
+    pub const ALL: [EventType; 19] = [
         Self::Submitted,
         Self::Assigned,
         Self::Archived,
@@ -60,6 +64,8 @@ impl EventType {
         Self::VerifyOverdue,
         Self::DeadlineChanged,
         Self::Digest,
+        Self::PackActivated,
+        Self::PackRejected,
     ];
 
     /// The name on the wire and in the database (`info_requested`).
@@ -82,6 +88,8 @@ impl EventType {
             Self::VerifyOverdue => "verify_overdue",
             Self::DeadlineChanged => "deadline_changed",
             Self::Digest => "digest",
+            Self::PackActivated => "pack_activated",
+            Self::PackRejected => "pack_rejected",
         }
     }
 

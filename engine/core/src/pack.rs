@@ -52,6 +52,9 @@ pub struct PackManifest {
 pub struct Pack {
     /// Hex SHA-256 over the sorted (relative path, bytes) of the files the engine loads.
     pub hash: String,
+    /// The same hash over the files deadlines depend on (calendars, SLAs, the directory): when it
+    /// changes, open deadlines are recomputed.
+    pub deadlines_hash: String,
     /// `pack.yaml`.
     pub manifest: PackManifest,
     /// The calendars, compiled.
@@ -135,6 +138,13 @@ impl Schedules {
     }
 }
 
+/// [`pack_hash`] over the files that deadlines depend on: `calendars/`, `sla/`, `directory/`.
+pub fn deadlines_hash(files: &[PackFile]) -> String {
+    let dirs = ["calendars/", "sla/", "directory/"];
+    let part: Vec<PackFile> = files.iter().filter(|f| dirs.iter().any(|d| f.path.starts_with(d))).cloned().collect();
+    pack_hash(&part)
+}
+
 /// The pack hash: SHA-256 over, for each loaded file in path order, the path, a NUL, the length in
 /// decimal, a NUL, and the bytes.
 pub fn pack_hash(files: &[PackFile]) -> String {
@@ -190,6 +200,7 @@ impl Pack {
             {
                 Ok(Self {
                     hash: pack_hash(files),
+                    deadlines_hash: deadlines_hash(files),
                     manifest,
                     calendars,
                     slas,

@@ -378,7 +378,7 @@ async fn readyz(State(s): State<ApiState>) -> Response {
             Err(e) => format!("down: {e}"),
         },
         nats: nats.to_owned(),
-        pack: PackReadiness { active: s.service.pack().hash.clone(), rejected: None },
+        pack: PackReadiness { active: s.service.pack().hash.clone(), rejected: s.service.rejected_pack() },
     };
     let status = if db.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(body)).into_response()
@@ -392,7 +392,7 @@ async fn metrics(State(s): State<ApiState>) -> Response {
     let store = s.service.store();
     let backlog = store.outbox_backlog().await.unwrap_or(-1);
     let timers = store.open_timer_count().await.unwrap_or(-1);
-    let text = s.service.metrics().render(backlog, timers);
+    let text = s.service.metrics().render(backlog, timers, s.service.rejected_pack().is_some());
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
 }
 

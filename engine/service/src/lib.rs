@@ -32,6 +32,7 @@ pub mod oidc;
 pub mod packs;
 pub mod problem;
 pub mod recompute;
+pub mod reload;
 pub mod runtime;
 pub mod service;
 pub mod store;

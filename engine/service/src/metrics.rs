@@ -1,5 +1,6 @@
 //! Prometheus metrics (`GET /metrics`): commands by action and outcome, a latency histogram per action,
-//! and gauges read from the store at scrape time (outbox backlog, open timers).
+//! and gauges read from the store at scrape time (outbox backlog, open timers); pack reloads by outcome
+//! and whether a refused candidate stands.
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -18,6 +19,11 @@ struct CommandLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ActionLabel {
     action: String,
 }
@@ -29,6 +35,8 @@ pub struct Metrics {
     latency: Family<ActionLabel, Histogram, fn() -> Histogram>,
     outbox_backlog: Gauge,
     open_timers: Gauge,
+    pack_reloads: Family<OutcomeLabel, Counter>,
+    pack_rejected: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -63,7 +71,27 @@ impl Metrics {
         registry.register("command_duration_seconds", "Time to decide and commit a command", latency.clone());
         registry.register("outbox_backlog", "Events written but not yet published to NATS", outbox_backlog.clone());
         registry.register("open_timers", "Running and paused SLA clocks", open_timers.clone());
-        Self { registry: Mutex::new(registry), commands, latency, outbox_backlog, open_timers }
+        let pack_reloads = Family::<OutcomeLabel, Counter>::default();
+        let pack_rejected = Gauge::default();
+        registry.register(
+            "pack_reloads",
+            "Candidate policy packs offered to this replica, by outcome (activated or rejected)",
+            pack_reloads.clone(),
+        );
+        registry.register(
+            "pack_rejected",
+            "1 while the last candidate pack was refused and the replica runs on the one before",
+            pack_rejected.clone(),
+        );
+        Self {
+            registry: Mutex::new(registry),
+            commands,
+            latency,
+            outbox_backlog,
+            open_timers,
+            pack_reloads,
+            pack_rejected,
+        }
     }
 
     /// Records one command's outcome and duration: `failed_with` is `None` when it succeeded, else the
@@ -78,10 +106,17 @@ impl Metrics {
         self.latency.get_or_create(&ActionLabel { action: action.into() }).observe(took.as_secs_f64());
     }
 
+    /// Counts one candidate pack: taken into use, or refused.
+    pub fn pack_reload(&self, activated: bool) {
+        let outcome = if activated { "activated" } else { "rejected" };
+        self.pack_reloads.get_or_create(&OutcomeLabel { outcome: outcome.into() }).inc();
+    }
+
     /// Renders the text exposition format, with the gauges set to the given readings.
-    pub fn render(&self, outbox_backlog: i64, open_timers: i64) -> String {
+    pub fn render(&self, outbox_backlog: i64, open_timers: i64, pack_rejected: bool) -> String {
         self.outbox_backlog.set(outbox_backlog);
         self.open_timers.set(open_timers);
+        self.pack_rejected.set(i64::from(pack_rejected));
         let mut out = String::new();
         let registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
         let _ = encode(&mut out, &registry);

@@ -426,10 +426,14 @@ pub struct PackReadiness {
 /// A candidate pack that failed validation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RejectedPack {
-    /// Its hash.
+    /// Its hash (empty when its files could not even be read).
     pub hash: String,
-    /// `file:line:col: message`.
+    /// Where it came from: `directory DIR`, `published` (the `{PREFIX}_PACKS` bucket) or `stored`.
+    pub source: String,
+    /// Every problem, `file:line:col: message`, one a line.
     pub error: String,
+    /// When it was refused.
+    pub at: DateTime<Utc>,
 }
 
 /// Bounded text on the wire: `deserialize_with` helpers that refuse a string holding a NUL character

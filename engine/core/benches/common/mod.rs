@@ -47,4 +47,3 @@ impl Rng {
         DateTime::from_timestamp(1_735_689_600 + (self.next() % 94_600_000) as i64, 0).unwrap()
     }
 }
-

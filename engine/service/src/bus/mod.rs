@@ -13,6 +13,7 @@
 
 mod consumer;
 mod letter;
+mod packs;
 mod relay;
 mod retry;
 
@@ -28,6 +29,7 @@ use async_nats::{ConnectErrorKind, ConnectOptions, Event};
 use tokio::sync::watch;
 
 pub use consumer::{run_consumer, CommandFailure, CommandHandler, CommandMsg};
+pub use packs::{decode_pack, encode_pack, watch_packs, PUBLISHED_KEY, PUBLISHED_SOURCE};
 pub use relay::{run_relay, Outbox, OutboxError, OutboxItem};
 
 /// How long a JetStream API call or a publish acknowledgement may take before the bus counts NATS as

@@ -28,10 +28,10 @@ pub use write::{
 use crate::crypto::DataKey;
 use crate::metrics::Metrics;
 use crate::store::Store;
-use crate::wire::ComplaintView;
+use crate::wire::{ComplaintView, RejectedPack};
 use aduan_core::pack::Pack;
 use chrono::Duration;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use tokio::sync::Notify;
 
 /// Channels a submission may come from.
@@ -68,7 +68,10 @@ pub struct ListQuery {
 #[derive(Clone)]
 struct Inner {
     store: Store,
-    pack: Arc<Pack>,
+    /// The active pack: swapped whole on a reload; each decision holds the `Arc` it started with.
+    pack: Arc<RwLock<Arc<Pack>>>,
+    /// The last candidate refused since the active pack went live.
+    rejected: Arc<RwLock<Option<RejectedPack>>>,
     key: DataKey,
     prefix: String,
     wake: Arc<Notify>,
@@ -78,7 +81,7 @@ struct Inner {
 }
 
 /// The service: the store, the active pack, the data key and the relay's wake-up. Cheap to clone.
-/// The pack is fixed for the service's life (hot reload, a later issue, will swap it).
+/// The pack is swapped by a reload ([`crate::reload`]); clones share it.
 #[derive(Clone)]
 pub struct Service {
     inner: Arc<Inner>,
@@ -93,7 +96,8 @@ impl Service {
     pub fn new(store: Store, pack: Arc<Pack>, key: DataKey, prefix: &str, metrics: Arc<Metrics>) -> Self {
         let inner = Inner {
             store,
-            pack,
+            pack: Arc::new(RwLock::new(pack)),
+            rejected: Arc::new(RwLock::new(None)),
             key,
             prefix: prefix.to_owned(),
             wake: Arc::new(Notify::new()),
@@ -111,9 +115,30 @@ impl Service {
         self
     }
 
-    /// The active pack.
+    /// The active pack: a snapshot that stays valid (and unchanged) however long the caller holds it.
     pub fn pack(&self) -> Arc<Pack> {
-        self.inner.pack.clone()
+        self.inner.pack.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Makes `pack` the active pack and forgets any earlier rejection; returns the pack it replaced.
+    pub(crate) fn swap_pack(&self, pack: Arc<Pack>) -> Arc<Pack> {
+        *self.inner.rejected.write().unwrap_or_else(|e| e.into_inner()) = None;
+        std::mem::replace(&mut *self.inner.pack.write().unwrap_or_else(|e| e.into_inner()), pack)
+    }
+
+    /// The last candidate pack refused since the active one went live (for `/readyz`).
+    pub fn rejected_pack(&self) -> Option<RejectedPack> {
+        self.inner.rejected.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Records a refused candidate; `false` when it is the one already recorded.
+    pub(crate) fn record_rejection(&self, r: RejectedPack) -> bool {
+        let mut slot = self.inner.rejected.write().unwrap_or_else(|e| e.into_inner());
+        if slot.as_ref().is_some_and(|old| old.hash == r.hash && old.error == r.error) {
+            return false;
+        }
+        *slot = Some(r);
+        true
     }
 
     /// The store.
