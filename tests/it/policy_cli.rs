@@ -40,7 +40,9 @@ fn check_reports_every_problem_as_file_line_col() {
 
 #[test]
 fn unbuilt_commands_exit_2_naming_their_issue() {
-    for (args, issue) in [(&["policy", "test"][..], 4), (&["policy", "publish", "x"][..], 4)] {
+    for (args, issue) in
+        [(&["policy", "replay", "--since", "2026-01-01", "x"][..], 4), (&["policy", "publish", "x"][..], 4)]
+    {
         let o = aduan(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         assert!(stderr(&o).contains(&format!("not implemented yet (issue {issue})")), "{args:?}: {}", stderr(&o));
