@@ -234,3 +234,35 @@ fn the_test_examples_of_policies_readme_pass() {
     assert!(o.status.success(), "{out}{}", stderr(&o));
     assert!(out.ends_with(" passed, 0 failed\n") && !out.starts_with("0 "), "{out}");
 }
+
+#[test]
+fn test_counts_a_failing_known_issue_apart_and_a_stale_mark_as_a_failure() {
+    let case = |name: &str, due: &str| {
+        format!(
+            "- name: {name}\n  complaint: {{kind: pengaduan, category: infrastruktur, region: \"35.78\"}}\n  \
+             at: 2026-03-02T09:00:00+07:00\n  known_issue: \"engine and CONTRACT differ\"\n  \
+             expect:\n    deadlines: {{verify: {due}}}\n"
+        )
+    };
+    let dir = pack_copy();
+    std::fs::remove_dir_all(dir.path().join("tests")).unwrap();
+    std::fs::create_dir_all(dir.path().join("tests")).unwrap();
+    std::fs::write(dir.path().join("tests/known.yaml"), case("still differs", "2026-03-04")).unwrap();
+    let o = aduan(&["policy", "test", dir.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with("tests/known.yaml:6: still differs: known issue (engine and CONTRACT differ): "),
+        "{out}"
+    );
+    assert_eq!(lines[1..], ["1 known issues (failing as marked; not counted)", "0 passed, 0 failed"], "{out}");
+    std::fs::write(dir.path().join("tests/known.yaml"), case("fixed now", "2026-03-05")).unwrap();
+    let o = aduan(&["policy", "test", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).starts_with("tests/known.yaml:1: fixed now: marked known_issue but passes now"),
+        "{}",
+        stdout(&o)
+    );
+}
