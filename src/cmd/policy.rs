@@ -6,6 +6,7 @@ use aduan_core::domain::Kind;
 use aduan_core::explain::{explain, explain_route, ComplaintFacts, Explanation};
 use aduan_core::pack::pack_hash;
 use aduan_core::pack::Pack;
+use aduan_core::pack_test::{self, Verdict};
 use aduan_core::region::RegionCode;
 use aduan_service::bus::Bus;
 use aduan_service::packs::{load_pack, read_pack, read_pack_dir, LoadError};
@@ -65,7 +66,11 @@ pub fn run(cmd: PolicyCommand, config: &Config) -> anyhow::Result<ExitCode> {
             explain_file(&pack, &complaint, at)
         }
         PolicyCommand::Publish { dir } => publish(&dir, config),
-        PolicyCommand::Test { .. } | PolicyCommand::Replay { .. } => {
+        PolicyCommand::Test { dir: d } => {
+            let dir = dir(d);
+            test(&load(&dir)?, &dir)
+        }
+        PolicyCommand::Replay { .. } => {
             eprintln!("not implemented yet (issue 4)");
             Ok(ExitCode::from(2))
         }
@@ -118,6 +123,65 @@ fn check(dir: &Path) -> anyhow::Result<ExitCode> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// `policy test`: every case of every `tests/**/*.yaml`, one line per failure, then `N passed, M failed`;
+/// exit 1 when one failed, 2 when a test file is malformed (each problem as `file:line:col: message`).
+fn test(pack: &Pack, dir: &Path) -> anyhow::Result<ExitCode> {
+    let mut files = Vec::new();
+    test_files(&dir.join("tests"), &mut files)?;
+    files.sort();
+    let mut cases = Vec::new();
+    let mut malformed = false;
+    for path in files {
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let name = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+        match pack_test::parse(&name, &text) {
+            Ok(c) => cases.extend(c),
+            Err(problems) => {
+                malformed = true;
+                for p in &problems.0 {
+                    eprintln!("error: {p}");
+                }
+            }
+        }
+    }
+    if malformed {
+        return Ok(ExitCode::from(2));
+    }
+    let mut out = std::io::stdout().lock();
+    let (mut passed, mut failed, mut known) = (0, 0, 0);
+    for report in pack_test::run(pack, &cases) {
+        for line in report.lines() {
+            writeln!(out, "{line}")?;
+        }
+        match report.verdict() {
+            Verdict::Passed => passed += 1,
+            Verdict::Failed => failed += 1,
+            Verdict::KnownIssue => known += 1,
+        }
+    }
+    if known > 0 {
+        writeln!(out, "{known} known issues (failing as marked; not counted)")?;
+    }
+    writeln!(out, "{passed} passed, {failed} failed")?;
+    Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// The `.yaml` and `.yml` files under `dir`, at any depth (none when it does not exist).
+fn test_files(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    for e in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = e?.path();
+        if path.is_dir() {
+            test_files(&path, out)?;
+        } else if path.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+            out.push(path);
+        }
+    }
+    Ok(())
 }
 
 /// A submission as `policy explain` reads it: the fields of `POST /v1/complaints`, plus `at` and

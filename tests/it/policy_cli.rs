@@ -1,4 +1,4 @@
-//! `aduan policy check` and `aduan policy explain` on the national pack, and the command table.
+//! `aduan policy check`, `explain` and `test` on the national pack, and the command table.
 
 use crate::{aduan, pack_copy, stderr, stdout};
 use serde_json::Value;
@@ -40,7 +40,7 @@ fn check_reports_every_problem_as_file_line_col() {
 
 #[test]
 fn unbuilt_commands_exit_2_naming_their_issue() {
-    for (args, issue) in [(&["policy", "test"][..], 4), (&["policy", "publish", "x"][..], 4)] {
+    for (args, issue) in [(&["policy", "replay", "--since", "2026-01-01", "x"][..], 4)] {
         let o = aduan(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         assert!(stderr(&o).contains(&format!("not implemented yet (issue {issue})")), "{args:?}: {}", stderr(&o));
@@ -157,4 +157,110 @@ fn explain_prints_what_it_can_then_exits_1_when_a_policy_fails() {
     let reason = v["route"]["reason"].as_str().unwrap();
     assert!(reason.starts_with("policy failed: rules/35.78/route.rhai:3:"), "{reason}");
     assert_eq!(v["deadlines"].as_array().unwrap().len(), 4, "deadlines are still explained");
+}
+
+#[test]
+fn test_passes_the_national_pack_with_at_least_50_cases() {
+    let o = aduan(&["policy", "test"]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    let last = out.lines().last().unwrap();
+    let passed: usize = last.strip_suffix(" passed, 0 failed").and_then(|n| n.parse().ok()).unwrap_or(0);
+    assert!(passed >= 50, "{out}");
+    assert_eq!(out.lines().count(), 1, "no failure and no known issue: {out}");
+}
+
+#[test]
+fn test_names_the_case_and_file_line_of_a_wrong_expectation() {
+    let dir = pack_copy();
+    let file = dir.path().join("tests/escalation.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    // The Surabaya ladder's level-2 respond is due 27 March 2026 (province tier, 3 working days).
+    let needle = "respond: {due_date: 2026-03-27, budget: 3 working days}";
+    let line = text.lines().position(|l| l.contains(needle)).expect("the ladder case") + 1;
+    std::fs::write(&file, text.replacen(needle, "respond: {due_date: 2026-03-26, budget: 3 working days}", 1)).unwrap();
+    let o = aduan(&["policy", "test", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "one failure, then the summary: {out}");
+    assert!(lines[0].starts_with(&format!("tests/escalation.yaml:{line}: Surabaya public works")), "{out}");
+    assert!(lines[0].ends_with("escalation level 2.respond.due_date: expected 2026-03-26, got 2026-03-27"), "{out}");
+    let total = aduan(&["policy", "test"]);
+    let n: usize = stdout(&total).lines().last().unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert_eq!(lines[1], format!("{} passed, 1 failed", n - 1));
+}
+
+#[test]
+fn test_refuses_a_malformed_test_file_naming_file_line() {
+    for (text, needle) in [
+        ("- name: a\n  complaint: {kind: pengaduan}\n  at: 2026-03-02T09:00:00+07:00\n  expect: {agnecy: x}\n", ":4:"),
+        ("- name: a\n  complaint: {kind: pengaduan, region: \"35-78\"}\n  at: 2026-03-02T09:00:00+07:00\n  expect: {}\n", ":2:"),
+        ("- name: a\n  complaint: {kind: pengaduan}\n  at: yesterday\n  expect: {}\n", ":3:"),
+        ("- name: a\n  complaint: {kind: pengaduan}\n  at: 2026-03-02T09:00:00+07:00\n  expect: {escalation: [35.78]}\n", ":4:"),
+    ] {
+        let dir = pack_copy();
+        std::fs::write(dir.path().join("tests/zz-broken.yaml"), text).unwrap();
+        let o = aduan(&["policy", "test", dir.path().to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{text}");
+        let err = stderr(&o);
+        assert!(err.starts_with(&format!("error: tests/zz-broken.yaml{needle}")), "{text}: {err}");
+        assert!(o.stdout.is_empty(), "{text}: nothing runs");
+    }
+}
+
+#[test]
+fn the_test_examples_of_policies_readme_pass() {
+    let readme = std::fs::read_to_string(crate::root().join("policies/README.md")).unwrap();
+    let dir = pack_copy();
+    std::fs::remove_dir_all(dir.path().join("tests")).unwrap();
+    let mut files = 0;
+    for block in readme.split("```yaml\n").skip(1) {
+        let block = block.split("```").next().unwrap();
+        let Some(path) = block.lines().next().and_then(|l| l.strip_prefix("# ")).filter(|p| p.starts_with("tests/"))
+        else {
+            continue;
+        };
+        let dest = dir.path().join(path.trim());
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::write(dest, block).unwrap();
+        files += 1;
+    }
+    assert!(files >= 1, "policies/README.md has a `# tests/…` example");
+    let o = aduan(&["policy", "test", dir.path().to_str().unwrap()]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    assert!(out.ends_with(" passed, 0 failed\n") && !out.starts_with("0 "), "{out}");
+}
+
+#[test]
+fn test_counts_a_failing_known_issue_apart_and_a_stale_mark_as_a_failure() {
+    let case = |name: &str, due: &str| {
+        format!(
+            "- name: {name}\n  complaint: {{kind: pengaduan, category: infrastruktur, region: \"35.78\"}}\n  \
+             at: 2026-03-02T09:00:00+07:00\n  known_issue: \"engine and CONTRACT differ\"\n  \
+             expect:\n    deadlines: {{verify: {due}}}\n"
+        )
+    };
+    let dir = pack_copy();
+    std::fs::remove_dir_all(dir.path().join("tests")).unwrap();
+    std::fs::create_dir_all(dir.path().join("tests")).unwrap();
+    std::fs::write(dir.path().join("tests/known.yaml"), case("still differs", "2026-03-04")).unwrap();
+    let o = aduan(&["policy", "test", dir.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with("tests/known.yaml:6: still differs: known issue (engine and CONTRACT differ): "),
+        "{out}"
+    );
+    assert_eq!(lines[1..], ["1 known issues (failing as marked; not counted)", "0 passed, 0 failed"], "{out}");
+    std::fs::write(dir.path().join("tests/known.yaml"), case("fixed now", "2026-03-05")).unwrap();
+    let o = aduan(&["policy", "test", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).starts_with("tests/known.yaml:1: fixed now: marked known_issue but passes now"),
+        "{}",
+        stdout(&o)
+    );
 }

@@ -131,7 +131,6 @@ pub fn explain(
     };
     for clock in pack.slas.clocks() {
         let cal_ref = if clock.follows_holder() { holder_ref.clone() } else { region_ref.clone() };
-        let cal = pack.calendar_for(&cal_ref);
         let cal_region = match &cal_ref {
             CalendarRef::Region(r) => Some(r.clone()),
             CalendarRef::Agency(a) => pack.directory.region_of(a),
@@ -163,30 +162,37 @@ pub fn explain(
             }
         };
         let timer = Timer::start(clock, sla.budget, sla.warn_permille, cal_ref.clone(), at);
-        let schedule = timer.schedule(&cal);
-        let due = schedule.due.expect("a fresh clock runs");
-        let local = |t: DateTime<Utc>| t.with_timezone(&cal.time_zone()).to_rfc3339_opts(SecondsFormat::Secs, true);
-        let skipped = cal.explain_span(cal.local_date(at), due.due_date);
+        let d = explain_timer(pack, &timer, &sla.source.to_string());
         trace.push(serde_json::json!({
             "step": "deadline",
             "clock": clock,
-            "calendar": format!("{} ({})", cal.label(), cal.time_zone()),
+            "calendar": d.calendar,
             "calendar_ref": cal_ref.to_string(),
-            "sla": sla.source.to_string(),
-            "budget": sla.budget.to_string(),
-            "skipped_days": skipped.len(),
+            "sla": d.sla_source,
+            "budget": d.budget,
+            "skipped_days": d.skipped.len(),
         }));
-        deadlines.push(DeadlineExplanation {
-            clock: clock.clone(),
-            budget: sla.budget.to_string(),
-            due_at: local(due.due_at),
-            due_date: due.due_date,
-            warn_at: local(schedule.warn_at.expect("running")),
-            provisional: due.provisional,
-            sla_source: sla.source.to_string(),
-            calendar: format!("{} ({})", cal.label(), cal.time_zone()),
-            skipped,
-        });
+        deadlines.push(d);
     }
     Explanation { route, deadlines, trace, pack: pack.hash.clone() }
+}
+
+/// Explains one running timer: its deadline and warning in the calendar's local offset, the SLA layer
+/// that set it (`sla_source`) and the dates skipped from its start's local date through the due date.
+pub fn explain_timer(pack: &Pack, timer: &Timer, sla_source: &str) -> DeadlineExplanation {
+    let cal = pack.calendar_for(&timer.calendar);
+    let schedule = timer.schedule(&cal);
+    let due = schedule.due.expect("a running clock has a deadline");
+    let local = |t: DateTime<Utc>| t.with_timezone(&cal.time_zone()).to_rfc3339_opts(SecondsFormat::Secs, true);
+    DeadlineExplanation {
+        clock: timer.clock.clone(),
+        budget: timer.budget.to_string(),
+        due_at: local(due.due_at),
+        due_date: due.due_date,
+        warn_at: local(schedule.warn_at.expect("running")),
+        provisional: due.provisional,
+        sla_source: sla_source.to_owned(),
+        calendar: format!("{} ({})", cal.label(), cal.time_zone()),
+        skipped: cal.explain_span(cal.local_date(timer.started_at), due.due_date),
+    }
 }

@@ -12,6 +12,7 @@
 //! - [`pack`]: loading and validating a policy pack from its files; the pack hash.
 //! - [`problem`]: a pack's problems (`file:line:col: message`) and the strict YAML parser (a leaf).
 //! - [`explain`]: the `policy explain` answer for one complaint.
+//! - [`pack_test`]: a pack's own test cases (`policy test`): parsing them and checking them.
 //! - [`domain`]: shared vocabulary (report kinds, agency tiers).
 //! - [`directory`]: the agency tree (kemenpanrb → provinces → kab/kota → units) and categories.
 //! - [`workflow`]: states and actions of a pack's workflow.
@@ -33,6 +34,7 @@ pub mod domain;
 pub mod event;
 pub mod explain;
 pub mod pack;
+pub mod pack_test;
 pub mod problem;
 pub mod region;
 pub mod replay;
