@@ -40,11 +40,9 @@ fn check_reports_every_problem_as_file_line_col() {
 
 #[test]
 fn unbuilt_commands_exit_2_naming_their_issue() {
-    for (args, issue) in [(&["policy", "replay", "--since", "2026-01-01", "x"][..], 4)] {
-        let o = aduan(args);
-        assert_eq!(o.status.code(), Some(2), "{args:?}");
-        assert!(stderr(&o).contains(&format!("not implemented yet (issue {issue})")), "{args:?}: {}", stderr(&o));
-    }
+    let o = aduan(&["policy", "replay", "--since", "2026-01-01", "x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not implemented yet (issue 4)"), "{}", stderr(&o));
     let help = stdout(&aduan(&["--help"]));
     for c in ["serve", "migrate", "sweep", "seed", "policy", "audit", "token", "bench"] {
         assert!(help.contains(&format!("  {c} ")), "--help lists {c}");
