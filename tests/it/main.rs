@@ -28,6 +28,7 @@ mod digest;
 mod e2e;
 mod invariants;
 mod policy_cli;
+mod privacy;
 mod queue;
 mod shapes;
 mod support;
