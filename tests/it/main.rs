@@ -23,6 +23,7 @@ macro_rules! both_backends {
     };
 }
 
+mod access_matrix;
 mod audit;
 mod digest;
 mod e2e;

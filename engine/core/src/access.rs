@@ -72,6 +72,17 @@ pub enum Reach {
 }
 
 impl Reach {
+    /// The machine name (`aduan policy access`): `nowhere`, `everywhere`, `own_case`, `holder`, `subtree`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Reach::Nowhere => "nowhere",
+            Reach::Everywhere => "everywhere",
+            Reach::OwnCase => "own_case",
+            Reach::Holder => "holder",
+            Reach::Subtree => "subtree",
+        }
+    }
+
     /// The name in docs.
     pub fn as_str(self) -> &'static str {
         match self {
