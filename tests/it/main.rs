@@ -32,6 +32,7 @@ mod policy_cli;
 mod privacy;
 mod queue;
 mod shapes;
+mod sso;
 mod support;
 mod sweeps;
 
