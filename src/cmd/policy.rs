@@ -1,5 +1,5 @@
-//! `aduan policy check|test|explain|replay|publish`: tools for policy authors. None of them needs a
-//! database or NATS.
+//! `aduan policy check|access|test|explain|replay|publish`: tools for policy authors. None of them needs
+//! a database or NATS.
 
 use crate::Config;
 use aduan_core::domain::Kind;
@@ -22,6 +22,12 @@ use std::process::ExitCode;
 pub enum PolicyCommand {
     /// Validate a policy pack; exit 1 with `file:line:col: message` for each problem.
     Check {
+        /// The pack directory (default: the configured pack).
+        dir: Option<PathBuf>,
+    },
+    /// Print who may do what (docs/access.md): the role × operation × reach table and, from the pack's
+    /// workflow, each action's roles and states, as one JSON object.
+    Access {
         /// The pack directory (default: the configured pack).
         dir: Option<PathBuf>,
     },
@@ -61,6 +67,10 @@ pub fn run(cmd: PolicyCommand, config: &Config) -> anyhow::Result<ExitCode> {
     let dir = |d: Option<PathBuf>| d.unwrap_or_else(|| config.policy_dir.clone());
     match cmd {
         PolicyCommand::Check { dir: d } => check(&dir(d)),
+        PolicyCommand::Access { dir: d } => {
+            println!("{}", access_table(&load(&dir(d))?));
+            Ok(ExitCode::SUCCESS)
+        }
         PolicyCommand::Explain { dir: d, complaint, at } => {
             let pack = load(&dir(d))?;
             explain_file(&pack, &complaint, at)
@@ -182,6 +192,25 @@ fn test_files(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `policy access`: `{"reach": {ROLE: {OPERATION: REACH}}, "token_roles": [...], "actions": {ACTION:
+/// {"roles": [...], "from": [...]}}}` (docs/cli.md#policy-access).
+fn access_table(pack: &Pack) -> serde_json::Value {
+    use aduan_core::access::{reach, Operation, ROLES, TOKEN_ROLES};
+    use aduan_core::workflow::KNOWN_ACTIONS;
+    use serde_json::{json, Map, Value};
+    let row = |role| Operation::ALL.iter().map(|op| (op.as_str().to_owned(), json!(reach(role, *op).id()))).collect();
+    let table: Map<String, Value> = ROLES.iter().map(|r| (r.as_str().to_owned(), Value::Object(row(*r)))).collect();
+    let actions: Map<String, Value> = KNOWN_ACTIONS
+        .iter()
+        .filter_map(|a| pack.workflow.action(a))
+        .map(|a| {
+            let roles: Vec<&str> = a.roles.iter().map(|r| r.as_str()).collect();
+            (a.name.clone(), json!({"roles": roles, "from": a.from}))
+        })
+        .collect();
+    json!({"reach": table, "token_roles": TOKEN_ROLES.map(|r| r.as_str()), "actions": actions})
 }
 
 /// A submission as `policy explain` reads it: the fields of `POST /v1/complaints`, plus `at` and

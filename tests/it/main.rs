@@ -23,15 +23,18 @@ macro_rules! both_backends {
     };
 }
 
+mod access_matrix;
 mod audit;
 mod digest;
 mod e2e;
 mod hostile_packs;
 mod invariants;
 mod policy_cli;
+mod privacy;
 mod queue;
 mod reload;
 mod shapes;
+mod sso;
 mod support;
 mod sweeps;
 

@@ -90,6 +90,8 @@ pub struct Server {
     pub policy_dir: PathBuf,
     /// Extra arguments of `serve` (`--no-workers`).
     args: Vec<String>,
+    /// Extra environment of `serve`, applied last (`RUST_LOG`, `ADUAN_JWKS_FILE`, …).
+    env: Vec<(String, String)>,
     /// A national admin's API token (`aduan token create --role admin`), made before `serve` starts.
     pub admin: String,
     /// Tokens made by [`Server::token`], by (role, agency).
@@ -111,17 +113,23 @@ impl Server {
 
     /// [`Server::start`] with extra arguments of `serve` (`--no-workers` for tests that control time).
     pub fn start_with(db: Db, args: &[&str]) -> Server {
+        Self::start_with_env(db, args, &[])
+    }
+
+    /// [`Server::start_with`] with extra environment for `serve`, set after the defaults so it wins
+    /// (`RUST_LOG=debug`, the JWKS of single sign-on).
+    pub fn start_with_env(db: Db, args: &[&str], env: &[(&str, &str)]) -> Server {
         let nats = NatsServer::start();
         let url = nats.url().to_owned();
-        Self::launch(db, &url, Some(nats), args)
+        Self::launch(db, &url, Some(nats), args, env)
     }
 
     /// Starts serve against a nats-server the test controls (to stop and restart it).
     pub fn start_on(db: Db, nats: &NatsServer) -> Server {
-        Self::launch(db, nats.url(), None, &[])
+        Self::launch(db, nats.url(), None, &[], &[])
     }
 
-    fn launch(db: Db, nats_url: &str, nats: Option<NatsServer>, args: &[&str]) -> Server {
+    fn launch(db: Db, nats_url: &str, nats: Option<NatsServer>, args: &[&str], env: &[(&str, &str)]) -> Server {
         let dir = aduan_testkit::process::tempdir("serve");
         let database = Database::new(db);
         let port = free_port();
@@ -137,6 +145,7 @@ impl Server {
             log,
             policy_dir: crate::root().join("policies/lapor"),
             args: args.iter().map(|a| a.to_string()).collect(),
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             admin: String::new(),
             tokens: Mutex::default(),
             reporters: Mutex::default(),
@@ -216,6 +225,7 @@ impl Server {
             .env("ADUAN_HTTP_ADDR", format!("127.0.0.1:{}", self.port))
             .env("ADUAN_RATE_LIMIT", "0")
             .env("RUST_LOG", "info")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
@@ -338,7 +348,12 @@ pub fn submission(region: &str, category: &str) -> Value {
 pub struct StoredMsg {
     pub subject: String,
     pub msg_id: Option<String>,
+    /// The payload parsed as JSON (`Null` when it is not JSON).
     pub payload: Value,
+    /// The payload as stored.
+    pub raw: Vec<u8>,
+    /// Every header, as (name, value).
+    pub headers: Vec<(String, String)>,
 }
 
 /// Reads every message of a stream, by sequence, once it holds at least `at_least` (polls up to 30 s).
@@ -366,15 +381,41 @@ pub fn read_stream(nats_url: &str, stream: &str, at_least: u64) -> Vec<StoredMsg
         let mut out = Vec::new();
         for seq in first..first + count {
             let m = s.get_raw_message(seq).await.unwrap();
-            let msg_id = m.headers.get("Nats-Msg-Id").map(|v| v.to_string());
             out.push(StoredMsg {
                 subject: m.subject.to_string(),
-                msg_id,
+                msg_id: m.headers.get("Nats-Msg-Id").map(|v| v.to_string()),
                 payload: serde_json::from_slice(&m.payload).unwrap_or(Value::Null),
+                raw: m.payload.to_vec(),
+                headers: header_pairs(&m.headers),
             });
         }
         out
     })
+}
+
+fn header_pairs(h: &async_nats::HeaderMap) -> Vec<(String, String)> {
+    h.iter().flat_map(|(k, vs)| vs.iter().map(move |v| (k.to_string(), v.to_string()))).collect()
+}
+
+/// The answer to a command on `Aduan-Reply-To`, as received.
+#[derive(Debug, Clone)]
+pub struct NatsReply {
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl NatsReply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+
+    /// The status HTTP would have answered: a problem's (`Aduan-Error` set), else 200.
+    pub fn status(&self) -> u16 {
+        match self.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("Aduan-Error")) {
+            true => self.json()["status"].as_u64().unwrap_or(0) as u16,
+            false => 200,
+        }
+    }
 }
 
 /// Publishes a command to `{prefix}.cmd.{action}` and waits for the answer on `Aduan-Reply-To`.
@@ -386,6 +427,18 @@ pub fn nats_command(
     msg_id: Option<&str>,
     bearer: Option<&str>,
 ) -> Value {
+    nats_request(nats_url, prefix, action, body, msg_id, bearer).json()
+}
+
+/// [`nats_command`], the answer as received (headers and bytes).
+pub fn nats_request(
+    nats_url: &str,
+    prefix: &str,
+    action: &str,
+    body: &[u8],
+    msg_id: Option<&str>,
+    bearer: Option<&str>,
+) -> NatsReply {
     block_on(async {
         let client = async_nats::connect(nats_url).await.unwrap();
         let inbox = client.new_inbox();
@@ -409,7 +462,7 @@ pub fn nats_command(
             .await
             .expect("a reply within 30 s")
             .expect("subscription open");
-        serde_json::from_slice(&msg.payload).unwrap()
+        NatsReply { headers: msg.headers.as_ref().map(header_pairs).unwrap_or_default(), body: msg.payload.to_vec() }
     })
 }
 

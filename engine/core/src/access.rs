@@ -72,6 +72,17 @@ pub enum Reach {
 }
 
 impl Reach {
+    /// The machine name (`aduan policy access`): `nowhere`, `everywhere`, `own_case`, `holder`, `subtree`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Reach::Nowhere => "nowhere",
+            Reach::Everywhere => "everywhere",
+            Reach::OwnCase => "own_case",
+            Reach::Holder => "holder",
+            Reach::Subtree => "subtree",
+        }
+    }
+
     /// The name in docs.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -185,16 +196,18 @@ pub struct Visibility {
 }
 
 /// The visibility table: the public never sees the reporter, nor the text of a confidential case; the
-/// reporter sees all; an officer of the holder, an admin, supervisor or integration in scope see the
-/// reporter unless the case is anonymous; the national admin (and the engine) see everything.
+/// reporter token, an officer of the holder, an admin, supervisor or integration in scope see the
+/// reporter unless the case is anonymous; the national admin (and the engine) see everything. An
+/// anonymous identity is shown to nobody else, not even to the bearer of the reporter token: a token
+/// passed on (a link in a message, a shared phone) must not unmask the reporter, who knows who they are.
 pub fn visibility(actor: &Actor, privacy: Privacy, holder: Option<&str>) -> Visibility {
     let national_admin = actor.role == Role::Admin && scope_of(actor) == ROOT;
     let reporter = match actor.role {
-        Role::System | Role::Reporter => true,
+        Role::System => true,
         _ if national_admin => true,
         Role::Anyone | Role::PolicyAuthor => false,
         Role::Officer => holder.is_some() && actor.agency.as_deref() == holder && privacy != Privacy::Anonymous,
-        Role::Admin | Role::Supervisor | Role::Integration => privacy != Privacy::Anonymous,
+        Role::Reporter | Role::Admin | Role::Supervisor | Role::Integration => privacy != Privacy::Anonymous,
     };
     Visibility { text: actor.role != Role::Anyone || privacy != Privacy::Confidential, reporter }
 }
@@ -215,11 +228,12 @@ mod tests {
     }
 
     #[test]
-    fn an_anonymous_reporter_is_seen_only_by_the_national_admin_and_the_reporter() {
+    fn an_anonymous_reporter_is_seen_only_by_the_national_admin() {
         let seen = |a: &Actor| visibility(a, Privacy::Anonymous, Some("35.78/dinas-pu")).reporter;
         assert!(seen(&actor(Role::Admin, None)));
         assert!(seen(&actor(Role::Admin, Some(ROOT))));
-        assert!(seen(&Actor::reporter()));
+        assert!(!seen(&Actor::reporter()), "not even the bearer of the reporter token");
+        assert!(visibility(&Actor::reporter(), Privacy::Confidential, None).reporter);
         assert!(!seen(&actor(Role::Admin, Some("35.78"))));
         assert!(!seen(&actor(Role::Officer, Some("35.78/dinas-pu"))));
         assert!(!seen(&actor(Role::Supervisor, Some(ROOT))));

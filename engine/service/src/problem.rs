@@ -69,13 +69,33 @@ pub fn invalid_at(path: &serde_path_to_error::Path, message: &str) -> Problem {
     if segments.is_empty() {
         return Problem::new(422, message);
     }
+    let message = if segments[0] == "reporter" { about_reporter(&mut segments, message) } else { message };
     let field = segments.join(".");
-    // serde quotes the value it refused (`invalid type: string "Budi"`); under `reporter` that may be
-    // the reporter's identity, which no problem, log line or dead letter may carry.
-    let quotes_value = ["invalid type", "invalid value", "unknown variant"].iter().any(|m| message.starts_with(m));
-    let message =
-        if segments[0] == "reporter" && quotes_value { "wrong type (the value is not repeated)" } else { message };
     Problem::new(422, format!("{field}: {message}")).with_field(field)
+}
+
+/// The members a `reporter` has (`wire::Reporter`).
+const REPORTER_MEMBERS: [&str; 2] = ["name", "contact"];
+
+/// What a 422 under `reporter` may say. serde quotes the value it refused (`invalid type: string
+/// "Budi"`) and names an unknown member (``unknown field `Budi` ``, also in the path): either may be the
+/// reporter's identity, which no problem, log line or dead letter may carry. So the path keeps only
+/// `reporter` and a known member, and the message only our own words (the text bounds).
+fn about_reporter<'m>(segments: &mut Vec<String>, message: &'m str) -> &'m str {
+    let member = segments.get(1).map(String::as_str);
+    let known = member.is_some_and(|m| REPORTER_MEMBERS.contains(&m));
+    let unknown = message.starts_with("unknown field") || (member.is_some() && !known);
+    segments.truncate(if known { 2 } else { 1 });
+    // `wire::text::refusal`'s words, which never repeat the text.
+    let ours =
+        message == "contains a NUL character" || (message.starts_with("at most ") && message.ends_with(" characters"));
+    if unknown {
+        "unknown member (its name is not repeated); a reporter has `name` and `contact`"
+    } else if ours {
+        message
+    } else {
+        "wrong type (the value is not repeated)"
+    }
 }
 
 #[cfg(test)]
@@ -114,6 +134,18 @@ mod tests {
         let p = decode_json::<Submission>(body.as_bytes()).expect_err(body);
         assert_eq!((p.status, p.field.as_deref()), (422, Some("reporter")));
         assert!(!p.detail.contains("Siti"), "{}", p.detail);
+        let body =
+            r#"{"kind":"pengaduan","channel":"web","title":"t","body":"b","reporter":{"Siti Rahayu":"0812-555"}}"#;
+        let p = decode_json::<Submission>(body.as_bytes()).expect_err(body);
+        assert_eq!((p.status, p.field.as_deref()), (422, Some("reporter")), "an unknown member is not named");
+        assert!(!p.detail.contains("Siti") && !p.detail.contains("0812"), "{}", p.detail);
+        let long = format!(
+            r#"{{"kind":"pengaduan","channel":"web","title":"t","body":"b","reporter":{{"name":"{}"}}}}"#,
+            "S".repeat(201)
+        );
+        let p = decode_json::<Submission>(long.as_bytes()).expect_err("too long");
+        assert_eq!(p.field.as_deref(), Some("reporter.name"));
+        assert_eq!(p.detail, "reporter.name: at most 200 characters");
         let p = decode_json::<Submission>(br#"{"kind":5,"channel":"web","title":"t","body":"b"}"#).unwrap_err();
         assert!(
             p.detail.starts_with("kind: invalid type: integer `5`"),

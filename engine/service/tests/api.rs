@@ -241,12 +241,8 @@ fn bad_submissions() -> Vec<Case> {
     }
     cases.push(case("received_at: on the web", &with(&base, "received_at", at(-1)), 422, Some("received_at")));
     cases.push(case("an extra field", &with(&base, "oops", Some(json!(1))), 422, Some("oops")));
-    cases.push(case(
-        "an extra reporter field",
-        &with(&base, "reporter.nme", Some(json!("B"))),
-        422,
-        Some("reporter.nme"),
-    ));
+    // An unknown member of `reporter` is not named: its name may be the identity (problem.rs).
+    cases.push(case("an extra reporter field", &with(&base, "reporter.nme", Some(json!("B"))), 422, Some("reporter")));
     cases.push(case("not an object", &json!(["pengaduan"]), 422, None));
     for text in ["{\"kind\":", "", "{\"kind\": 'x'}", "{} {}", "{\"a\":1,}"] {
         cases.push(Case { what: format!("not JSON: {text:?}"), body: text.into(), status: 400, field: None });
