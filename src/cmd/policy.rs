@@ -97,7 +97,7 @@ fn publish(dir: &Path, config: &Config) -> anyhow::Result<ExitCode> {
     let files = read_pack_dir(dir)?;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let (revision, bucket) = rt.block_on(async {
-        let bus = Bus::connect(&config.nats_url, &config.nats_prefix)
+        let bus = Bus::connect_only(&config.nats_url, &config.nats_prefix)
             .await
             .with_context(|| format!("connecting to NATS at {}", config.nats_url))?;
         let revision = bus.publish_pack(&files).await.context("publishing")?;

@@ -88,9 +88,17 @@ impl Bus {
     /// [`BusError::ServerTooOld`] against a server older than 2.10. Once connected, the client reconnects
     /// on its own after an outage (delays capped at 1 s), forever.
     pub async fn connect(url: &str, prefix: &str) -> Result<Bus, BusError> {
+        let bus = Self::connect_only(url, prefix).await?;
+        bus.ensure_streams().await?;
+        Ok(bus)
+    }
+
+    /// [`Bus::connect`] without creating or updating the streams and the bucket: for tools that only
+    /// use what a running `serve` made (`policy publish`), so their NATS user needs no stream-admin rights.
+    pub async fn connect_only(url: &str, prefix: &str) -> Result<Bus, BusError> {
         validate_prefix(prefix)?;
         let (connects_tx, connects) = watch::channel(0u64);
-        let client = ConnectOptions::new()
+        let client = credentials(url, ConnectOptions::new())
             .name(format!("aduan ({prefix})"))
             .connection_timeout(CONNECT_TIMEOUT)
             .reconnect_delay_callback(|attempts| Duration::from_millis(100 * attempts.min(10) as u64))
@@ -121,9 +129,7 @@ impl Bus {
         }
 
         let js = jetstream::ContextBuilder::new().timeout(JS_TIMEOUT).build(client.clone());
-        let bus = Bus { client, js, prefix: prefix.to_string(), connects };
-        bus.ensure_streams().await?;
-        Ok(bus)
+        Ok(Bus { client, js, prefix: prefix.to_string(), connects })
     }
 
     /// Creates the streams and the KV bucket, or updates them to the configuration below.
@@ -253,6 +259,20 @@ impl Bus {
         let ack = self.js.send_publish(subject.to_string(), publish).await.map_err(|e| publish_error(subject, e))?;
         ack.await.map_err(|e| publish_error(subject, e))?;
         Ok(())
+    }
+}
+
+/// The user and password, or the token, of `nats://USER:PASS@HOST` (`nats://TOKEN@HOST`): async-nats
+/// reads only the host from a URL, so credentials written there (docs/nats.md#credentials) are passed on
+/// here.
+fn credentials(url: &str, options: ConnectOptions) -> ConnectOptions {
+    let Some(addr) = url.split(',').next().and_then(|u| u.trim().parse::<async_nats::ServerAddr>().ok()) else {
+        return options;
+    };
+    match (addr.username(), addr.password()) {
+        (Some(user), Some(pass)) => options.user_and_password(user.to_owned(), pass.to_owned()),
+        (Some(token), None) => options.token(token.to_owned()),
+        _ => options,
     }
 }
 

@@ -52,7 +52,12 @@ pub fn decode_pack(value: &[u8]) -> Result<Vec<PackFile>, String> {
 impl Bus {
     /// Puts a pack's files under [`PUBLISHED_KEY`]; returns the bucket's revision.
     pub async fn publish_pack(&self, files: &[PackFile]) -> Result<u64, BusError> {
-        let kv = self.js.get_key_value(self.packs_bucket()).await.map_err(|e| BusError::Unavailable(e.to_string()))?;
+        let bucket = self.packs_bucket();
+        let kv = self.js.get_key_value(&bucket).await.map_err(|e| {
+            BusError::Unavailable(format!(
+                "the {bucket} bucket cannot be opened (has `aduan serve` run on this NATS?): {e}"
+            ))
+        })?;
         kv.put(PUBLISHED_KEY, encode_pack(files).into())
             .await
             .map_err(|e| BusError::Other(format!("publishing the pack: {e}")))
