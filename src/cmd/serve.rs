@@ -1,13 +1,14 @@
 //! `aduan serve` (HTTP API, NATS command consumer, outbox relay, workers) and `aduan migrate`.
 
+use super::sweep::stored_pack_files;
 use crate::Config;
-use aduan_core::pack::{pack_hash, Pack, PackFile};
+use aduan_core::pack::{pack_hash, Pack};
 use aduan_service::api::{self, ApiState, RateLimiter};
 use aduan_service::bus::{run_consumer, run_relay, watch_packs, Bus, BusError};
 use aduan_service::crypto::DataKey;
 use aduan_service::metrics::Metrics;
 use aduan_service::packs::{read_pack_dir, validate, LoadError};
-use aduan_service::reload::watch_dir;
+use aduan_service::reload::{record_active, watch_dir};
 use aduan_service::runtime::{CommandService, StoreOutbox};
 use aduan_service::service::Service;
 use aduan_service::store::{Backend, Store, StoreOptions};
@@ -161,7 +162,9 @@ async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
 /// marks active, when that one is still good: the replica runs, and reports the rejection.
 async fn start_service(args: &ServeArgs, config: &Config) -> anyhow::Result<(Store, Service)> {
     let dir = config.policy_dir.display().to_string();
-    let candidate = read_pack_dir(&config.policy_dir)
+    let files = read_pack_dir(&config.policy_dir);
+    let dir_hash = files.as_ref().map(|f| pack_hash(f)).unwrap_or_default();
+    let candidate = files
         .map_err(|e| e.to_string())
         .and_then(|files| validate(&files).map(|p| (files, p)).map_err(|e| LoadError::Invalid(e).to_string()));
     let store =
@@ -173,15 +176,11 @@ async fn start_service(args: &ServeArgs, config: &Config) -> anyhow::Result<(Sto
     let previous = store.active_pack().await.context("reading the active pack")?;
     let (pack, rejected) = match candidate {
         Ok((files, pack)) => {
-            let stored: Vec<(String, Vec<u8>)> = files.iter().map(|f| (f.path.clone(), f.bytes.clone())).collect();
-            store.store_pack(&pack.hash, &stored, Utc::now()).await.context("storing the pack")?;
-            store.set_active_pack(&pack.hash).await.context("marking the pack active")?;
+            record_active(&store, &pack, &files, Utc::now()).await.context("storing the pack")?;
             (pack, None)
         }
         Err(problems) => match stored_pack(&store, previous.as_deref()).await {
-            Some(pack) => {
-                (pack, Some((read_pack_dir(&config.policy_dir).map(|f| pack_hash(&f)).unwrap_or_default(), problems)))
-            }
+            Some(pack) => (pack, Some((dir_hash, problems))),
             None => bail!("the pack in {dir} is invalid, and no valid pack is stored to fall back on:\n{problems}"),
         },
     };
@@ -205,8 +204,7 @@ async fn start_service(args: &ServeArgs, config: &Config) -> anyhow::Result<(Sto
 
 /// The pack the database marks active, if it is stored and still valid.
 async fn stored_pack(store: &Store, active: Option<&str>) -> Option<Pack> {
-    let files = store.pack_files(active?).await.ok()??;
-    let files: Vec<PackFile> = files.into_iter().map(|(path, bytes)| PackFile { path, bytes }).collect();
+    let files = stored_pack_files(store, active?).await.ok()??;
     validate(&files).ok()
 }
 

@@ -55,6 +55,11 @@ pub fn aduan(args: &[&str]) -> Output {
 }
 
 pub fn aduan_in(dir: &Path, args: &[&str]) -> Output {
+    command_in(dir, args).output().expect("aduan runs")
+}
+
+/// The binary with `args`, run from `dir`, with no `ADUAN_*` variable of the test's environment.
+fn command_in(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_aduan"));
     cmd.current_dir(dir).args(args);
     for (k, _) in std::env::vars() {
@@ -62,19 +67,14 @@ pub fn aduan_in(dir: &Path, args: &[&str]) -> Output {
             cmd.env_remove(k);
         }
     }
-    cmd.output().expect("aduan runs")
+    cmd
 }
 
 /// Runs the binary like [`aduan`], killing it and failing the test if it runs past `bound` (for inputs
 /// that could make it hang).
 pub fn aduan_within(args: &[&str], bound: std::time::Duration) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aduan"));
-    cmd.current_dir(root()).args(args).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("ADUAN_") {
-            cmd.env_remove(k);
-        }
-    }
+    let mut cmd = command_in(&root(), args);
+    cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
     let mut child = aduan_testkit::process::spawn(cmd).expect("aduan runs");
     let deadline = std::time::Instant::now() + bound;
     while child.try_wait().expect("waits").is_none() {

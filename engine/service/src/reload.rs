@@ -9,11 +9,12 @@
 use crate::packs::{read_pack_dir, validate};
 use crate::recompute::RECOMPUTE_BATCH;
 use crate::service::{new_id, OutboxEntry, Service, ServiceError};
+use crate::store::{Store, StoreError};
 use crate::wire::{EventMessage, RejectedPack};
 use aduan_core::directory::ROOT;
 use aduan_core::event::EventType;
-use aduan_core::pack::{pack_hash, PackFile};
-use chrono::Utc;
+use aduan_core::pack::{pack_hash, Pack, PackFile};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -47,12 +48,15 @@ impl Service {
         if hash == self.pack().hash {
             return Ok(Offer::Unchanged);
         }
-        match validate(files) {
+        // Validation compiles and smoke-runs the pack: CPU work, kept off the async threads.
+        let candidate = files.to_vec();
+        let validated = tokio::task::spawn_blocking(move || validate(&candidate))
+            .await
+            .map_err(|e| ServiceError::Internal(format!("validating a pack: {e}")))?;
+        match validated {
             Ok(pack) => {
                 let now = Utc::now();
-                let stored: Vec<(String, Vec<u8>)> = files.iter().map(|f| (f.path.clone(), f.bytes.clone())).collect();
-                self.store().store_pack(&pack.hash, &stored, now).await?;
-                self.store().set_active_pack(&pack.hash).await?;
+                record_active(self.store(), &pack, files, now).await?;
                 let pack = Arc::new(pack);
                 let old = self.swap_pack(pack.clone());
                 let recompute = old.deadlines_hash != pack.deadlines_hash;
@@ -121,6 +125,18 @@ impl Service {
             }
         });
     }
+}
+
+/// Stores a validated pack's files and marks it the active pack (what a restart falls back on).
+pub async fn record_active(
+    store: &Store,
+    pack: &Pack,
+    files: &[PackFile],
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let stored: Vec<(String, Vec<u8>)> = files.iter().map(|f| (f.path.clone(), f.bytes.clone())).collect();
+    store.store_pack(&pack.hash, &stored, at).await?;
+    store.set_active_pack(&pack.hash).await
 }
 
 /// Watches the pack directory: every `every`, its files are read and hashed; a content that differs
