@@ -45,6 +45,17 @@ impl Seen {
         r
     }
 
+    /// Every answer recorded carries `mark` (the reporter's own answers, which may).
+    fn assert_each_has(&self, mark: &str) {
+        let missing: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|(_, b)| !String::from_utf8_lossy(b).contains(mark))
+            .map(|(w, _)| w.as_str())
+            .collect();
+        assert!(missing.is_empty(), "{mark:?} missing from: {missing:?}");
+    }
+
     fn assert_free_of(&self, marks: &[&str]) {
         let mut found = Vec::new();
         for (what, bytes) in &self.0 {
@@ -94,19 +105,21 @@ fn an_anonymous_reporter_never_leaves_the_engine(db: Db) {
     let mut s = Server::start_with_env(db, &[], &[("RUST_LOG", "debug")]);
     let mut seen = Seen::default();
     let mut public_view = Seen::default();
+    // What the reporter's own token is answered: CONTRACT's visibility table shows it the reporter.
+    let mut own = Seen::default();
 
     // Filed anonymously over HTTP, replayed by its idempotency key, and over NATS.
     let mut body = anonymous();
     body["command_id"] = json!("anon-1");
-    let filed = seen.http("the answer to the anonymous submission", s.submit(&body, &[]));
+    let filed = own.http("the answer to the anonymous submission", s.submit(&body, &[]));
     assert_eq!(filed.status, 201, "{}", filed.text());
     let anon = filed.json();
     let (a, a_tracking) = (id_of(&anon), anon["tracking_id"].as_str().unwrap().to_owned());
     let a_reporter = anon["reporter_token"].as_str().unwrap().to_owned();
-    let replay = seen.http("the replay of the anonymous submission", s.submit(&body, &[]));
+    let replay = own.http("the replay of the anonymous submission", s.submit(&body, &[]));
     assert_eq!((replay.status, replay.json()["reporter_token"].as_str()), (201, Some(a_reporter.as_str())));
     let by_nats = nats_request(&s.nats_url, &s.prefix, "submit", anonymous().to_string().as_bytes(), None, None);
-    seen.bytes("the Aduan-Reply-To answer to an anonymous submission", &reply_bytes(&by_nats));
+    own.bytes("the Aduan-Reply-To answer to an anonymous submission", &reply_bytes(&by_nats));
     assert_eq!(by_nats.status(), 200, "{}", String::from_utf8_lossy(&by_nats.body));
 
     // The confidential case, and a public one (the database search's control).
@@ -155,7 +168,8 @@ fn an_anonymous_reporter_never_leaves_the_engine(db: Db) {
         ("resolve", "Sudah diperbaiki"),
         ("reopen", "Belum beres"),
     ] {
-        act(&mut seen, &a, json!({"action": action, "message": message}));
+        let to = if matches!(action, "provide_info" | "reopen") { &mut own } else { &mut seen };
+        act(to, &a, json!({"action": action, "message": message}));
     }
     verify(&mut seen, &c);
     act(&mut seen, &c, json!({"action": "respond", "message": format!("Pesan {SECRET}")}));
@@ -171,7 +185,6 @@ fn an_anonymous_reporter_never_leaves_the_engine(db: Db) {
     let c_holder = s.get(&format!("/v1/complaints/{c}")).json()["agency"].as_str().unwrap().to_owned();
     let c_tracking = s.get(&format!("/v1/complaints/{c}")).json()["tracking_id"].as_str().unwrap().to_owned();
     let mut viewers: Vec<(String, Option<String>)> = vec![("the public".into(), None)];
-    viewers.push(("the reporter".into(), Some(a_reporter.clone())));
     for (role, agency) in [
         ("officer", holder.as_str()),
         ("officer", c_holder.as_str()),
@@ -213,6 +226,8 @@ fn an_anonymous_reporter_never_leaves_the_engine(db: Db) {
     let national = s.get(&format!("/v1/complaints/{a}")).json();
     assert_eq!(national["reporter"], json!({"name": NAME, "contact": CONTACT}));
     seen.assert_free_of(&IDENTITY);
+    own.http("the reporter's own view", s.get_as(&format!("/v1/complaints/{a_tracking}"), Some(&a_reporter)));
+    own.assert_each_has(NAME);
 
     // The streams, once every event is out: each case's history as the national admin counts it.
     let ids = [a.clone(), c.clone(), p, id_of(&by_nats.json())];

@@ -195,19 +195,18 @@ pub struct Visibility {
     pub reporter: bool,
 }
 
-/// The visibility table: the public never sees the reporter, nor the text of a confidential case; the
-/// reporter token, an officer of the holder, an admin, supervisor or integration in scope see the
-/// reporter unless the case is anonymous; the national admin (and the engine) see everything. An
-/// anonymous identity is shown to nobody else, not even to the bearer of the reporter token: a token
-/// passed on (a link in a message, a shared phone) must not unmask the reporter, who knows who they are.
+/// The visibility table (CONTRACT's): the public never sees the reporter, nor the text of a
+/// confidential case; the reporter token sees all of its own case; an officer of the holder, an admin,
+/// supervisor or integration in scope see the reporter unless the case is anonymous; the national admin
+/// (and the engine) see everything.
 pub fn visibility(actor: &Actor, privacy: Privacy, holder: Option<&str>) -> Visibility {
     let national_admin = actor.role == Role::Admin && scope_of(actor) == ROOT;
     let reporter = match actor.role {
-        Role::System => true,
+        Role::System | Role::Reporter => true,
         _ if national_admin => true,
         Role::Anyone | Role::PolicyAuthor => false,
         Role::Officer => holder.is_some() && actor.agency.as_deref() == holder && privacy != Privacy::Anonymous,
-        Role::Reporter | Role::Admin | Role::Supervisor | Role::Integration => privacy != Privacy::Anonymous,
+        Role::Admin | Role::Supervisor | Role::Integration => privacy != Privacy::Anonymous,
     };
     Visibility { text: actor.role != Role::Anyone || privacy != Privacy::Confidential, reporter }
 }
@@ -228,11 +227,11 @@ mod tests {
     }
 
     #[test]
-    fn an_anonymous_reporter_is_seen_only_by_the_national_admin() {
+    fn an_anonymous_reporter_is_seen_only_by_the_national_admin_and_the_reporter() {
         let seen = |a: &Actor| visibility(a, Privacy::Anonymous, Some("35.78/dinas-pu")).reporter;
         assert!(seen(&actor(Role::Admin, None)));
         assert!(seen(&actor(Role::Admin, Some(ROOT))));
-        assert!(!seen(&Actor::reporter()), "not even the bearer of the reporter token");
+        assert!(seen(&Actor::reporter()), "the reporter token sees its own case whole (CONTRACT)");
         assert!(visibility(&Actor::reporter(), Privacy::Confidential, None).reporter);
         assert!(!seen(&actor(Role::Admin, Some("35.78"))));
         assert!(!seen(&actor(Role::Officer, Some("35.78/dinas-pu"))));
