@@ -11,6 +11,9 @@ use crate::region::RegionCode;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
+mod regions;
+pub use regions::RegionStatus;
+
 /// The national admin at the root of the tree.
 pub const ROOT: &str = "kemenpanrb";
 /// The Ombudsman: the top of every escalation ladder.
@@ -175,6 +178,8 @@ pub struct DirectorySources<'a> {
     pub national: Option<&'a str>,
     /// `categories.yaml`.
     pub categories: Option<&'a str>,
+    /// `directory/superseded.yaml`.
+    pub superseded: Option<&'a str>,
 }
 
 /// The agency tree and the category list of a pack.
@@ -182,6 +187,8 @@ pub struct DirectorySources<'a> {
 pub struct Directory {
     agencies: HashMap<String, Agency>,
     categories: BTreeMap<String, Category>,
+    /// Superseded kab/kota code → today's.
+    superseded: HashMap<String, String>,
 }
 
 const GOV_FILE: &str = "directory/governments.yaml";
@@ -230,6 +237,9 @@ impl Directory {
             for g in f.governments {
                 dir.add_government(g, &units, &mut problems);
             }
+        }
+        if let Some(f) = src.superseded.and_then(|t| parse_or_report(regions::SUPERSEDED_FILE, t, &mut problems)) {
+            dir.add_superseded(f, &mut problems);
         }
         check_unit_types(&units, &mut problems);
         if let Some(f) =

@@ -2,7 +2,9 @@
 //! days it skipped and the SLA layer that set it, and the trace of what was consulted.
 
 use crate::calendar::SkippedDay;
+use crate::case::RouteError;
 use crate::clock::Clock;
+use crate::directory::RegionStatus;
 use crate::domain::{Kind, Tier};
 use crate::pack::Pack;
 use crate::region::RegionCode;
@@ -74,7 +76,8 @@ pub struct Explanation {
 }
 
 /// Routes a complaint as `verify` would (policies, then the built-in), for `policy explain`. A failed
-/// policy yields `agency: null` with the error as the reason, and `Err` carries the error for exit 1.
+/// policy yields `agency: null` with the error as the reason, and `Err` carries the error for exit 1; a
+/// region in no table yields `agency: null` too (the admin dispatches it), with no error.
 pub fn explain_route(
     pack: &Pack,
     facts: &ComplaintFacts,
@@ -87,7 +90,7 @@ pub fn explain_route(
         kind: facts.kind,
         channel: facts.channel.clone(),
         category: facts.category.clone(),
-        region: facts.region.clone(),
+        region: todays_region(pack, facts),
         privacy: crate::case::Privacy::Public,
         title: facts.title.clone(),
         status: pack.workflow.meaning().awaiting_dispatch.clone(),
@@ -104,11 +107,26 @@ pub fn explain_route(
     let mut steps = Vec::new();
     let result = crate::case::route(pack, &case, at, &mut steps);
     for s in steps {
-        trace.push(serde_json::json!({"step": "route", "policy": s.policy, "outcome": s.outcome, "detail": s.detail}));
+        trace.push(serde_json::json!({
+            "step": "route", "policy": s.policy, "scope": s.scope, "outcome": s.outcome, "detail": s.detail,
+        }));
     }
     match result {
         Ok((agency, reason)) => (RouteExplanation { agency: Some(agency), reason }, None),
-        Err(e) => (RouteExplanation { agency: None, reason: format!("policy failed: {e}") }, Some(e)),
+        Err(RouteError::Policy(e)) => {
+            (RouteExplanation { agency: None, reason: format!("policy failed: {e}") }, Some(e))
+        }
+        Err(e @ RouteError::UnknownRegion(_)) => (RouteExplanation { agency: None, reason: e.to_string() }, None),
+    }
+}
+
+/// The complaint's region as a submission records it: a superseded code is read as today's
+/// (docs/workflow.md#region-codes).
+fn todays_region(pack: &Pack, facts: &ComplaintFacts) -> Option<RegionCode> {
+    let region = facts.region.clone()?;
+    match pack.directory.region_status(&region) {
+        RegionStatus::Superseded { now } => Some(now),
+        RegionStatus::Known | RegionStatus::Unknown => Some(region),
     }
 }
 
@@ -124,7 +142,7 @@ pub fn explain(
     mut trace: Vec<serde_json::Value>,
 ) -> Explanation {
     let mut deadlines = Vec::new();
-    let region_ref = facts.region.clone().map_or(CalendarRef::National, CalendarRef::Region);
+    let region_ref = todays_region(pack, facts).map_or(CalendarRef::National, CalendarRef::Region);
     let holder_ref = match &route.agency {
         Some(a) => CalendarRef::Agency(a.clone()),
         None => region_ref.clone(),

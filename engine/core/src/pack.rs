@@ -183,6 +183,7 @@ impl Pack {
             units: texts.get("directory/units.yaml").copied(),
             national: texts.get("directory/national.yaml").copied(),
             categories: texts.get("categories.yaml").copied(),
+            superseded: texts.get("directory/superseded.yaml").copied(),
         })
         .map(Arc::new);
         let workflow = match (texts.get("workflow.yaml"), &slas) {
@@ -278,13 +279,14 @@ impl<'a> Parts<'a> {
 }
 
 /// Pack files at fixed paths that are parsed after the layer files.
-const KNOWN_FILES: [&str; 6] = [
+const KNOWN_FILES: [&str; 7] = [
     "workflow.yaml",
     "categories.yaml",
     "schedules.yaml",
     "directory/governments.yaml",
     "directory/units.yaml",
     "directory/national.yaml",
+    "directory/superseded.yaml",
 ];
 
 fn in_dir(path: &str, dir: &str) -> bool {

@@ -153,13 +153,26 @@ impl fmt::Display for PolicyError {
 /// One step of a decision trace: which policy was consulted and what it said.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TraceStep {
-    /// The policy file, or `built-in` for the default.
+    /// The policy file (where it would be, for `absent`), or `built-in` for the default.
     pub policy: String,
-    /// `decided`, `deferred`, `failed` or `absent`.
+    /// The scope consulted (`35.78`, `35`, `national`); none for the built-in default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// `decided`, `deferred`, `failed` or `absent` (the scope has no policy for the hook).
     pub outcome: String,
-    /// Detail: the decision or the error.
+    /// Detail: the decision, the error, or what deferred.
     pub detail: String,
 }
+
+impl TraceStep {
+    /// A step of the built-in default (the route or the ladder), not of a policy.
+    pub fn built_in(outcome: &str, detail: String) -> Self {
+        Self { policy: BUILT_IN.into(), scope: None, outcome: outcome.into(), detail }
+    }
+}
+
+/// The `policy` of a trace step taken by the engine's own default.
+pub const BUILT_IN: &str = "built-in";
 
 /// The compiled policies of a pack and the sandbox they run in.
 pub struct Policies {
@@ -374,24 +387,32 @@ impl Policies {
     ) -> Result<Option<PolicyDecision>, PolicyError> {
         let national = String::new();
         for scope in scopes.iter().chain(std::iter::once(&national)) {
-            let Some(outcome) = self.run(hook, scope, args()) else { continue };
-            let step = |outcome: &str, detail: String| TraceStep {
-                policy: self.file_of(hook, scope).to_owned(),
+            let name = if scope.is_empty() { "national" } else { scope.as_str() };
+            let step = |policy: String, outcome: &str, detail: String| TraceStep {
+                policy,
+                scope: Some(name.to_owned()),
                 outcome: outcome.into(),
                 detail,
             };
+            let Some(outcome) = self.run(hook, scope, args()) else {
+                let path =
+                    if scope.is_empty() { format!("rules/{hook}.rhai") } else { format!("rules/{scope}/{hook}.rhai") };
+                trace.push(step(path, "absent", format!("no {hook} policy for {name}")));
+                continue;
+            };
+            let file = self.file_of(hook, scope).to_owned();
             match outcome {
-                Ok(None) => trace.push(step("deferred", String::new())),
+                Ok(None) => trace.push(step(file, "deferred", format!("{name} deferred outward"))),
                 Ok(Some(d)) => {
                     let detail = match &d {
                         PolicyDecision::Agency { agency, reason } => format!("{agency}: {reason}"),
                         PolicyDecision::Referral { reason } => format!("ombudsman referral: {reason}"),
                     };
-                    trace.push(step("decided", detail));
+                    trace.push(step(file, "decided", detail));
                     return Ok(Some(d));
                 }
                 Err(e) => {
-                    trace.push(step("failed", e.to_string()));
+                    trace.push(step(file, "failed", e.to_string()));
                     return Err(e);
                 }
             }

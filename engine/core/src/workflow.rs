@@ -56,6 +56,8 @@ struct WorkflowFile {
     final_states: Vec<String>,
     #[serde(default)]
     meaning: Option<Spanned<MeaningSpec>>,
+    #[serde(default)]
+    clocks: Option<BTreeMap<Clock, Spanned<ClockRule>>>,
     actions: BTreeMap<String, Spanned<ActionSpec>>,
 }
 
@@ -120,7 +122,9 @@ pub struct Action {
     pub line: u64,
 }
 
+mod clocks;
 mod meaning;
+pub use clocks::{AfterHandover, AfterReferral, ClockRule, ClockRules};
 use meaning::MeaningSpec;
 pub use meaning::{StateMeaning, StatsStates};
 
@@ -130,6 +134,7 @@ pub struct Workflow {
     states: Vec<String>,
     final_states: Vec<String>,
     meaning: StateMeaning,
+    clock_rules: ClockRules,
     actions: BTreeMap<String, Action>,
 }
 
@@ -201,8 +206,9 @@ impl Workflow {
         }
         let meaning = StateMeaning::read(file, raw.meaning.as_ref(), &raw.states, &raw.final_states, &actions);
         let meaning = meaning.map_err(|p| problems.extend(p)).unwrap_or_default();
+        let clock_rules = ClockRules::read(file, raw.clocks.as_ref(), clocks, &mut problems);
         if problems.is_empty() {
-            Ok(Self { states: raw.states, final_states: raw.final_states, meaning, actions })
+            Ok(Self { states: raw.states, final_states: raw.final_states, meaning, clock_rules, actions })
         } else {
             Err(PackError(problems))
         }
@@ -236,6 +242,11 @@ impl Workflow {
     /// What the engine reads each state as.
     pub fn meaning(&self) -> &StateMeaning {
         &self.meaning
+    }
+
+    /// What `clock` does at a hand-over and at the Ombudsman referral.
+    pub fn clock_rule(&self, clock: &Clock) -> ClockRule {
+        self.clock_rules.of(clock)
     }
 
     /// Whether `state` is one where the clocks stand still (awaiting the reporter).

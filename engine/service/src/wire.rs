@@ -203,6 +203,8 @@ pub struct HistoryEntry {
     pub at: DateTime<Utc>,
     /// Who.
     pub actor: String,
+    /// Hash of the pack that decided it.
+    pub pack: String,
     /// Event data.
     pub data: Value,
 }

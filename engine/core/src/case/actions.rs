@@ -3,11 +3,13 @@
 //! escalating actions (a manual escalation, the third forward) finish the decision themselves.
 
 use super::clocks::{bump_generations, rebase_calendars};
+use super::decision;
 use super::escalation::{apply_escalation, escalate_forward_limit, escalation_target};
 use super::{clock_conflict, invalid, Case, Command, DecideError, NewEvent, Outcome};
-use crate::directory::ROOT;
+use crate::directory::{RegionStatus, ROOT};
 use crate::event::EventType;
 use crate::pack::Pack;
+use crate::region::RegionCode;
 use crate::rules::{route_args, Hook, PolicyDecision, PolicyError, TraceStep};
 use crate::timer::ChangeReason;
 use chrono::{DateTime, Utc};
@@ -75,18 +77,28 @@ fn verify(
     if let Some(i) = investigation {
         work.state.investigation = i;
     }
-    let (to, why) = match agency {
+    let (to, why, record) = match agency {
         Some(a) => {
             check_agency(pack, "agency", a)?;
-            (a.to_owned(), "dispatched by the admin".to_owned())
+            (a.to_owned(), "dispatched by the admin".to_owned(), None)
         }
-        None => route(pack, work, now, &mut out.trace).map_err(DecideError::Policy)?,
+        None => {
+            let (to, why) = route(pack, work, now, &mut out.trace).map_err(|e| match e {
+                RouteError::Policy(e) => DecideError::Policy(e),
+                e @ RouteError::UnknownRegion(_) => invalid("agency", format!("{e}: dispatch it with `agency`")),
+            })?;
+            let record = decision::routed(pack, work, &to, &why);
+            (to, why, Some(record))
+        }
     };
     work.agency = Some(to.clone());
     work.first_assigned_at.get_or_insert(now);
     out.new_holders.push(to.clone());
-    let data =
+    let mut data =
         json!({"agency": to, "reason": why, "category": work.category, "investigation": work.state.investigation});
+    if let Some(r) = record {
+        data["decision"] = r;
+    }
     Ok(event(EventType::Assigned, data, ChangeReason::HolderChanged { from: None, to }))
 }
 
@@ -124,7 +136,7 @@ fn forward(
         return Ok(Effect::Escalated);
     }
     work.agency = Some(agency.to_owned());
-    rebase_calendars(work);
+    rebase_calendars(pack, work);
     out.new_holders.push(agency.to_owned());
     let data = json!({"from": holder, "to": agency, "reason": reason, "count": n});
     Ok(event(EventType::Forwarded, data, ChangeReason::HolderChanged { from: Some(holder), to: agency.to_owned() }))
@@ -196,13 +208,28 @@ fn escalate(
     Ok(Effect::Escalated)
 }
 
+/// Why routing decided nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RouteError {
+    /// A policy failed (422 naming its file:line; the case stays as it was).
+    #[error(transparent)]
+    Policy(PolicyError),
+    /// The complaint's region is in no table of the pack: no policy or default may route it as if it
+    /// were known; the admin dispatches it (docs/workflow.md#region-codes).
+    #[error("region `{0}` is in no table of the pack (flag unknown_region)")]
+    UnknownRegion(RegionCode),
+}
+
 /// Decides the route of a case: the region's policies (kab/kota, province, national), else the built-in.
 pub fn route(
     pack: &Pack,
     case: &Case,
     now: DateTime<Utc>,
     trace: &mut Vec<TraceStep>,
-) -> Result<(String, String), PolicyError> {
+) -> Result<(String, String), RouteError> {
+    if let Some(r) = case.region.as_ref().filter(|r| pack.directory.region_status(r) == RegionStatus::Unknown) {
+        return Err(RouteError::UnknownRegion(r.clone()));
+    }
     let mut scopes = Vec::new();
     if let Some(r) = &case.region {
         if let Some(k) = r.kabkota() {
@@ -211,22 +238,22 @@ pub fn route(
         scopes.push(r.province().to_owned());
     }
     let view = case.policy_view();
-    match pack.policies.decide(Hook::Route, &scopes, || route_args(&view, now), trace)? {
+    match pack.policies.decide(Hook::Route, &scopes, || route_args(&view, now), trace).map_err(RouteError::Policy)? {
         Some(PolicyDecision::Agency { agency, reason }) => {
             if !pack.directory.is_empty() && pack.directory.agency(&agency).is_none() {
                 let file = trace.last().map(|t| t.policy.clone()).unwrap_or_default();
-                return Err(PolicyError {
+                return Err(RouteError::Policy(PolicyError {
                     file,
                     line: 0,
                     message: format!("route returned unknown agency `{agency}`"),
-                });
+                }));
             }
             Ok((agency, reason))
         }
         Some(PolicyDecision::Referral { .. }) => unreachable!("route cannot refer"),
         None => {
             let (agency, reason) = pack.directory.default_route(case.region.as_ref(), case.category.as_deref());
-            trace.push(TraceStep { policy: "built-in".into(), outcome: "decided".into(), detail: reason.clone() });
+            trace.push(TraceStep::built_in("decided", reason.clone()));
             Ok((agency, reason))
         }
     }

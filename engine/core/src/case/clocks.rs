@@ -8,6 +8,7 @@ use crate::pack::Pack;
 use crate::region::RegionCode;
 use crate::sla::SlaQuery;
 use crate::timer::{CalendarRef, ChangeReason, DeadlineChange, Timer, TimerError};
+use crate::workflow::{AfterHandover, AfterReferral};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -178,16 +179,22 @@ pub fn recompute_deadlines(
     out
 }
 
-/// Moves every clock except `verify` onto the new holder's calendar (`complete` and `close` count on
-/// the holder's calendar).
-pub(super) fn rebase_calendars(case: &mut Case) {
+/// Moves the clocks the workflow says follow the holder (`after_handover: holder`) onto the new
+/// holder's calendar; the others keep theirs, so a hand-over never moves the date promised to the
+/// citizen.
+pub(super) fn rebase_calendars(pack: &Pack, case: &mut Case) {
     if let Some(holder) = case.agency.clone() {
         for (name, t) in case.timers.iter_mut() {
-            if name.follows_holder() {
+            if name.follows_holder() && pack.workflow.clock_rule(name).after_handover == AfterHandover::Holder {
                 t.timer.calendar = CalendarRef::Agency(holder.clone());
             }
         }
     }
+}
+
+/// Stops the clocks the workflow stops at an Ombudsman referral (`after_referral: stop`, the default).
+pub(super) fn stop_at_referral(pack: &Pack, case: &mut Case) {
+    case.timers.retain(|c, _| pack.workflow.clock_rule(c).after_referral == AfterReferral::Run);
 }
 
 /// Pauses every running clock at `now`; a clock already paused stays paused from its own instant.

@@ -6,11 +6,14 @@ use super::actions::{self, Effect};
 use super::clocks::{deadlines_json, pause_running, resume_paused, start_clock, ClockError, Journal};
 use super::{
     clock_conflict, invalid, Actor, Case, CaseState, Command, DecideError, NewCase, NewEvent, Outcome, Privacy,
+    SUPERSEDED_REGION, UNKNOWN_REGION,
 };
 use crate::access::{self, Denied, Operation};
 use crate::clock::Clock;
+use crate::directory::RegionStatus;
 use crate::event::EventType;
 use crate::pack::Pack;
+use crate::region::RegionCode;
 use crate::timer::ChangeReason;
 use crate::workflow::{Action, Role};
 use chrono::{DateTime, Utc};
@@ -41,6 +44,7 @@ pub fn submit(pack: &Pack, new: NewCase, _now: DateTime<Utc>) -> (Case, Outcome)
         first_followup_agency: None,
         timers: BTreeMap::new(),
     };
+    let given = resolve_region(pack, &mut case);
     if let Some(a) = pack.workflow.action("submit") {
         for c in &a.start {
             start_clock(pack, &mut case, c, new.received_at);
@@ -53,11 +57,31 @@ pub fn submit(pack: &Pack, new: NewCase, _now: DateTime<Utc>) -> (Case, Outcome)
         "channel": case.channel,
         "received_at": new.received_at,
     });
+    if let Some(g) = given {
+        data["region_given"] = json!(g.as_str());
+    }
     if case.privacy != Privacy::Confidential {
         data["title"] = json!(case.title);
     }
     let events = vec![NewEvent { event_type: EventType::Submitted.into(), data }];
     (case, Outcome { events, ..Outcome::default() })
+}
+
+/// Checks the complaint's region against the directory: a superseded code becomes today's (returned:
+/// the code as given) and flags the case `superseded_region`; a code in no table flags it
+/// `unknown_region`, so verification dispatches it by hand (docs/workflow.md#region-codes).
+fn resolve_region(pack: &Pack, case: &mut Case) -> Option<RegionCode> {
+    match pack.directory.region_status(case.region.as_ref()?) {
+        RegionStatus::Known => None,
+        RegionStatus::Superseded { now } => {
+            case.flags.push(SUPERSEDED_REGION.into());
+            case.region.replace(now)
+        }
+        RegionStatus::Unknown => {
+            case.flags.push(UNKNOWN_REGION.into());
+            None
+        }
+    }
 }
 
 /// Takes one workflow action on a case. On error nothing changed.

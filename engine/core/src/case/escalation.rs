@@ -1,8 +1,11 @@
 //! Escalation: where a case goes up to (the holder's policies, else the built-in ladder) and what going
 //! up does to it (manual, the forward limit, a sweep's breach; at the top, the Ombudsman referral).
 
-use super::clocks::{deadlines_json, rebase_calendars, resume_paused, start_clock, ClockError, Journal};
-use super::{Case, NewEvent, Outcome, OMBUDSMAN_REFERRAL};
+use super::clocks::{
+    deadlines_json, rebase_calendars, resume_paused, start_clock, stop_at_referral, ClockError, Journal,
+};
+use super::decision::{self, EscalatedBy};
+use super::{Case, NewEvent, Outcome, FORWARD_LIMIT, OMBUDSMAN_REFERRAL};
 use crate::clock::Clock;
 use crate::directory::{OMBUDSMAN, ROOT};
 use crate::event::EventType;
@@ -59,15 +62,11 @@ pub fn escalation_target(
         Ok(Some(PolicyDecision::Referral { .. })) => EscalationTarget::Ombudsman,
         other => {
             if let Ok(Some(PolicyDecision::Agency { agency, .. })) = other {
-                trace.push(TraceStep {
-                    policy: "built-in".into(),
-                    outcome: "failed".into(),
-                    detail: format!("policy named unknown agency `{agency}`"),
-                });
+                trace.push(TraceStep::built_in("failed", format!("policy named unknown agency `{agency}`")));
             }
             let t = pack.directory.default_escalation_target(&holder);
             let detail = format!("default ladder: {holder} → {}", t.as_deref().unwrap_or("ombudsman referral"));
-            trace.push(TraceStep { policy: "built-in".into(), outcome: "decided".into(), detail });
+            trace.push(TraceStep::built_in("decided", detail));
             t.map_or(EscalationTarget::Ombudsman, EscalationTarget::Agency)
         }
     }
@@ -75,7 +74,9 @@ pub fn escalation_target(
 
 /// Applies an escalation (manual, forward limit, or a sweep's breach): the holder becomes the target,
 /// the level goes up by one, `respond` restarts at `now` with the target tier's budget; an Ombudsman
-/// referral flags the case and starts no clock. A case in a paused state (awaiting the reporter)
+/// referral flags the case, starts no clock and stops the clocks the workflow stops at a referral
+/// (every clock by default). Other clocks stay on their calendar unless the workflow moves them to the
+/// new holder's (docs/deadlines.md#hand-over). A case in a paused state (awaiting the reporter)
 /// resumes its clocks and drops `close`; the case enters the workflow's `escalated` state. Appends the `escalated` event to `out`; on error (a clock that cannot resume at `now`)
 /// neither the case nor `out` changed.
 pub fn apply_escalation(
@@ -89,29 +90,30 @@ pub fn apply_escalation(
 ) -> Result<(), ClockError> {
     let journal = Journal::new(pack, case);
     let from = case.agency.clone();
+    let referral = target == EscalationTarget::Ombudsman;
+    let to = match &target {
+        EscalationTarget::Agency(a) => a.clone(),
+        EscalationTarget::Ombudsman => OMBUDSMAN.to_owned(),
+    };
+    let clock = breached.first().map_or("manual", Clock::as_str);
+    let record = decision::escalated(pack, case, EscalatedBy::of(reason), clock, &to, referral);
     if pack.workflow.is_paused(&case.status) {
         resume_paused(case, now)?;
         case.timers.remove(&Clock::CLOSE);
     }
     case.escalation_level += 1;
     case.status = pack.workflow.meaning().escalated.clone();
-    let referral = target == EscalationTarget::Ombudsman;
-    let to = match target {
-        EscalationTarget::Agency(a) => a,
-        EscalationTarget::Ombudsman => OMBUDSMAN.to_owned(),
-    };
     case.agency = Some(to.clone());
+    case.timers.remove(&Clock::RESPOND);
     if referral {
         if !case.is_referred() {
             case.flags.push(OMBUDSMAN_REFERRAL.into());
         }
-        case.timers.remove(&Clock::RESPOND);
+        stop_at_referral(pack, case);
     } else {
-        case.timers.remove(&Clock::RESPOND);
         start_clock(pack, case, &Clock::RESPOND, now);
     }
-    // `complete` and `close` now count on the new holder's calendar.
-    rebase_calendars(case);
+    rebase_calendars(pack, case);
     if let Some(f) = &from {
         out.escalated_from = Some(f.clone());
     }
@@ -127,6 +129,7 @@ pub fn apply_escalation(
             "referral": referral,
             "clocks": breached,
             "deadlines": deadlines_json(&changes),
+            "decision": record,
             "trace": out.trace,
         }),
     });
@@ -152,13 +155,12 @@ pub(super) fn escalate_forward_limit(
     } else {
         EscalationTarget::Agency(lca)
     };
-    out.trace.push(TraceStep {
-        policy: "built-in".into(),
-        outcome: "decided".into(),
-        detail: format!(
+    out.trace.push(TraceStep::built_in(
+        "decided",
+        format!(
             "third forward at level {}: escalate to the common ancestor of {holder} and {agency}",
             case.escalation_level
         ),
-    });
-    apply_escalation(pack, case, target, "forward_limit", &[], now, out)
+    ));
+    apply_escalation(pack, case, target, FORWARD_LIMIT, &[], now, out)
 }

@@ -7,9 +7,10 @@
 mod actions;
 mod clocks;
 mod decide;
+mod decision;
 mod escalation;
 
-pub use actions::route;
+pub use actions::{route, RouteError};
 pub use clocks::{recompute_deadlines, ClockError, Recomputed, SlaBasis};
 pub use decide::{decide, submit};
 pub use escalation::{apply_escalation, escalation_target, EscalationTarget};
@@ -26,8 +27,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+/// The reason of an escalation by the forward limit (the third forward at one level).
+pub const FORWARD_LIMIT: &str = "forward_limit";
+
 /// The flag set on a case referred to the Ombudsman.
 pub const OMBUDSMAN_REFERRAL: &str = "ombudsman_referral";
+/// The flag set on a case filed with a superseded region code (mapped to today's code).
+pub const SUPERSEDED_REGION: &str = "superseded_region";
+/// The flag set on a case whose region code is in no table of the pack: the admin dispatches it.
+pub const UNKNOWN_REGION: &str = "unknown_region";
 
 /// Privacy of a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -65,6 +65,10 @@ pub(super) fn actual(pack: &Pack, case: &TestCase) -> Actual {
     let mut trace: Vec<String> = explanation.trace.iter().map(trace_line).collect();
     let mut errors: Vec<String> = failed.map(|e| format!("a policy failed: {e}")).into_iter().collect();
     let mut rungs = Vec::new();
+    if explanation.route.agency.is_none() && errors.is_empty() {
+        // No route and no failure: a region in no table, which the admin dispatches by hand.
+        return Actual { explanation, holder: None, rungs, trace, errors };
+    }
     let (mut c, _) = submit(pack, new_case(case), case.at);
     let verify = Command::Verify { agency: None, category: None, investigation: Some(case.investigation) };
     if let Err(e) = decide(pack, &mut c, &Actor::system(), &verify, case.at) {
@@ -147,10 +151,12 @@ fn escalations(pack: &Pack, c: &Case, events: &[NewEvent], at: DateTime<Utc>) ->
         .collect()
 }
 
-/// One trace step of a decision as a line: `escalate level 1 policy=built-in outcome=decided detail=…`.
+/// One trace step of a decision as a line: `escalate level 1 policy=built-in outcome=decided detail=…`,
+/// then the scope consulted (` scope=35.78`) for a policy's step.
 fn step_line(step: &str, s: &TraceStep) -> String {
     let detail = if s.detail.is_empty() { String::new() } else { format!(" detail={}", s.detail) };
-    format!("{step} policy={} outcome={}{detail}", s.policy, s.outcome)
+    let scope = s.scope.as_ref().map_or(String::new(), |c| format!(" scope={c}"));
+    format!("{step} policy={} outcome={}{detail}{scope}", s.policy, s.outcome)
 }
 
 /// One step of `policy explain`'s trace as a line: its `step`, then `key=value` for every other field.

@@ -41,6 +41,17 @@ pub fn national_pack() -> Pack {
     Pack::from_files(&pack_files(&pack_dir())).unwrap_or_else(|e| panic!("national pack invalid:\n{e}"))
 }
 
+/// The national pack with `extra` files added or replacing its own.
+#[allow(dead_code)]
+pub fn pack_with(extra: &[(&str, &str)]) -> Result<Pack, aduan_core::pack::PackError> {
+    let mut files = pack_files(&pack_dir());
+    for (p, text) in extra {
+        files.retain(|f| f.path != *p);
+        files.push(PackFile { path: (*p).into(), bytes: text.as_bytes().to_vec() });
+    }
+    Pack::from_files(&files)
+}
+
 /// An instant from RFC 3339.
 #[allow(dead_code)]
 pub fn t(s: &str) -> chrono::DateTime<chrono::Utc> {

@@ -62,7 +62,7 @@ impl Service {
                         if !seen.text {
                             withhold_text(&mut data);
                         }
-                        HistoryEntry { event_type: e.event_type, at: e.at, actor: e.actor, data }
+                        HistoryEntry { event_type: e.event_type, at: e.at, actor: e.actor, pack: e.pack, data }
                     })
                     .collect(),
             )
