@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bench;
 pub mod digest;
 pub mod policy;
+pub mod publish;
 pub mod serve;
 pub mod sweep;
 pub mod token;

@@ -1,15 +1,14 @@
 //! `aduan policy check|access|test|explain|replay|publish`: tools for policy authors. None of them needs
-//! a database or NATS.
+//! a database; `publish` (`publish.rs`) needs NATS, or a server to publish to.
 
+use super::publish::{publish, Target};
 use crate::Config;
 use aduan_core::domain::Kind;
 use aduan_core::explain::{explain, explain_route, ComplaintFacts, Explanation};
-use aduan_core::pack::pack_hash;
 use aduan_core::pack::Pack;
 use aduan_core::pack_test::{self, Verdict};
 use aduan_core::region::RegionCode;
-use aduan_service::bus::Bus;
-use aduan_service::packs::{load_pack, read_pack, read_pack_dir, LoadError};
+use aduan_service::packs::{load_pack, read_pack, LoadError};
 use anyhow::{anyhow, bail, Context};
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
@@ -56,10 +55,18 @@ pub enum PolicyCommand {
         /// The candidate pack directory.
         candidate_dir: PathBuf,
     },
-    /// Publish a pack to the running replicas.
+    /// Publish a pack to the running replicas: over HTTP to `--server` with a policy author's token
+    /// (only the files of its scope may change), else straight into the `{PREFIX}_PACKS` bucket with
+    /// NATS credentials.
     Publish {
         /// The pack directory.
         dir: PathBuf,
+        /// A running serve's base URL (`https://lapor.example.go.id`): publish through `POST /v1/packs`.
+        #[arg(long)]
+        server: Option<String>,
+        /// The policy author's bearer token for `--server` (an API token or a JWT).
+        #[arg(long, env = "ADUAN_TOKEN", hide_env_values = true)]
+        token: Option<String>,
     },
 }
 
@@ -75,7 +82,14 @@ pub fn run(cmd: PolicyCommand, config: &Config) -> anyhow::Result<ExitCode> {
             let pack = load(&dir(d))?;
             explain_file(&pack, &complaint, at)
         }
-        PolicyCommand::Publish { dir } => publish(&dir, config),
+        PolicyCommand::Publish { dir, server, token } => {
+            let target = match (&server, &token) {
+                (None, _) => Target::Bucket,
+                (Some(url), Some(token)) => Target::Server { url, token },
+                (Some(_), None) => bail!("--server needs a policy author's token: --token TOKEN or ADUAN_TOKEN"),
+            };
+            publish(&dir, target, config)
+        }
         PolicyCommand::Test { dir: d } => {
             let dir = dir(d);
             test(&load(&dir)?, &dir)
@@ -87,26 +101,6 @@ pub fn run(cmd: PolicyCommand, config: &Config) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `policy publish DIR`: validates the pack as `check` does, then puts it in the `{PREFIX}_PACKS` bucket,
-/// which every replica watches.
-fn publish(dir: &Path, config: &Config) -> anyhow::Result<ExitCode> {
-    if check(dir)? != ExitCode::SUCCESS {
-        eprintln!("error: not published: the pack in {} is invalid", dir.display());
-        return Ok(ExitCode::FAILURE);
-    }
-    let files = read_pack_dir(dir)?;
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let (revision, bucket) = rt.block_on(async {
-        let bus = Bus::connect_only(&config.nats_url, &config.nats_prefix)
-            .await
-            .with_context(|| format!("connecting to NATS at {}", config.nats_url))?;
-        let revision = bus.publish_pack(&files).await.context("publishing")?;
-        anyhow::Ok((revision, bus.packs_bucket()))
-    })?;
-    println!("published: pack {} to {bucket} revision {revision}", pack_hash(&files));
-    Ok(ExitCode::SUCCESS)
-}
-
 /// The pack for `explain`: statically checked only, so a policy that fails shows where.
 fn load(dir: &Path) -> anyhow::Result<Pack> {
     read_pack(dir).map_err(|e| match e {
@@ -115,7 +109,8 @@ fn load(dir: &Path) -> anyhow::Result<Pack> {
     })
 }
 
-fn check(dir: &Path) -> anyhow::Result<ExitCode> {
+/// `policy check DIR`: exit 0, or 1 printing every problem.
+pub(super) fn check(dir: &Path) -> anyhow::Result<ExitCode> {
     match load_pack(dir) {
         Ok(pack) => {
             println!("ok: pack `{}` {} ({})", pack.manifest.name, pack.hash, dir.display());

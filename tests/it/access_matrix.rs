@@ -13,9 +13,10 @@
 //!
 //! SQLite only, one server for every cell: authorisation is decided in the core and the service, not
 //! in SQL, and a PostgreSQL run would double the runtime for nothing the store conformance suite does
-//! not already cover. `publish` has no door yet (no HTTP route, no NATS subject), so it has no cells.
+//! not already cover. `publish` (the active pack sent back unchanged, so an allowed publish changes
+//! nothing) and `read-publishes` have an HTTP door only.
 
-use crate::support::{nats_request, submission, Db, Server};
+use crate::support::{nats_request, pack_body, submission, Db, Server};
 use crate::{aduan, stderr};
 use aduan_testkit::http::{self, Response};
 use serde_json::{json, Value};
@@ -292,6 +293,9 @@ fn every_door_answers_as_the_table_says() {
     let revoked = serde_json::from_slice::<Value>(&made.stdout).unwrap()["token"].as_str().unwrap().to_owned();
     assert!(s.command().args(["token", "revoke", name]).status().unwrap().success());
     let mut m = Matrix { s, cases, revoked, mismatches: Vec::new(), cells: BTreeMap::new() };
+    let pack = pack_body(&m.s.policy_dir);
+    // The publish records lie at the root (docs/access.md#publishing-packs).
+    let records = Target { holder: Some(ROOT), lies_at: ROOT, is_case: false };
 
     for who in callers(&table) {
         // Submissions, and back-dated ones (an offline channel, a day ago).
@@ -307,6 +311,14 @@ fn every_door_answers_as_the_table_says() {
             m.check_http(format!("{} as {who:?}", op), want, r);
             m.check_nats(format!("{} as {who:?}", op), want, "submit", &body, auth.as_deref());
         }
+
+        // Publishing (the active pack as it is), and reading the publish records.
+        let auth = m.authorization(who, None);
+        let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+        let r = http::post_json(&m.s.url("/v1/packs"), &pack, &headers);
+        m.check_http(format!("publish as {who:?}"), status(want(&table, who, "publish", None), "publish", true), r);
+        let want_records = status(want(&table, who, "read-publishes", Some(records)), "read-publishes", true);
+        m.get(format!("read-publishes as {who:?}"), want_records, "/v1/packs/publishes", auth.as_deref());
 
         // Lists and statistics, of the caller's own subtree and of each agency.
         for asked in std::iter::once(None).chain(AGENCIES.map(Some)) {

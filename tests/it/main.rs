@@ -31,6 +31,7 @@ mod hostile_packs;
 mod invariants;
 mod policy_cli;
 mod privacy;
+mod publish_scope;
 mod queue;
 mod reload;
 mod shapes;

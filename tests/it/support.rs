@@ -121,15 +121,27 @@ impl Server {
     pub fn start_with_env(db: Db, args: &[&str], env: &[(&str, &str)]) -> Server {
         let nats = NatsServer::start();
         let url = nats.url().to_owned();
-        Self::launch(db, &url, Some(nats), args, env)
+        Self::launch(db, &url, Some(nats), &fresh_prefix(), args, env)
     }
 
     /// Starts serve against a nats-server the test controls (to stop and restart it).
     pub fn start_on(db: Db, nats: &NatsServer) -> Server {
-        Self::launch(db, nats.url(), None, &[], &[])
+        Self::start_on_with_prefix(db, nats, &fresh_prefix())
     }
 
-    fn launch(db: Db, nats_url: &str, nats: Option<NatsServer>, args: &[&str], env: &[(&str, &str)]) -> Server {
+    /// [`Server::start_on`] with a NATS prefix the test chose (to prepare its streams or bucket first).
+    pub fn start_on_with_prefix(db: Db, nats: &NatsServer, prefix: &str) -> Server {
+        Self::launch(db, nats.url(), None, prefix, &[], &[])
+    }
+
+    fn launch(
+        db: Db,
+        nats_url: &str,
+        nats: Option<NatsServer>,
+        prefix: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
         let dir = aduan_testkit::process::tempdir("serve");
         let database = Database::new(db);
         let port = free_port();
@@ -139,7 +151,7 @@ impl Server {
             base: format!("http://127.0.0.1:{port}"),
             db_url: database.url().to_owned(),
             nats_url: nats_url.to_owned(),
-            prefix: fresh_prefix(),
+            prefix: prefix.to_owned(),
             dir,
             port,
             log,
@@ -334,6 +346,27 @@ impl Drop for Server {
             let _ = c.wait();
         }
     }
+}
+
+/// The body of `POST /v1/packs` for the pack in `dir`: every YAML and rhai file outside `tests/`.
+pub fn pack_body(dir: &std::path::Path) -> Value {
+    fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<Value>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        entries.sort();
+        for p in entries {
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+            if p.is_dir() {
+                if rel != "tests" {
+                    walk(root, &p, out);
+                }
+            } else if [".yaml", ".yml", ".rhai"].iter().any(|x| rel.ends_with(x)) {
+                out.push(json!({"path": rel, "content": std::fs::read_to_string(&p).unwrap()}));
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files);
+    json!({ "files": files })
 }
 
 /// A submission for tests.

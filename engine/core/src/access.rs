@@ -26,13 +26,15 @@ pub enum Operation {
     Stats,
     /// Take a workflow action (the workflow says which roles; the table says how far).
     Act,
-    /// Publish a policy pack.
+    /// Publish a policy pack (each changed file within reach: [`crate::publish`]).
     Publish,
+    /// Read the record of every publish (who, which scope, the pack hash before and after).
+    ReadPublishes,
 }
 
 impl Operation {
     /// Every operation, for tables and tests.
-    pub const ALL: [Operation; 7] = [
+    pub const ALL: [Operation; 8] = [
         Operation::Submit,
         Operation::BackDate,
         Operation::Read,
@@ -40,6 +42,7 @@ impl Operation {
         Operation::Stats,
         Operation::Act,
         Operation::Publish,
+        Operation::ReadPublishes,
     ];
 
     /// The name in docs and errors.
@@ -52,6 +55,7 @@ impl Operation {
             Operation::Stats => "stats",
             Operation::Act => "act",
             Operation::Publish => "publish",
+            Operation::ReadPublishes => "read-publishes",
         }
     }
 }
@@ -125,6 +129,8 @@ pub fn reach(role: Role, op: Operation) -> Reach {
         (Role::Admin | Role::Integration, Act) => Subtree,
         (Role::Officer | Role::Admin | Role::Supervisor | Role::Integration, Read | List | Stats) => Subtree,
         (Role::PolicyAuthor, Publish) => Subtree,
+        // The publish records lie at the root: only the national admin reaches them.
+        (Role::Admin, ReadPublishes) => Subtree,
         _ => Nowhere,
     }
 }
@@ -247,7 +253,7 @@ mod tests {
         for op in [Operation::Act, Operation::BackDate, Operation::Publish] {
             assert_eq!(reach(Role::Supervisor, op), Reach::Nowhere, "{op:?}");
         }
-        for op in [Operation::Read, Operation::List, Operation::Stats, Operation::Act] {
+        for op in [Operation::Read, Operation::List, Operation::Stats, Operation::Act, Operation::ReadPublishes] {
             assert_eq!(reach(Role::PolicyAuthor, op), Reach::Nowhere, "{op:?}");
         }
         assert_eq!(reach(Role::Anyone, Operation::List), Reach::Nowhere);

@@ -18,6 +18,7 @@
 //! - [`workflow`]: states and actions of a pack's workflow.
 //! - [`rules`]: the rhai sandbox and pluggable route/escalate policies.
 //! - [`access`]: the one table of role × operation × reach, and what a viewer may see of a case.
+//! - [`publish`]: whose each file of a pack is, and which changes a policy author may publish.
 //! - [`case`]: a case and every decision on it (submit, actions, escalation).
 //! - [`chain`]: the per-case hash chain of events.
 //! - [`replay`]: the status, holder and level a case's events lead to (for `audit verify`).
@@ -36,6 +37,7 @@ pub mod explain;
 pub mod pack;
 pub mod pack_test;
 pub mod problem;
+pub mod publish;
 pub mod region;
 pub mod replay;
 pub mod rules;

@@ -2,13 +2,18 @@
 //! one service function and encode the answer; errors are `application/problem+json` naming the field.
 //!
 //! Status precedence: 413 (body over 1 MiB, before parsing) → 400 (not JSON) → 401 → 404 → 403 → 409 →
-//! 422 → 429.
+//! 422 → 429. `POST /v1/packs` asks for the token first (401, 403 for a role that may not publish), then
+//! reads its body (up to 40 MiB).
 
 use crate::bus::Bus;
 use crate::problem;
 use crate::service::{Caller, ListQuery, Service, ServiceError};
 use crate::wire::text::{self, SHORT};
-use crate::wire::{ActionRequest, ComplaintList, ComplaintView, PackReadiness, Problem, Readiness, Stats, Submission};
+use crate::wire::{
+    ActionRequest, ComplaintList, ComplaintView, PackReadiness, PackUpload, Problem, PublishList, PublishRecord,
+    Readiness, Stats, Submission,
+};
+use aduan_core::pack::PackFile;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Path, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -27,6 +32,8 @@ use utoipa::OpenApi;
 
 /// The largest request body accepted (checked before parsing).
 pub const BODY_LIMIT: usize = 1024 * 1024;
+/// The largest body of `POST /v1/packs`: a pack's files may hold 32 MiB, and JSON escapes some of it.
+pub const PACK_BODY_LIMIT: usize = 40 * 1024 * 1024;
 
 /// What the API needs besides the service.
 #[derive(Clone)]
@@ -137,21 +144,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
-            if !is_json(ct) {
-                let ct = String::from_utf8_lossy(ct.as_bytes()).chars().take(100).collect::<String>();
-                return Err(Problem::new(415, format!("the body must be application/json, not `{ct}`")).into());
-            }
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Problem::new(413, format!("the body is over {BODY_LIMIT} bytes"))
-            } else {
-                Problem::bad_request(e.body_text())
-            }
-        })?;
-        Ok(JsonBody(problem::decode_json(&bytes)?))
+        json_body(req, state, BODY_LIMIT).await.map(JsonBody)
     }
+}
+
+/// Reads a JSON body as [`JsonBody`] does, `limit` being the route's body limit (its
+/// `DefaultBodyLimit`), named in the 413.
+async fn json_body<S: Send + Sync, T: DeserializeOwned>(req: Request, state: &S, limit: usize) -> Result<T, ApiError> {
+    if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+        if !is_json(ct) {
+            let ct = String::from_utf8_lossy(ct.as_bytes()).chars().take(100).collect::<String>();
+            return Err(Problem::new(415, format!("the body must be application/json, not `{ct}`")).into());
+        }
+    }
+    let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::new(413, format!("the body is over {limit} bytes"))
+        } else {
+            Problem::bad_request(e.body_text())
+        }
+    })?;
+    Ok(problem::decode_json(&bytes)?)
 }
 
 /// The `Idempotency-Key` header: 422 naming it when it is not text of at most [`SHORT`] characters.
@@ -352,6 +365,60 @@ async fn stats(State(s): State<ApiState>, headers: HeaderMap, RawQuery(q): RawQu
     Ok(Json(s.service.stats(p.agency.as_deref(), p.from, p.to, &who, crate::clock::now()).await?))
 }
 
+/// Publish a policy pack: a policy author's whole candidate, within its scope.
+#[utoipa::path(post, path = "/v1/packs", request_body = PackUpload,
+    responses(
+        (status = 200, description = "Published (or unchanged: it is the active pack already): the record", body = PublishRecord),
+        (status = 400, description = "The body is not valid JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No token, or a token that authenticates nothing", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not publish packs, or the candidate changes files outside its scope (`detail` names each)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 40 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body's Content-Type is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A file the engine may not read (`field` names it), or an invalid pack (`detail` lists every problem)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database or NATS cannot take the pack now; nothing changed; retry", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying")))
+    ))]
+async fn publish(State(s): State<ApiState>, req: Request) -> Result<Json<PublishRecord>, ApiError> {
+    let who = caller(&s, req.headers()).await?;
+    // Who may publish at all is asked before a large body is read.
+    let author = s.service.author(&who)?;
+    let upload: PackUpload = json_body(req, &s, PACK_BODY_LIMIT).await?;
+    let files = upload.files.into_iter().map(|f| PackFile { path: f.path, bytes: f.content.into_bytes() }).collect();
+    let bus = s.bus.read().unwrap_or_else(|e| e.into_inner()).clone();
+    Ok(Json(s.service.publish_pack(&author, files, bus.as_ref(), crate::clock::now()).await?))
+}
+
+/// The query of `GET /v1/packs/publishes`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct PublishesParams {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
+    cursor: Option<String>,
+}
+
+/// The record of every pack publish, newest first: the national admin's.
+#[utoipa::path(get, path = "/v1/packs/publishes", params(PublishesParams),
+    responses(
+        (status = 200, description = "A page of publish records, newest first", body = PublishList),
+        (status = 401, description = "No token, or a token that authenticates nothing", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the national admin reads the publish records", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A query parameter is wrong (`field` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is away; retry", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying")))
+    ))]
+async fn publishes(
+    State(s): State<ApiState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Json<PublishList>, ApiError> {
+    let who = caller(&s, &headers).await?;
+    let p: PublishesParams = query(q.as_deref())?;
+    Ok(Json(s.service.publishes(&who, p.limit, p.cursor.as_deref()).await?))
+}
+
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/healthz",
     responses((status = 200, description = "The process is alive", body = String, content_type = "text/plain")))]
@@ -400,7 +467,7 @@ async fn metrics(State(s): State<ApiState>) -> Response {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Aduan", description = "Public-service complaint handling (SP4N-LAPOR! style)"),
-    paths(submit, get_one, act, list, stats, healthz, readyz, metrics),
+    paths(submit, get_one, act, list, stats, publish, publishes, healthz, readyz, metrics),
     components(schemas(
         Submission,
         ActionRequest,
@@ -409,6 +476,10 @@ async fn metrics(State(s): State<ApiState>) -> Response {
         Stats,
         Problem,
         Readiness,
+        PackUpload,
+        PublishRecord,
+        PublishList,
+        crate::wire::PublishOutcome,
         crate::wire::EventMessage,
         crate::wire::ReportKind,
         crate::wire::Channel,
@@ -433,6 +504,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/complaints/{id}", get(get_one))
         .route("/v1/complaints/{id}/actions", post(act))
         .route("/v1/stats", get(stats))
+        .route("/v1/packs", post(publish).layer(DefaultBodyLimit::max(PACK_BODY_LIMIT)))
+        .route("/v1/packs/publishes", get(publishes))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

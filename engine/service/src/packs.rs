@@ -141,6 +141,76 @@ pub fn read_pack_dir(dir: &Path) -> Result<Vec<PackFile>, LoadError> {
     Ok(out)
 }
 
+/// Why files that came over the wire (`POST /v1/packs`) are not a pack the engine may read: the
+/// field at fault (`files[3].path`) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {detail}")]
+pub struct BadUpload {
+    /// `files[N].path` or `files[N].content`, or `files`.
+    pub field: String,
+    /// What is wrong with it.
+    pub detail: String,
+}
+
+/// The longest path a file sent over the wire may have.
+pub const MAX_PATH_BYTES: usize = 512;
+
+/// Checks files that came over the wire as [`read_pack_dir`] bounds a directory: at most
+/// [`MAX_FILES`], each under [`MAX_FILE_BYTES`], [`MAX_PACK_BYTES`] in all; each path relative,
+/// `/`-separated, at most [`MAX_DEPTH`] directories deep, without `.`/`..`, hidden directories or
+/// control characters, naming a file the engine loads (YAML or rhai outside `tests/`), and each once.
+pub fn check_upload(files: &[PackFile]) -> Result<(), BadUpload> {
+    let bad = |field: String, detail: String| Err(BadUpload { field, detail });
+    if files.len() > MAX_FILES {
+        return bad("files".into(), format!("a pack loads at most {MAX_FILES} files"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut total = 0u64;
+    for (i, f) in files.iter().enumerate() {
+        if let Some(why) = path_refusal(&f.path) {
+            return bad(format!("files[{i}].path"), why);
+        }
+        if !seen.insert(f.path.as_str()) {
+            return bad(format!("files[{i}].path"), format!("`{}` is given twice", f.path));
+        }
+        let len = f.bytes.len() as u64;
+        total += len;
+        if len > MAX_FILE_BYTES {
+            return bad(
+                format!("files[{i}].content"),
+                format!("{} is larger than {} MiB", f.path, MAX_FILE_BYTES >> 20),
+            );
+        }
+        if total > MAX_PACK_BYTES {
+            return bad(format!("files[{i}].content"), format!("the files exceed {} MiB in all", MAX_PACK_BYTES >> 20));
+        }
+    }
+    Ok(())
+}
+
+/// Why `path` cannot name a file of a pack sent over the wire, or `None`.
+fn path_refusal(path: &str) -> Option<String> {
+    if path.is_empty() || path.len() > MAX_PATH_BYTES || path.chars().any(|c| c.is_control() || c == '\\') {
+        return Some(format!(
+            "a path is 1 to {MAX_PATH_BYTES} bytes, `/`-separated, without backslashes or control characters"
+        ));
+    }
+    let segments: Vec<&str> = path.split('/').collect();
+    let (dirs, _) = segments.split_at(segments.len() - 1);
+    if segments.iter().any(|s| s.is_empty() || *s == "." || *s == "..") || dirs.iter().any(|d| d.starts_with('.')) {
+        return Some(format!(
+            "`{path}` is not a relative path inside the pack (no `/` first, `.`, `..` or hidden directories)"
+        ));
+    }
+    if dirs.len() > MAX_DEPTH {
+        return Some(format!("`{path}` is nested deeper than {MAX_DEPTH} directories"));
+    }
+    if !is_pack_file(path) {
+        return Some(format!("`{path}` is not a file the engine loads (YAML or rhai outside tests/)"));
+    }
+    None
+}
+
 /// Validates a candidate pack: its files as [`Pack::from_files`] checks them, then every policy on the
 /// smoke set ([`aduan_core::smoke`]). Every way a pack goes live (a directory, a stored pack) passes here.
 pub fn validate(files: &[PackFile]) -> Result<Pack, PackError> {
@@ -164,4 +234,31 @@ pub fn read_pack(dir: &Path) -> Result<Pack, LoadError> {
 pub fn load_pack(dir: &Path) -> Result<Pack, LoadError> {
     let files = read_pack_dir(dir)?;
     Ok(validate(&files)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, bytes: &[u8]) -> PackFile {
+        PackFile { path: path.to_owned(), bytes: bytes.to_vec() }
+    }
+
+    #[test]
+    fn an_upload_names_its_bad_file() {
+        let field = |files: &[PackFile]| check_upload(files).err().map(|e| e.field);
+        assert_eq!(field(&[file("pack.yaml", b"x"), file("sla/a.yaml", b"y")]), None);
+        for bad in
+            ["", "/pack.yaml", "sla//a.yaml", "../x.yaml", "sla/../x.yaml", ".git/x.yaml", "a\\b.yaml", "a\0.yaml"]
+        {
+            assert_eq!(field(&[file("pack.yaml", b""), file(bad, b"")]), Some("files[1].path".into()), "{bad:?}");
+        }
+        assert_eq!(field(&[file("README.md", b"")]), Some("files[0].path".into()));
+        assert_eq!(field(&[file("tests/a.yaml", b"")]), Some("files[0].path".into()));
+        assert_eq!(field(&[file("pack.yaml", b""), file("pack.yaml", b"")]), Some("files[1].path".into()));
+        let deep = format!("{}x.yaml", "d/".repeat(MAX_DEPTH + 1));
+        assert_eq!(field(&[file(&deep, b"")]), Some("files[0].path".into()));
+        let big = vec![b'#'; MAX_FILE_BYTES as usize + 1];
+        assert_eq!(field(&[file("pack.yaml", &big)]), Some("files[0].content".into()));
+    }
 }

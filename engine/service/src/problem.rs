@@ -60,7 +60,8 @@ fn not_json(e: &serde_json::Error) -> Problem {
 }
 
 /// The 422 for a value of the wrong shape at `path` (of a JSON body or a query string), `message`
-/// being the deserializer's. `detail` starts with the field, as the service's own 422s do.
+/// being the deserializer's. `detail` starts with the field (`reporter.name`, `files[0].path`), as the
+/// service's own 422s do.
 pub fn invalid_at(path: &serde_path_to_error::Path, message: &str) -> Problem {
     let mut segments: Vec<String> = path.iter().map(|s| s.to_string()).collect();
     if let Some(missing) = message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
@@ -70,7 +71,14 @@ pub fn invalid_at(path: &serde_path_to_error::Path, message: &str) -> Problem {
         return Problem::new(422, message);
     }
     let message = if segments[0] == "reporter" { about_reporter(&mut segments, message) } else { message };
-    let field = segments.join(".");
+    // `files[0].path`: an index follows its array without a dot.
+    let field = segments.iter().enumerate().fold(String::new(), |mut out, (i, s)| {
+        if i > 0 && !s.starts_with('[') {
+            out.push('.');
+        }
+        out.push_str(s);
+        out
+    });
     Problem::new(422, format!("{field}: {message}")).with_field(field)
 }
 

@@ -1,5 +1,6 @@
 //! Hot reload of the policy pack (docs/configuration.md#hot-reload): a candidate pack, from the pack
-//! directory or from the `{PREFIX}_PACKS` bucket, is validated ([`crate::packs::validate`]) and, when
+//! directory, from the `{PREFIX}_PACKS` bucket or published over HTTP (`service/publish.rs`, which
+//! checks the author's scope first), is validated ([`crate::packs::validate`]) and, when
 //! good, stored, marked active and swapped in whole; decisions in flight keep the pack they started
 //! with (each holds its own `Arc`). A bad candidate never replaces the active pack: it is logged,
 //! counted in `/metrics`, shown in `/readyz` and announced by a `pack_rejected` event on the national
@@ -13,7 +14,7 @@ use crate::store::{Store, StoreError};
 use crate::wire::{EventMessage, RejectedPack};
 use aduan_core::directory::ROOT;
 use aduan_core::event::EventType;
-use aduan_core::pack::{pack_hash, Pack, PackFile};
+use aduan_core::pack::{pack_hash, Pack, PackError, PackFile};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -42,35 +43,37 @@ pub enum Offer {
 
 impl Service {
     /// Offers a candidate pack from `source` (`directory DIR`, `published`): validates it and, when
-    /// good and new, activates it. Only a database failure is an error.
+    /// good and new, activates it. Only a database failure is an error. One activation at a time: a
+    /// publish over HTTP waits for it, and it for a publish.
     pub async fn offer_pack(&self, files: &[PackFile], source: &str) -> Result<Offer, ServiceError> {
+        let _one = self.activation().lock().await;
         let hash = pack_hash(files);
         if hash == self.pack().hash {
             return Ok(Offer::Unchanged);
         }
-        // Validation compiles and smoke-runs the pack: CPU work, kept off the async threads.
-        let candidate = files.to_vec();
-        let validated = tokio::task::spawn_blocking(move || validate(&candidate))
-            .await
-            .map_err(|e| ServiceError::Internal(format!("validating a pack: {e}")))?;
-        match validated {
-            Ok(pack) => {
-                let now = Utc::now();
-                record_active(self.store(), &pack, files, now).await?;
-                let pack = Arc::new(pack);
-                let old = self.swap_pack(pack.clone());
-                let recompute = old.deadlines_hash != pack.deadlines_hash;
-                self.metrics().pack_reload(true);
-                tracing::info!(pack = %pack.hash, previous = %old.hash, %source, recompute, "policy pack activated");
-                self.announce(EventType::PackActivated, json!({"previous": old.hash, "source": source})).await?;
-                if recompute {
-                    self.store().start_recompute(&pack.hash, now).await?;
-                    self.spawn_recompute();
-                }
-                Ok(Offer::Activated { hash: pack.hash.clone(), recompute })
-            }
+        match validate_off_thread(files).await? {
+            Ok(pack) => self.activate(pack, files, source).await,
             Err(problems) => Ok(Offer::Rejected(self.reject(&hash, source, &problems.to_string()).await?)),
         }
+    }
+
+    /// Makes a validated pack the active one: stored and marked active in the database, swapped in,
+    /// announced (`pack_activated`), and the recompute of open deadlines started when calendars, SLAs
+    /// or the directory changed. The caller holds [`Service::activation`].
+    pub(crate) async fn activate(&self, pack: Pack, files: &[PackFile], source: &str) -> Result<Offer, ServiceError> {
+        let now = Utc::now();
+        record_active(self.store(), &pack, files, now).await?;
+        let pack = Arc::new(pack);
+        let old = self.swap_pack(pack.clone());
+        let recompute = old.deadlines_hash != pack.deadlines_hash;
+        self.metrics().pack_reload(true);
+        tracing::info!(pack = %pack.hash, previous = %old.hash, %source, recompute, "policy pack activated");
+        self.announce(EventType::PackActivated, json!({"previous": old.hash, "source": source})).await?;
+        if recompute {
+            self.store().start_recompute(&pack.hash, now).await?;
+            self.spawn_recompute();
+        }
+        Ok(Offer::Activated { hash: pack.hash.clone(), recompute })
     }
 
     /// Records a refused candidate (once per distinct candidate and error): the log, `/metrics`,
@@ -125,6 +128,15 @@ impl Service {
             }
         });
     }
+}
+
+/// Validates a candidate ([`validate`]: it compiles and smoke-runs the pack, CPU work) on a blocking
+/// thread, off the async ones.
+pub(crate) async fn validate_off_thread(files: &[PackFile]) -> Result<Result<Pack, PackError>, ServiceError> {
+    let candidate = files.to_vec();
+    tokio::task::spawn_blocking(move || validate(&candidate))
+        .await
+        .map_err(|e| ServiceError::Internal(format!("validating a pack: {e}")))
 }
 
 /// Stores a validated pack's files and marks it the active pack (what a restart falls back on).

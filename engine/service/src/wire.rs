@@ -438,6 +438,92 @@ pub struct RejectedPack {
     pub at: DateTime<Utc>,
 }
 
+/// `POST /v1/packs`: a whole candidate pack, every file the engine loads (docs/http.md#publishing-a-pack).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PackUpload {
+    /// The pack's YAML and rhai files (not `tests/`), each once.
+    pub files: Vec<PackUploadFile>,
+}
+
+/// One file of a [`PackUpload`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PackUploadFile {
+    /// Relative to the pack, `/`-separated (`sla/33.74-kota-semarang.yaml`).
+    pub path: String,
+    /// The file's text (pack files are UTF-8).
+    pub content: String,
+}
+
+/// What became of a publish (`PublishRecord.outcome`); documentation only, like [`ReportKind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PublishOutcome {
+    /// The candidate is the active pack now.
+    Published,
+    /// The candidate is the active pack already: nothing changed.
+    Unchanged,
+    /// Refused (403): it changes files outside the author's scope (`detail` names them).
+    OutOfScope,
+    /// Refused (422): the candidate is not a valid pack (`detail` lists every problem).
+    Invalid,
+}
+
+/// One file a publish changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ChangedFile {
+    /// Relative to the pack.
+    pub path: String,
+    /// `added`, `removed` or `modified`.
+    pub change: String,
+    /// Whose the file is: `national`, `region 33.74`, `agency 33.74/dinkes`.
+    pub scope: String,
+}
+
+/// The record of one publish (`POST /v1/packs` answers it; `GET /v1/packs/publishes` lists them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PublishRecord {
+    /// UUID v7.
+    pub id: String,
+    /// When it was offered.
+    pub at: DateTime<Utc>,
+    /// The author: its token's name, or `oidc:NAME` (never a secret).
+    pub actor: String,
+    /// The author's role.
+    pub role: String,
+    /// The author's agency.
+    pub agency: String,
+    /// What the author may publish: `national`, or the agency whose subtree it reaches (`33.74`).
+    pub scope: String,
+    /// What became of it.
+    #[schema(value_type = PublishOutcome)]
+    pub outcome: String,
+    /// The active pack's hash before.
+    pub hash_before: String,
+    /// The candidate's hash.
+    pub candidate: String,
+    /// The active pack's hash after (the candidate's when published, else `hash_before`).
+    pub hash_after: String,
+    /// The files the candidate changes, in path order.
+    pub files: Vec<ChangedFile>,
+    /// Why it was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The `{PREFIX}_PACKS` revision the pack was written at, so every replica takes it; null when it
+    /// was not (NATS away: written when the replica reconnects).
+    pub bucket_revision: Option<u64>,
+}
+
+/// `GET /v1/packs/publishes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PublishList {
+    /// Newest first.
+    pub items: Vec<PublishRecord>,
+    /// Pass as `cursor` for the next page.
+    pub next_cursor: Option<String>,
+}
+
 /// Bounded text on the wire: `deserialize_with` helpers that refuse a string holding a NUL character
 /// (PostgreSQL cannot store one) or longer than its limit, so such input is a 422 naming its field on
 /// HTTP and NATS alike, before anything is written (docs/http.md, "Limits").

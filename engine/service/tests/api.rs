@@ -497,6 +497,8 @@ async fn the_openapi_document_is_valid() {
         "/v1/complaints/{id}",
         "/v1/complaints/{id}/actions",
         "/v1/stats",
+        "/v1/packs",
+        "/v1/packs/publishes",
         "/healthz",
         "/readyz",
         "/metrics",
@@ -507,6 +509,7 @@ async fn the_openapi_document_is_valid() {
     assert_eq!(schemas["Channel"]["enum"], json!(aduan_service::service::CHANNELS));
     assert_eq!(schemas["ReportKind"]["enum"], json!(["pengaduan", "aspirasi", "permintaan_informasi"]));
     assert_eq!(schemas["Privacy"]["enum"], json!(["public", "anonymous", "confidential"]));
+    assert_eq!(schemas["PublishOutcome"]["enum"], json!(["published", "unchanged", "out_of_scope", "invalid"]));
     let pack = aduan_service::packs::load_pack(&root().join("policies/lapor")).expect("pack");
     let mut actions: Vec<String> = pack.workflow.states().iter().flat_map(|s| pack.workflow.allowed_from(s)).collect();
     let mut documented: Vec<String> = serde_json::from_value(schemas["Action"]["enum"].clone()).expect("enum");

@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use aduan_service::store::{
-    Backend, CaseFilter, CaseRow, ColumnInfo, CommandRecord, DueTimer, EventRow, StatsRow, StatsScope, Store,
-    StoreError, StoreOptions, TimerRow,
+    Backend, CaseFilter, CaseRow, ColumnInfo, CommandRecord, DueTimer, EventRow, PublishRow, StatsRow, StatsScope,
+    Store, StoreError, StoreOptions, TimerRow,
 };
 use chrono::{DateTime, Utc};
 
@@ -60,6 +60,7 @@ conformance!(
     holders_and_stats_scope,
     leases,
     packs_store_and_active,
+    publishes_newest_first_with_cursor,
     case_ids_after_pages_by_id,
     rollback_discards_writes,
     claim_due_claims_due_unclaimed_timers,
@@ -645,6 +646,35 @@ async fn packs_store_and_active(store: Store) {
     let unknown = store.set_active_pack("sha256:nope").await;
     assert!(matches!(unknown, Err(StoreError::Other(_))), "{unknown:?}");
     assert_eq!(store.active_pack().await.expect("still p2"), Some("sha256:p2".to_owned()));
+}
+
+/// Publish records come back whole, newest first (by id, a UUID v7), a page after a cursor.
+async fn publishes_newest_first_with_cursor(store: Store) {
+    assert_eq!(store.publishes(None, 10).await.expect("none"), Vec::new());
+    let row = |id: &str, outcome: &str, revision: Option<i64>| PublishRow {
+        id: id.to_owned(),
+        at: t(T0),
+        actor: "semarang".to_owned(),
+        role: "policy_author".to_owned(),
+        agency: "33.74".to_owned(),
+        scope: "33.74".to_owned(),
+        outcome: outcome.to_owned(),
+        hash_before: "h0".to_owned(),
+        candidate: "h1".to_owned(),
+        hash_after: "h1".to_owned(),
+        files: r#"[{"path":"sla/x.yaml","change":"modified","scope":"region 33.74"}]"#.to_owned(),
+        detail: (outcome != "published").then(|| "why ½".to_owned()),
+        bucket_revision: revision,
+    };
+    let rows = [row("p1", "published", Some(7)), row("p2", "out_of_scope", None), row("p3", "invalid", None)];
+    for r in &rows {
+        store.insert_publish(r).await.expect("insert");
+    }
+    assert_eq!(store.publishes(None, 10).await.expect("all"), vec![rows[2].clone(), rows[1].clone(), rows[0].clone()]);
+    assert_eq!(store.publishes(None, 2).await.expect("page"), vec![rows[2].clone(), rows[1].clone()]);
+    assert_eq!(store.publishes(Some("p2"), 2).await.expect("next"), vec![rows[0].clone()]);
+    let again = store.insert_publish(&rows[0]).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
 }
 
 async fn case_ids_after_pages_by_id(store: Store) {
@@ -1362,6 +1392,7 @@ async fn schema_lists_the_tables(store: Store) {
             "events",
             "leases",
             "outbox",
+            "pack_publishes",
             "packs",
             "processed_commands",
             "recomputes",

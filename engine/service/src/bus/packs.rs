@@ -1,6 +1,8 @@
 //! Published packs (docs/nats.md#published-packs): `aduan policy publish` puts a pack's files under the
 //! key [`PUBLISHED_KEY`] of the `{PREFIX}_PACKS` bucket; every replica watches that key and offers each
-//! new value to its service ([`crate::reload`]), which validates it before it goes live.
+//! new value to its service ([`crate::reload`]), which validates it before it goes live. A pack published
+//! over HTTP (`POST /v1/packs`) is written here too, by the replica that took it (when it had no NATS at
+//! the time, as soon as it connects).
 
 use super::{next, Bus, BusError};
 use crate::service::Service;
@@ -62,6 +64,24 @@ impl Bus {
             .await
             .map_err(|e| BusError::Other(format!("publishing the pack: {e}")))
     }
+
+    /// Writes the pack this replica published over HTTP while it had no NATS ([`Service::publish_pack`]),
+    /// if any: whether there was one. On failure it stays pending. Takes the service's activation lock,
+    /// so the bucket's values follow the order packs went live here.
+    async fn broadcast_pending(&self, service: &Service) -> Result<bool, BusError> {
+        let _one = service.activation().lock().await;
+        let Some(files) = service.take_unbroadcast() else { return Ok(false) };
+        match self.publish_pack(&files).await {
+            Ok(revision) => {
+                tracing::info!(revision, "the pack published while NATS was away is in the bucket now");
+                Ok(true)
+            }
+            Err(e) => {
+                service.restore_unbroadcast(files);
+                Err(e)
+            }
+        }
+    }
 }
 
 /// Watches [`PUBLISHED_KEY`] and offers its latest value, then every new one, to `service`, until
@@ -79,6 +99,11 @@ pub async fn watch_packs(bus: Bus, service: Service, shutdown: CancellationToken
 }
 
 async fn watch_once(bus: &Bus, service: &Service, shutdown: &CancellationToken) -> Result<(), String> {
+    // A pack published here while NATS was away goes to the bucket first, so the watch below does not
+    // hand this replica the older pack the bucket still holds.
+    let pending =
+        || async { bus.broadcast_pending(service).await.map_err(|e| format!("writing the pack published here: {e}")) };
+    pending().await?;
     let kv = bus.js.get_key_value(bus.packs_bucket()).await.map_err(|e| e.to_string())?;
     let mut watch = kv.watch_with_history(PUBLISHED_KEY).await.map_err(|e| e.to_string())?;
     loop {
@@ -90,6 +115,11 @@ async fn watch_once(bus: &Bus, service: &Service, shutdown: &CancellationToken) 
         let entry = entry.map_err(|e| e.to_string())?;
         // The history replays older values first: only the latest counts.
         if entry.operation != Operation::Put || entry.delta > 0 {
+            continue;
+        }
+        // Published here while the watch was starting: it is newer than what the bucket delivered,
+        // and its own value follows.
+        if pending().await? {
             continue;
         }
         let outcome = match decode_pack(&entry.value) {

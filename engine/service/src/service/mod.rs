@@ -8,11 +8,13 @@
 //! - `write.rs`: the writing of a decision: [`CaseWrite`], the one chain builder [`chain_events`],
 //!   [`OutboxEntry`]; the sweep, the recompute, the digest and `aduan seed` write through them.
 //! - `rows.rs`: a case as stored rows and back.
+//! - `publish.rs`: a policy author's pack over HTTP, within its scope, and the record of each publish.
 //! - `error.rs`: [`ServiceError`].
 
 mod act;
 mod auth;
 mod error;
+mod publish;
 mod rows;
 mod submit;
 mod views;
@@ -20,6 +22,7 @@ mod write;
 
 pub use auth::{token_role, Caller, NewToken};
 pub use error::ServiceError;
+pub use publish::Author;
 pub use rows::{case_of, case_row, row_after, timer_rows};
 pub use write::{
     chain_events, fired_rungs, record_rungs, seed_rows, CaseWrite, FiredRung, OutboxEntry, SeedRows, Stamp,
@@ -29,9 +32,9 @@ use crate::crypto::DataKey;
 use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::wire::{ComplaintView, RejectedPack};
-use aduan_core::pack::Pack;
+use aduan_core::pack::{Pack, PackFile};
 use chrono::Duration;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::Notify;
 
 /// Channels a submission may come from.
@@ -72,6 +75,10 @@ struct Inner {
     pack: Arc<RwLock<Arc<Pack>>>,
     /// The last candidate refused since the active pack went live.
     rejected: Arc<RwLock<Option<RejectedPack>>>,
+    /// Held while a pack is offered or published, so activations happen one at a time.
+    activation: Arc<tokio::sync::Mutex<()>>,
+    /// A pack published here that the `{PREFIX}_PACKS` bucket does not hold yet (NATS was away).
+    unbroadcast: Arc<Mutex<Option<Vec<PackFile>>>>,
     key: DataKey,
     prefix: String,
     wake: Arc<Notify>,
@@ -98,6 +105,8 @@ impl Service {
             store,
             pack: Arc::new(RwLock::new(pack)),
             rejected: Arc::new(RwLock::new(None)),
+            activation: Arc::default(),
+            unbroadcast: Arc::default(),
             key,
             prefix: prefix.to_owned(),
             wake: Arc::new(Notify::new()),
@@ -139,6 +148,27 @@ impl Service {
         }
         *slot = Some(r);
         true
+    }
+
+    /// Held while a pack is offered or published: one activation at a time.
+    pub(crate) fn activation(&self) -> &tokio::sync::Mutex<()> {
+        &self.inner.activation
+    }
+
+    /// Notes a pack published here that the bucket must still be given (it replaces an older one).
+    pub(crate) fn set_unbroadcast(&self, files: Vec<PackFile>) {
+        *self.inner.unbroadcast.lock().unwrap_or_else(|e| e.into_inner()) = Some(files);
+    }
+
+    /// Takes the pack the bucket must still be given, if any; [`Service::restore_unbroadcast`] gives it
+    /// back when writing it failed.
+    pub(crate) fn take_unbroadcast(&self) -> Option<Vec<PackFile>> {
+        self.inner.unbroadcast.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    /// Gives back a pack [`Service::take_unbroadcast`] took, unless a newer one was published since.
+    pub(crate) fn restore_unbroadcast(&self, files: Vec<PackFile>) {
+        self.inner.unbroadcast.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(files);
     }
 
     /// The store.

@@ -93,6 +93,26 @@ pub(super) const COMMANDS: Table = Table {
     cols: &["scope", "key", "request_hash", "status", "complaint_id", "reporter_token_sealed", "created_at"],
 };
 
+/// `pack_publishes`, in [`PublishRow`](super::PublishRow) field order (13 columns).
+pub(super) const PUBLISHES: Table = Table {
+    name: "pack_publishes",
+    cols: &[
+        "id",
+        "at",
+        "actor",
+        "role",
+        "agency",
+        "scope",
+        "outcome",
+        "hash_before",
+        "candidate",
+        "hash_after",
+        "files",
+        "detail",
+        "bucket_revision",
+    ],
+};
+
 /// `case_holders` as the bulk path writes it: (complaint_id, agency) pairs, never escalated from.
 pub(super) const HOLDERS: Table = Table { name: "case_holders", cols: &["complaint_id", "agency", "escalated_from"] };
 
@@ -215,7 +235,27 @@ macro_rules! bind_command {
     }};
 }
 
-pub(super) use {bind_case, bind_command, bind_event, bind_timer};
+/// Binds a [`PublishRow`](super::PublishRow)'s 13 columns in [`PUBLISHES`] order.
+macro_rules! bind_publish {
+    ($q:expr, $r:expr) => {{
+        let r: &$crate::store::model::PublishRow = $r;
+        $q.bind(r.id.clone())
+            .bind($crate::store::rows::ms(r.at))
+            .bind(r.actor.clone())
+            .bind(r.role.clone())
+            .bind(r.agency.clone())
+            .bind(r.scope.clone())
+            .bind(r.outcome.clone())
+            .bind(r.hash_before.clone())
+            .bind(r.candidate.clone())
+            .bind(r.hash_after.clone())
+            .bind(r.files.clone())
+            .bind(r.detail.clone())
+            .bind(r.bucket_revision)
+    }};
+}
+
+pub(super) use {bind_case, bind_command, bind_event, bind_publish, bind_timer};
 
 #[cfg(test)]
 mod tests {
@@ -223,6 +263,7 @@ mod tests {
     use crate::store::cases::{INSERT_CASE, UPDATE_CASE};
     use crate::store::commands::INSERT_COMMAND;
     use crate::store::events::INSERT_EVENT;
+    use crate::store::publishes::INSERT_PUBLISH;
     use crate::store::timers::INSERT_TIMER;
 
     #[test]
@@ -232,11 +273,13 @@ mod tests {
         assert_eq!(EVENTS.cols.len(), 12);
         assert_eq!(TIMERS.cols.len(), 14);
         assert_eq!(COMMANDS.cols.len(), 7);
+        assert_eq!(PUBLISHES.cols.len(), 13);
         assert!(INSERT_CASE.contains("$23)") && !INSERT_CASE.contains("$24"));
         assert!(UPDATE_CASE.contains("$24") && !UPDATE_CASE.contains("$25"));
         assert!(INSERT_EVENT.contains("$12)") && !INSERT_EVENT.contains("$13"));
         assert!(INSERT_TIMER.contains("$14)") && !INSERT_TIMER.contains("$15"));
         assert!(INSERT_COMMAND.contains("$7)") && !INSERT_COMMAND.contains("$8"));
+        assert!(INSERT_PUBLISH.contains("$13)") && !INSERT_PUBLISH.contains("$14"));
     }
 
     #[test]

@@ -34,6 +34,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "digests", include_str!("../../migrations/sqlite/0003_digests.sql")),
     (4, "recomputes", include_str!("../../migrations/sqlite/0004_recomputes.sql")),
     (5, "tokens", include_str!("../../migrations/sqlite/0005_tokens.sql")),
+    (6, "pack publishes", include_str!("../../migrations/sqlite/0006_pack_publishes.sql")),
 ];
 
 /// PostgreSQL migrations, in order, with the same versions as [`SQLITE_MIGRATIONS`].
@@ -43,6 +44,7 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "digests", include_str!("../../migrations/postgres/0003_digests.sql")),
     (4, "recomputes", include_str!("../../migrations/postgres/0004_recomputes.sql")),
     (5, "tokens", include_str!("../../migrations/postgres/0005_tokens.sql")),
+    (6, "pack publishes", include_str!("../../migrations/postgres/0006_pack_publishes.sql")),
 ];
 
 /// Which database a [`Store`] talks to.

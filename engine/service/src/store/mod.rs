@@ -33,7 +33,7 @@
 //!
 //! One module per table or concern: `connect.rs` opens the pools and migrates, `tx.rs` holds [`Tx`],
 //! then `cases.rs`, `commands.rs`, `events.rs`, `timers.rs`, `rungs.rs` (claims and `timer_actions`),
-//! `outbox.rs`, `leases.rs`, `packs.rs`, `recomputes.rs`, `digests.rs`, `tokens.rs`, `queries.rs` (lists and
+//! `outbox.rs`, `leases.rs`, `packs.rs`, `publishes.rs`, `recomputes.rs`, `digests.rs`, `tokens.rs`, `queries.rs` (lists and
 //! statistics), `bulk.rs` and `copy.rs` (bulk loads) and `schema.rs` (the schema as the database
 //! reports it). `columns.rs` declares each whole-row table's columns once, `rows.rs` decodes rows and
 //! `sql.rs` assembles SQL at run time.
@@ -51,6 +51,7 @@ mod leases;
 pub mod model;
 mod outbox;
 mod packs;
+mod publishes;
 mod queries;
 mod recomputes;
 mod rows;
@@ -64,7 +65,7 @@ mod tx;
 pub use connect::{Backend, Store, StoreOptions};
 pub use error::StoreError;
 pub use model::{
-    subtree_patterns, CaseFilter, CaseRow, CommandRecord, DueTimer, EventRow, OutboxRow, TimerRow, TokenRow,
+    subtree_patterns, CaseFilter, CaseRow, CommandRecord, DueTimer, EventRow, OutboxRow, PublishRow, TimerRow, TokenRow,
 };
 pub use queries::{StatsRow, StatsScope};
 pub use schema::ColumnInfo;

@@ -165,6 +165,37 @@ pub struct TokenRow {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// `pack_publishes`: one pack a policy author offered, published or refused (docs/access.md#publishing-packs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishRow {
+    /// UUID v7 (so ids sort by time).
+    pub id: String,
+    /// When it was offered.
+    pub at: DateTime<Utc>,
+    /// The author's name: its token's name or OIDC subject, never a secret.
+    pub actor: String,
+    /// The author's role (`policy_author`).
+    pub role: String,
+    /// The author's agency.
+    pub agency: String,
+    /// What the author may publish: `national`, or the agency whose subtree it reaches.
+    pub scope: String,
+    /// `published`, `unchanged`, `out_of_scope` or `invalid`.
+    pub outcome: String,
+    /// The active pack's hash when it was offered.
+    pub hash_before: String,
+    /// The candidate's hash.
+    pub candidate: String,
+    /// The active pack's hash afterwards (the candidate's when published).
+    pub hash_after: String,
+    /// JSON list of the changed files, `{"path", "change", "scope"}`.
+    pub files: String,
+    /// Why it was refused (every file out of scope, or every problem).
+    pub detail: Option<String>,
+    /// The `{PREFIX}_PACKS` revision it was written at, when it was.
+    pub bucket_revision: Option<i64>,
+}
+
 /// `processed_commands`: idempotency keys and what they answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandRecord {

@@ -6,7 +6,7 @@ use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use super::model::{CaseRow, CommandRecord, DueTimer, EventRow, OutboxRow, TimerRow, TokenRow};
+use super::model::{CaseRow, CommandRecord, DueTimer, EventRow, OutboxRow, PublishRow, TimerRow, TokenRow};
 use super::{StatsRow, StoreError};
 
 /// Epoch milliseconds, the stored form of every instant.
@@ -148,6 +148,24 @@ pub(super) fn token_row(r: &impl RowExt) -> Result<TokenRow, StoreError> {
         agency: r.text("agency")?,
         created_at: r.instant("created_at")?,
         revoked_at: r.opt_instant("revoked_at")?,
+    })
+}
+
+pub(super) fn publish_row(r: &impl RowExt) -> Result<PublishRow, StoreError> {
+    Ok(PublishRow {
+        id: r.text("id")?,
+        at: r.instant("at")?,
+        actor: r.text("actor")?,
+        role: r.text("role")?,
+        agency: r.text("agency")?,
+        scope: r.text("scope")?,
+        outcome: r.text("outcome")?,
+        hash_before: r.text("hash_before")?,
+        candidate: r.text("candidate")?,
+        hash_after: r.text("hash_after")?,
+        files: r.text("files")?,
+        detail: r.opt_text("detail")?,
+        bucket_revision: r.opt_int("bucket_revision")?,
     })
 }
 
