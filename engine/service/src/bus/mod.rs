@@ -16,6 +16,7 @@ mod letter;
 mod packs;
 mod relay;
 mod retry;
+mod tail;
 
 use std::fmt;
 use std::time::Duration;

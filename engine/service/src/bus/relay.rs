@@ -19,6 +19,9 @@ use super::{Bus, BusError};
 const LEASE_TTL: Duration = Duration::from_secs(10);
 /// Rows per batch. A full batch means more may be waiting: the relay loops at once.
 const BATCH: i64 = 256;
+/// How far back from each event stream's end a resync looks: a batch published but not marked, and
+/// one more for a previous lease holder that was still finishing its own.
+const RESYNC_DEPTH: u64 = 2 * BATCH as u64;
 /// Longest wait between two polls of the outbox when nobody wakes the relay.
 const IDLE_POLL: Duration = Duration::from_millis(500);
 /// Backoff after a failure: from [`MIN_BACKOFF`], doubling, up to [`MAX_BACKOFF`].
@@ -73,7 +76,9 @@ pub trait Outbox: Send + Sync + 'static {
 ///
 /// Publishing one event at a time costs a round trip per event but makes reordering impossible: a
 /// retried event can only be followed by its successors, and a stale copy of it left in a reconnect
-/// buffer is dropped by JetStream as a duplicate (`Nats-Msg-Id`).
+/// buffer is dropped by JetStream as a duplicate (`Nats-Msg-Id`). An event published but not marked
+/// sent (a crash, a lost lease, an outbox that refused the mark) is found at the end of its stream when
+/// the relay takes the lease or recovers, and marked, so it is published once however long the outage.
 pub async fn run_relay<O: Outbox>(outbox: O, bus: Bus, wake: Arc<Notify>, shutdown: CancellationToken, holder: String) {
     let mut relay = Relay {
         outbox,
@@ -85,6 +90,7 @@ pub async fn run_relay<O: Outbox>(outbox: O, bus: Bus, wake: Arc<Notify>, shutdo
         store: Outage::new("outbox relay", "the outbox"),
         backoff: Backoff::new(MIN_BACKOFF, MAX_BACKOFF),
         holding: false,
+        resync: true,
     };
     while !relay.shutdown.is_cancelled() {
         if relay.lease().await && !relay.round(Instant::now()).await {
@@ -107,6 +113,9 @@ struct Relay<O> {
     store: Outage,
     backoff: Backoff,
     holding: bool,
+    /// The streams may hold events this relay (or the previous lease holder) published but did not
+    /// mark sent: ask them before publishing again (on taking the lease, after any failure).
+    resync: bool,
 }
 
 impl<O: Outbox> Relay<O> {
@@ -118,6 +127,7 @@ impl<O: Outbox> Relay<O> {
                 if !self.holding {
                     tracing::info!(holder = %self.holder, "outbox relay: took the lease");
                     self.holding = true;
+                    self.resync = true;
                 }
                 true
             }
@@ -156,19 +166,56 @@ impl<O: Outbox> Relay<O> {
         // The outbox promises id order; sorting is cheap insurance for the one thing that matters.
         items.sort_by_key(|item| item.id);
         let full = items.len() as i64 >= BATCH;
+        if self.resync {
+            match self.already_published(items).await {
+                Some(rest) => items = rest,
+                None => return true,
+            }
+            if items.is_empty() {
+                return true;
+            }
+        }
         let (sent, stop) =
             publish_in_order(&self.outbox, &self.bus, &items, &self.holder, leased_at, &self.shutdown).await;
         if !sent.is_empty() {
             self.nats.ok();
             if let Err(e) = self.outbox.mark_sent(&sent).await {
-                // The rows go out again on the next loop; JetStream drops the copies (same Nats-Msg-Id)
-                // within its duplicate window, integrations dedupe on event_id beyond it.
+                // The next round asks the streams first, and marks what they already hold.
+                self.resync = true;
                 self.store.fail(e);
                 self.backoff.wait(&self.shutdown).await;
                 return true;
             }
         }
         self.after(stop, full).await
+    }
+
+    /// Marks sent the `items` the event streams already hold, and returns the others; `None` (after
+    /// backing off) when the streams or the outbox could not be asked. The relay publishes in order and
+    /// marks at most a batch at a time, so an event published but not marked is among the last
+    /// [`RESYNC_DEPTH`] messages of its stream.
+    async fn already_published(&mut self, items: Vec<OutboxItem>) -> Option<Vec<OutboxItem>> {
+        let held = match self.bus.recent_event_ids(RESYNC_DEPTH).await {
+            Ok(held) => held,
+            Err(e) => {
+                self.nats.fail(e);
+                self.backoff.wait(&self.shutdown).await;
+                return None;
+            }
+        };
+        let (done, rest): (Vec<OutboxItem>, Vec<OutboxItem>) =
+            items.into_iter().partition(|item| held.contains(&item.event_id));
+        if !done.is_empty() {
+            let ids: Vec<i64> = done.iter().map(|item| item.id).collect();
+            if let Err(e) = self.outbox.mark_sent(&ids).await {
+                self.store.fail(e);
+                self.backoff.wait(&self.shutdown).await;
+                return None;
+            }
+            tracing::info!(events = ids.len(), "outbox relay: marked sent what the streams already held");
+        }
+        self.resync = false;
+        Some(rest)
     }
 
     /// Waits as the way the batch ended asks; false on shutdown.
@@ -181,15 +228,18 @@ impl<O: Outbox> Relay<O> {
                 }
             }
             Some(Stop::Nats(e)) => {
+                self.resync = true;
                 self.nats.fail(e);
                 self.backoff.wait(&self.shutdown).await;
             }
             Some(Stop::Outbox(e)) => {
+                self.resync = true;
                 self.store.fail(e);
                 self.backoff.wait(&self.shutdown).await;
             }
             Some(Stop::LeaseLost) => {
                 self.holding = false;
+                self.resync = true;
                 tracing::info!(holder = %self.holder, "outbox relay: lost the lease");
             }
             Some(Stop::Shutdown) => return false,
