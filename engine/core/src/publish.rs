@@ -235,6 +235,7 @@ mod tests {
             units: Some(units),
             national: Some(national),
             categories: Some(categories),
+            superseded: None,
         })
         .expect("directory")
     }
