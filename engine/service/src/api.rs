@@ -467,7 +467,8 @@ async fn metrics(State(s): State<ApiState>, headers: HeaderMap) -> Response {
         outbox_backlog: store.outbox_backlog().await.unwrap_or(-1),
         outbox_oldest_age: match oldest {
             Ok(Some(at)) => (Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0,
-            _ => 0.0,
+            Ok(None) => 0.0,
+            Err(_) => -1.0,
         },
         open_timers: store.open_timer_count().await.unwrap_or(-1),
         pack_rejected: s.service.rejected_pack().is_some(),

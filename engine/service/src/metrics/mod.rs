@@ -104,7 +104,8 @@ impl Format {
 pub struct Readings {
     /// Outbox rows not yet published (-1: the store did not answer).
     pub outbox_backlog: i64,
-    /// Seconds since the oldest unsent outbox row was written (0 when none waits).
+    /// Seconds since the oldest unsent outbox row was written (0 when none waits, -1: the store did
+    /// not answer).
     pub outbox_oldest_age: f64,
     /// Running and paused SLA clocks (-1: the store did not answer).
     pub open_timers: i64,
