@@ -2,8 +2,9 @@
 //! file under `src/cmd/`.
 
 mod cmd;
+mod config;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -13,13 +14,17 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(name = "aduan", version, propagate_version = true)]
 struct Cli {
+    /// A YAML file of settings, under the variables and flags (docs/configuration.md#config-file).
+    #[arg(long = "config", global = true, env = "ADUAN_CONFIG", value_name = "FILE")]
+    config_file: Option<PathBuf>,
     #[command(flatten)]
     config: Config,
     #[command(subcommand)]
     command: Command,
 }
 
-/// Configuration (docs/configuration.md): environment variables, overridden by flags of the same name.
+/// Configuration (docs/configuration.md): flags over environment variables over the `--config` file
+/// over the defaults.
 #[derive(Args, Debug, Clone)]
 pub struct Config {
     /// Database URL: sqlite://PATH or postgres://…
@@ -79,7 +84,8 @@ pub struct OidcArgs {
 }
 
 /// How logs are written to stderr.
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable.
     Pretty,
@@ -118,18 +124,46 @@ enum AuditCommand {
     Verify(cmd::audit::VerifyArgs),
 }
 
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+/// Logs to stderr: colours only when stderr is a terminal (a file, a pipe or a journal gets plain text).
+/// The filter is `RUST_LOG`, else the config file's `log`, else `info`.
+fn init_logging(format: LogFormat, file_filter: Option<&str>) {
+    use std::io::IsTerminal;
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| file_filter.unwrap_or("info").into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     match format {
         LogFormat::Pretty => builder.init(),
         LogFormat::Json => builder.json().init(),
     }
 }
 
+/// The command line with the `--config` file applied under it; a bad file is a usage error (exit 2).
+fn parse() -> Result<(Cli, Option<String>), ExitCode> {
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let Some(path) = cli.config_file.clone() else { return Ok((cli, None)) };
+    let file = config::FileConfig::load(&path).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })?;
+    let filter = file.log_filter().map(str::to_owned);
+    let pack_poll = match &mut cli.command {
+        Command::Serve(args) => Some(&mut args.pack_poll),
+        _ => None,
+    };
+    file.apply(&mut cli.config, pack_poll, &matches);
+    Ok((cli, filter))
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_logging(cli.config.log_format);
+    let (cli, file_filter) = match parse() {
+        Ok(parsed) => parsed,
+        Err(code) => return code,
+    };
+    init_logging(cli.config.log_format, file_filter.as_deref());
     let result = match cli.command {
         Command::Policy(p) => cmd::policy::run(p, &cli.config),
         Command::Serve(args) => cmd::serve::run(args, &cli.config),

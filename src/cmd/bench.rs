@@ -153,7 +153,7 @@ impl InProcess {
         let service = Service::new(store.clone(), pack, key, &prefix, Arc::new(Metrics::new()));
         let bus = Bus::connect(nats_url, &prefix).await.map_err(|e| anyhow!("NATS at {nats_url}: {e}"))?;
         let shutdown = CancellationToken::new();
-        let outbox = StoreOutbox(store.clone());
+        let outbox = StoreOutbox(service.clone());
         let handler = Arc::new(CommandService(service.clone()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;

@@ -51,11 +51,17 @@ pub fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
         let store = Store::connect(&config.database_url, StoreOptions::default())
             .await
             .context("connecting to the database")?;
-        store.migrate().await.context("applying migrations")?;
-        tracing::info!(database = %redact(&config.database_url), "migrations applied");
+        log_migrations(&store.migrate().await.context("applying migrations")?, &config.database_url);
         store.close().await;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Logs the migrations a command applied, at info; nothing when the schema was up to date.
+pub(crate) fn log_migrations(applied: &[String], database_url: &str) {
+    if !applied.is_empty() {
+        tracing::info!(database = %redact(database_url), migrations = %applied.join(", "), "migrations applied");
+    }
 }
 
 /// The URL without its password, for logs.
@@ -170,7 +176,7 @@ async fn start_service(args: &ServeArgs, config: &Config) -> anyhow::Result<(Sto
     let store =
         Store::connect(&config.database_url, StoreOptions::default()).await.context("connecting to the database")?;
     if !args.no_migrate {
-        store.migrate().await.context("applying migrations")?;
+        log_migrations(&store.migrate().await.context("applying migrations")?, &config.database_url);
     }
     let key = data_key(config, store.backend())?;
     let previous = store.active_pack().await.context("reading the active pack")?;
@@ -239,7 +245,7 @@ async fn run_bus(
     tracing::info!(url = %config.nats_url, "connected to NATS; streams ready");
     *slot.write().unwrap_or_else(|e| e.into_inner()) = Some(bus.clone());
     let holder = format!("relay-{}", uuid_like());
-    let outbox = StoreOutbox(service.store().clone());
+    let outbox = StoreOutbox(service.clone());
     let relay = tokio::spawn(run_relay(outbox, bus.clone(), service.relay_wake(), shutdown.clone(), holder));
     let packs = tokio::spawn(watch_packs(bus.clone(), service.clone(), shutdown.clone()));
     if consume {

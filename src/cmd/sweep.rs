@@ -91,7 +91,7 @@ pub(crate) async fn active_pack(store: &Store, config: &Config) -> anyhow::Resul
 pub(crate) async fn service(config: &Config) -> anyhow::Result<Service> {
     let store =
         Store::connect(&config.database_url, StoreOptions::default()).await.context("connecting to the database")?;
-    store.migrate().await.context("applying migrations")?;
+    super::serve::log_migrations(&store.migrate().await.context("applying migrations")?, &config.database_url);
     let pack = active_pack(&store, config).await?;
     // Sweeps and seeds never open sealed identities: any key will do.
     let key = DataKey::from_base64(&DataKey::generate_base64()).map_err(|e| anyhow!(e))?;
@@ -104,10 +104,9 @@ pub fn sweep(args: SweepArgs, config: &Config) -> anyhow::Result<ExitCode> {
         let svc = service(config).await?;
         let now = args.now.map_or_else(aduan_service::clock::now, Timestamp::new);
         let owner = format!("sweep-{}-{}", std::process::id(), &aduan_service::crypto::new_token()[..8]);
-        let started = std::time::Instant::now();
+        // The service logs the sweep with its own time (`elapsed_ms`), without process start and pack
+        // loading (BENCHMARKS.md).
         let counts = svc.sweep(now, &owner, args.claim_ttl, args.dry_run).await.map_err(|e| anyhow!(e))?;
-        // The sweep's own time, without process start and pack loading (BENCHMARKS.md).
-        tracing::info!(elapsed_ms = started.elapsed().as_secs_f64() * 1000.0, "sweep finished");
         println!("{}", serde_json::to_string(&counts)?);
         svc.store().close().await;
         Ok(ExitCode::SUCCESS)

@@ -29,6 +29,7 @@ mod digest;
 mod e2e;
 mod hostile_packs;
 mod invariants;
+mod operator;
 mod policy_cli;
 mod privacy;
 mod publish_scope;

@@ -89,29 +89,13 @@ pub async fn run(service: Service, schedule: cron::Schedule, shutdown: Cancellat
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(wait) => {}
         }
+        // The service logs each run with its counts and counts it in the metrics.
         if fire.sweep {
-            match service.sweep(aduan_service::clock::now(), &owner, aduan_service::sweeper::CLAIM_TTL, false).await {
-                Ok(c) if c.warned + c.escalated + c.closed + c.held > 0 => {
-                    tracing::info!(
-                        warned = c.warned,
-                        escalated = c.escalated,
-                        closed = c.closed,
-                        held = c.held,
-                        "sweep"
-                    );
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "sweep failed; the next one retries"),
-            }
+            let now = aduan_service::clock::now();
+            let _ = service.sweep(now, &owner, aduan_service::sweeper::CLAIM_TTL, false).await;
         }
         if !fire.digest_zones.is_empty() {
-            match service.digest(aduan_service::clock::now(), Some(&fire.digest_zones), false).await {
-                Ok(c) if c.sent + c.held > 0 => {
-                    tracing::info!(sent = c.sent, held = c.held, already = c.already, "digest");
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "digest failed; the next fire this morning retries"),
-            }
+            let _ = service.digest(aduan_service::clock::now(), Some(&fire.digest_zones), false).await;
         }
         after = fire.at.max(Utc::now());
     }

@@ -6,6 +6,7 @@
 //! reads its body (up to 40 MiB).
 
 use crate::bus::Bus;
+use crate::metrics::{self, Format, Readings};
 use crate::problem;
 use crate::service::{Caller, ListQuery, Service, ServiceError};
 use crate::wire::text::{self, SHORT};
@@ -15,8 +16,9 @@ use crate::wire::{
 };
 use aduan_core::pack::PackFile;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Path, RawQuery, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, MatchedPath, Path, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -28,6 +30,7 @@ use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::{Arc, RwLock};
+use std::time::Instant;
 use utoipa::OpenApi;
 
 /// The largest request body accepted (checked before parsing).
@@ -451,16 +454,43 @@ async fn readyz(State(s): State<ApiState>) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// Prometheus metrics (OpenMetrics text).
+/// Prometheus metrics: the Prometheus text format 0.0.4, or OpenMetrics when `Accept` asks for it.
 #[utoipa::path(get, path = "/metrics",
-    responses((status = 200, description = "The metrics", body = String,
-        content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8")))]
-async fn metrics(State(s): State<ApiState>) -> Response {
+    params(("Accept" = Option<String>, Header, description = "`application/openmetrics-text` for OpenMetrics; anything else (or none) gets the Prometheus text format 0.0.4")),
+    responses((status = 200, description = "The metrics (docs/operations.md#metrics)", content(
+        (String = "text/plain; version=0.0.4; charset=utf-8"),
+        (String = "application/openmetrics-text; version=1.0.0; charset=utf-8")))))]
+async fn metrics(State(s): State<ApiState>, headers: HeaderMap) -> Response {
     let store = s.service.store();
-    let backlog = store.outbox_backlog().await.unwrap_or(-1);
-    let timers = store.open_timer_count().await.unwrap_or(-1);
-    let text = s.service.metrics().render(backlog, timers, s.service.rejected_pack().is_some());
-    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
+    let oldest = store.outbox_oldest().await;
+    let readings = Readings {
+        outbox_backlog: store.outbox_backlog().await.unwrap_or(-1),
+        outbox_oldest_age: match oldest {
+            Ok(Some(at)) => (Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0,
+            Ok(None) => 0.0,
+            Err(_) => -1.0,
+        },
+        open_timers: store.open_timer_count().await.unwrap_or(-1),
+        pack_rejected: s.service.rejected_pack().is_some(),
+    };
+    let format = Format::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
+    let text = s.service.metrics().render(format, readings);
+    ([(header::CONTENT_TYPE, format.content_type())], text).into_response()
+}
+
+/// Counts every answer in the metrics (by route template, never the path as sent) and writes one
+/// access line per request at info: method, route template, status and duration; no query string,
+/// no header, so neither an identity nor a token can reach the log.
+async fn observe(State(s): State<ApiState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = metrics::method_label(req.method().as_str());
+    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16();
+    let took = started.elapsed();
+    s.service.metrics().http(method, &route, status, took);
+    tracing::info!(target: "aduan::access", method = %method, route = %route, status, elapsed_ms = took.as_secs_f64() * 1000.0, "request");
+    resp
 }
 
 /// The OpenAPI document, generated from the wire types.
@@ -512,6 +542,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
 

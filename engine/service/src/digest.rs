@@ -70,8 +70,27 @@ impl Service {
     /// zones, [`TIME_ZONES`]) that has running clocks falling due on its local date, is inside its
     /// working hours on a working day, and has not had today's digest yet. An agency belongs to the zone
     /// of its own calendar. The workers pass the zones whose cron fired; `aduan digest` passes none.
-    /// `dry_run` counts and writes nothing.
+    /// `dry_run` counts and writes nothing. Every run is logged at info with its counts (a failed one
+    /// at warn), and counted in the metrics unless it is a dry run.
     pub async fn digest(
+        &self,
+        now: Timestamp,
+        zones: Option<&[Tz]>,
+        dry_run: bool,
+    ) -> Result<DigestCounts, ServiceError> {
+        let result = self.digest_zones(now, zones, dry_run).await;
+        if !dry_run {
+            self.metrics().digest(result.as_ref().ok());
+        }
+        match &result {
+            Ok(c) => tracing::info!(sent = c.sent, held = c.held, already = c.already, dry_run, "digest"),
+            Err(e) => tracing::warn!(error = %e, "digest failed; the next fire this morning retries"),
+        }
+        result
+    }
+
+    /// [`Service::digest`] without its log line and metrics.
+    async fn digest_zones(
         &self,
         now: Timestamp,
         zones: Option<&[Tz]>,

@@ -13,9 +13,9 @@ use std::time::Duration;
 /// The lease that makes one relay at a time publish.
 pub const RELAY_LEASE: &str = "outbox-relay";
 
-/// The SQL outbox, as the relay reads it.
+/// The SQL outbox, as the relay reads it: the service's store, and its metrics for the relay's lag.
 #[derive(Clone)]
-pub struct StoreOutbox(pub Store);
+pub struct StoreOutbox(pub Service);
 
 /// A store error as the relay sees it: transient (the database away) or not.
 fn outbox_error(e: StoreError) -> OutboxError {
@@ -26,25 +26,41 @@ fn outbox_error(e: StoreError) -> OutboxError {
     }
 }
 
+impl StoreOutbox {
+    fn store(&self) -> &Store {
+        self.0.store()
+    }
+}
+
 impl Outbox for StoreOutbox {
     async fn batch(&self, limit: i64) -> Result<Vec<OutboxItem>, OutboxError> {
-        let rows = self.0.outbox_batch(limit).await.map_err(outbox_error)?;
+        let rows = self.store().outbox_batch(limit).await.map_err(outbox_error)?;
         Ok(rows
             .into_iter()
-            .map(|r| OutboxItem { id: r.id, event_id: r.event_id, subject: r.subject, payload: r.payload })
+            .map(|r| OutboxItem {
+                id: r.id,
+                event_id: r.event_id,
+                subject: r.subject,
+                payload: r.payload,
+                created_at: r.created_at,
+            })
             .collect())
     }
 
     async fn mark_sent(&self, ids: &[i64]) -> Result<(), OutboxError> {
-        self.0.mark_sent(ids, Utc::now()).await.map_err(outbox_error)
+        self.store().mark_sent(ids, Utc::now()).await.map_err(outbox_error)
     }
 
     async fn try_lease(&self, holder: &str, ttl: Duration) -> Result<bool, OutboxError> {
-        self.0.try_lease(RELAY_LEASE, holder, Utc::now(), ttl).await.map_err(outbox_error)
+        self.store().try_lease(RELAY_LEASE, holder, Utc::now(), ttl).await.map_err(outbox_error)
     }
 
     async fn release_lease(&self, holder: &str) {
-        let _ = self.0.release_lease(RELAY_LEASE, holder).await;
+        let _ = self.store().release_lease(RELAY_LEASE, holder).await;
+    }
+
+    fn published(&self, lag: Duration) {
+        self.0.metrics().relay_lag(lag);
     }
 }
 
@@ -97,5 +113,13 @@ impl CommandHandler for CommandService {
         };
         let reply = reply.map_err(failure)?;
         serde_json::to_vec(&reply.view).map_err(|e| CommandFailure::Transient { reason: e.to_string() })
+    }
+
+    fn dead_lettered(&self, action: &str) {
+        self.0.metrics().dead_letter(self.0.action_label(action));
+    }
+
+    fn redelivered(&self) {
+        self.0.metrics().redelivery();
     }
 }

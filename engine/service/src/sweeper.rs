@@ -60,7 +60,40 @@ impl Service {
     /// Claims are judged on the same clock as due-ness: a claim taken at `now` is live until
     /// `now + claim_ttl`, so a worker that died holding claims is taken over by the first sweep at a later
     /// instant (the workers sweep on the wall clock; `aduan sweep --now` controls it).
+    ///
+    /// Every sweep is logged at info with its counts (a failed one at warn), and counted in the
+    /// metrics unless it is a dry run.
     pub async fn sweep(
+        &self,
+        now: Timestamp,
+        owner: &str,
+        claim_ttl: Duration,
+        dry_run: bool,
+    ) -> Result<SweepCounts, ServiceError> {
+        let started = std::time::Instant::now();
+        let result = self.sweep_claims(now, owner, claim_ttl, dry_run).await;
+        let took = started.elapsed();
+        if !dry_run {
+            self.metrics().sweep(result.as_ref().ok(), took);
+        }
+        let ms = took.as_secs_f64() * 1000.0;
+        match &result {
+            Ok(c) => tracing::info!(
+                warned = c.warned,
+                escalated = c.escalated,
+                closed = c.closed,
+                held = c.held,
+                dry_run,
+                elapsed_ms = ms,
+                "sweep"
+            ),
+            Err(e) => tracing::warn!(error = %e, elapsed_ms = ms, "sweep failed; the next one retries"),
+        }
+        result
+    }
+
+    /// [`Service::sweep`] without its log line and metrics.
+    async fn sweep_claims(
         &self,
         now: Timestamp,
         owner: &str,

@@ -77,6 +77,7 @@ fn items(from: i64, to: i64) -> Vec<OutboxItem> {
             event_id: format!("evt-{id:05}"),
             subject: event_subject("aduan", agencies[id as usize % agencies.len()], "submitted"),
             payload: json!({"event_id": format!("evt-{id:05}"), "n": id}).to_string(),
+            created_at: chrono::Utc::now(),
         })
         .collect()
 }

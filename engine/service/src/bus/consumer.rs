@@ -100,6 +100,10 @@ pub trait CommandHandler: Send + Sync + 'static {
     /// would have answered; it is published to `reply_to` when set. Redeliveries of a command that
     /// already committed must be answered from its idempotency key (`msg_id`), not applied twice.
     fn handle(&self, msg: CommandMsg) -> impl Future<Output = Result<Vec<u8>, CommandFailure>> + Send;
+    /// Told of each dead letter stored, with the action its subject named (for the metrics).
+    fn dead_lettered(&self, _action: &str) {}
+    /// Told of each message JetStream delivers again (for the metrics).
+    fn redelivered(&self) {}
 }
 
 /// Runs the command consumer until `shutdown`: pulls batches from the durable consumer
@@ -222,6 +226,9 @@ async fn process<H: CommandHandler>(
         Ok(info) => (info.stream_sequence, info.delivered.max(1) as u64),
         Err(_) => (0, 1),
     };
+    if delivered > 1 {
+        handler.redelivered();
+    }
     let command_prefix = format!("{}.cmd.", bus.prefix());
     let action = message.subject.as_str().strip_prefix(&command_prefix).filter(|a| !a.is_empty());
     let letter = Letter {
@@ -233,10 +240,10 @@ async fn process<H: CommandHandler>(
     };
     if action.is_none() {
         let problem = Problem::bad_request(format!("subject {} names no action", message.subject));
-        return dead_letter(bus, message, &letter, problem).await;
+        return dead_letter(bus, handler, message, &letter, problem).await;
     }
     if std::str::from_utf8(&message.payload).is_err() {
-        return dead_letter(bus, message, &letter, Problem::bad_request("body is not valid UTF-8")).await;
+        return dead_letter(bus, handler, message, &letter, Problem::bad_request("body is not valid UTF-8")).await;
     }
 
     let command = CommandMsg {
@@ -259,14 +266,14 @@ async fn process<H: CommandHandler>(
         }
         Err(CommandFailure::Permanent { problem }) => {
             ordering.forget(sequence);
-            dead_letter(bus, message, &letter, problem).await
+            dead_letter(bus, handler, message, &letter, problem).await
         }
         Err(CommandFailure::Ordering { problem }) => {
             let failures = ordering.fail(sequence);
             if failures >= ORDERING_BUDGET {
                 tracing::warn!(action = %letter.action, failures, "command still out of order; dead-lettering it");
                 ordering.forget(sequence);
-                return dead_letter(bus, message, &letter, problem).await;
+                return dead_letter(bus, handler, message, &letter, problem).await;
             }
             let delay = (ORDERING_DELAY_STEP * failures).min(ORDERING_DELAY_MAX);
             tracing::debug!(action = %letter.action, failures, ?delay, "command out of order; retrying later");
@@ -294,7 +301,13 @@ struct Letter<'a> {
 /// Publishes the command with its problem to `{prefix}.dlq.{action}` through JetStream, answers the
 /// problem to `Aduan-Reply-To`, and acks. When the dead letter cannot be stored, naks instead (the
 /// command comes back and is dead-lettered then) and reports a transient outcome.
-async fn dead_letter(bus: &Bus, message: &jetstream::Message, letter: &Letter<'_>, problem: Problem) -> Outcome {
+async fn dead_letter<H: CommandHandler>(
+    bus: &Bus,
+    handler: &H,
+    message: &jetstream::Message,
+    letter: &Letter<'_>,
+    problem: Problem,
+) -> Outcome {
     let summary = summary(&problem);
     tracing::warn!(action = %letter.action, error = %summary, "command dead-lettered");
     let payload = super::letter::letter(&letter.action, letter.body, letter.msg_id.as_deref(), &problem);
@@ -313,6 +326,7 @@ async fn dead_letter(bus: &Bus, message: &jetstream::Message, letter: &Letter<'_
         nak(message, TRANSIENT_DELAY).await;
         return Outcome::Transient;
     }
+    handler.dead_lettered(&letter.action);
     if let Some(reply_to) = &letter.reply_to {
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         publish_reply(bus, reply_to, Some(&summary), body).await;

@@ -111,7 +111,9 @@ impl Bus {
                     match event {
                         Event::Connected => tracing::info!("NATS connected"),
                         Event::Disconnected => tracing::warn!("NATS disconnected; reconnecting"),
-                        Event::Closed => tracing::warn!("NATS connection closed"),
+                        // Reconnects are unlimited: the connection closes only when the process
+                        // lets it go (shutdown), which is no cause for a warning.
+                        Event::Closed => tracing::info!("NATS connection closed"),
                         other => tracing::warn!("NATS: {other}"),
                     }
                 }

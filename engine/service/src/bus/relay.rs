@@ -9,6 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -39,6 +40,8 @@ pub struct OutboxItem {
     pub subject: String,
     /// The event payload (JSON, docs/nats.md#event-payload).
     pub payload: String,
+    /// When the row was committed (its command's time): the relay's lag is measured from it.
+    pub created_at: DateTime<Utc>,
 }
 
 /// Why the outbox could not be read or written. The relay logs either kind once per outage and retries
@@ -64,6 +67,8 @@ pub trait Outbox: Send + Sync + 'static {
     fn try_lease(&self, holder: &str, ttl: Duration) -> impl Future<Output = Result<bool, OutboxError>> + Send;
     /// Gives up the lease if `holder` holds it (on shutdown, so another replica takes over at once).
     fn release_lease(&self, holder: &str) -> impl Future<Output = ()> + Send;
+    /// Told of each row JetStream acknowledged, `lag` after it was committed (for the metrics).
+    fn published(&self, _lag: Duration) {}
 }
 
 /// Runs the relay until `shutdown`: while holding the lease, publishes outbox rows in id order, awaiting
@@ -282,6 +287,7 @@ async fn publish_in_order<O: Outbox>(
         if let Err(e) = bus.publish_event(&item.subject, &item.event_id, item.payload.as_bytes()).await {
             return (sent, Some(Stop::Nats(e)));
         }
+        outbox.published((Utc::now() - item.created_at).to_std().unwrap_or_default());
         sent.push(item.id);
     }
     (sent, None)

@@ -25,7 +25,8 @@ impl Service {
         let started = std::time::Instant::now();
         let action = req.action.clone().unwrap_or_default();
         let result = self.act_inner(id, req, key, caller, now.utc()).await;
-        self.inner.metrics.command(&action, result.as_ref().err().map(ServiceError::status), started.elapsed());
+        let label = self.action_label(&action);
+        self.inner.metrics.command(label, result.as_ref().err().map(ServiceError::status), started.elapsed());
         result
     }
 

@@ -186,6 +186,16 @@ impl Service {
         &self.inner.metrics
     }
 
+    /// `action` as a metric label: `submit` or an action of the active pack's workflow as it is,
+    /// anything else `other`, so a client cannot grow the label set.
+    pub fn action_label<'a>(&self, action: &'a str) -> &'a str {
+        if action == "submit" || self.pack().workflow.action(action).is_some() {
+            action
+        } else {
+            "other"
+        }
+    }
+
     /// The NATS prefix.
     pub fn prefix(&self) -> &str {
         &self.inner.prefix

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::migrate::{Migrate, Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlSafeStr;
@@ -46,6 +46,15 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "tokens", include_str!("../../migrations/postgres/0005_tokens.sql")),
     (6, "pack publishes", include_str!("../../migrations/postgres/0006_pack_publishes.sql")),
 ];
+
+/// The table sqlx keeps its record of applied migrations in (its default).
+const MIGRATIONS_TABLE: &str = "_sqlx_migrations";
+
+/// A connection of either backend, for the migration record.
+enum AnyConn {
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
 
 /// Which database a [`Store`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,13 +121,46 @@ impl Store {
     }
 
     /// Brings the schema up to date; a no-op when it already is. Safe to run from several processes:
-    /// PostgreSQL migrations take an advisory lock, SQLite ones the single writer connection.
-    pub async fn migrate(&self) -> Result<(), StoreError> {
-        match &self.inner.pools {
-            Pools::Sqlite { writer, .. } => migrator(SQLITE_MIGRATIONS).run(writer).await?,
-            Pools::Postgres(pool) => migrator(PG_MIGRATIONS).run(pool).await?,
-        }
-        Ok(())
+    /// PostgreSQL migrations take an advisory lock, SQLite ones the single writer connection. Returns
+    /// the migrations this call found pending and applied (`5 tokens`), oldest first: none when the
+    /// schema was up to date.
+    pub async fn migrate(&self) -> Result<Vec<String>, StoreError> {
+        let before = self.applied_migrations().await?;
+        let list = match &self.inner.pools {
+            Pools::Sqlite { writer, .. } => {
+                migrator(SQLITE_MIGRATIONS).run(writer).await?;
+                SQLITE_MIGRATIONS
+            }
+            Pools::Postgres(pool) => {
+                migrator(PG_MIGRATIONS).run(pool).await?;
+                PG_MIGRATIONS
+            }
+        };
+        let after = self.applied_migrations().await?;
+        Ok(list
+            .iter()
+            .filter(|(v, _, _)| after.contains(v) && !before.contains(v))
+            .map(|(v, description, _)| format!("{v} {description}"))
+            .collect())
+    }
+
+    /// The versions of the migrations applied so far (none on a new database).
+    async fn applied_migrations(&self) -> Result<Vec<i64>, StoreError> {
+        let mut conn = match &self.inner.pools {
+            Pools::Sqlite { writer, .. } => AnyConn::Sqlite(writer.acquire().await?),
+            Pools::Postgres(pool) => AnyConn::Postgres(pool.acquire().await?),
+        };
+        let applied = match &mut conn {
+            AnyConn::Sqlite(c) => {
+                c.ensure_migrations_table(MIGRATIONS_TABLE).await?;
+                c.list_applied_migrations(MIGRATIONS_TABLE).await?
+            }
+            AnyConn::Postgres(c) => {
+                c.ensure_migrations_table(MIGRATIONS_TABLE).await?;
+                c.list_applied_migrations(MIGRATIONS_TABLE).await?
+            }
+        };
+        Ok(applied.into_iter().map(|m| m.version).collect())
     }
 
     /// Proves the database takes writes (for `/readyz`): a write inside a transaction that is then

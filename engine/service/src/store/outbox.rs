@@ -10,6 +10,8 @@ use super::{OutboxRow, Store, StoreError, Tx};
 const OUTBOX_BATCH: &str =
     "SELECT id, event_id, subject, payload, created_at FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1";
 
+const OUTBOX_OLDEST: &str = "SELECT created_at FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT 1";
+
 impl Store {
     /// Up to `limit` unsent outbox rows, oldest (lowest id) first.
     pub async fn outbox_batch(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
@@ -41,9 +43,19 @@ impl Store {
         tx.commit().await
     }
 
-    /// How many outbox rows wait to be published.
+    /// How many outbox rows wait to be published. Counted on the partial index `outbox_unsent`, which
+    /// holds the unsent rows only: the cost follows the backlog, not the table.
     pub async fn outbox_backlog(&self) -> Result<i64, StoreError> {
         self.count("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL").await
+    }
+
+    /// When the oldest unsent outbox row was written (the first entry of `outbox_unsent`), or `None`
+    /// when nothing waits.
+    pub async fn outbox_oldest(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let at = with_reader!(self, c => {
+            sqlx::query_scalar::<_, i64>(OUTBOX_OLDEST).fetch_optional(&mut *c).await?
+        });
+        at.map(rows::from_ms).transpose()
     }
 }
 
