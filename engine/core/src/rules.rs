@@ -158,7 +158,8 @@ pub struct TraceStep {
     /// The scope consulted (`35.78`, `35`, `national`); none for the built-in default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
-    /// `decided`, `deferred`, `failed` or `absent` (the scope has no policy for the hook).
+    /// `decided`, `deferred`, `failed`, `absent` (the scope has no policy for the hook) or `note` (a
+    /// branch the policy named with `note(text)`, before its outcome).
     pub outcome: String,
     /// Detail: the decision, the error, or what deferred.
     pub detail: String,
@@ -195,6 +196,32 @@ fn calendar_of(dir: &Directory, cals: &CalendarSet, agency: &str) -> Arc<Calenda
     cals.for_agency(agency, dir.region_of(agency).as_ref())
 }
 
+/// The most notes one policy call keeps, and the characters of each.
+const MAX_NOTES: usize = 32;
+const MAX_NOTE_CHARS: usize = 200;
+
+thread_local! {
+    /// The `note(text)`s of the policy call running on this thread (a call runs on one thread).
+    static NOTES: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Takes the notes the last policy call on this thread left.
+fn take_notes() -> Vec<String> {
+    NOTES.with(|n| std::mem::take(&mut *n.borrow_mut()))
+}
+
+/// `note(text)`: a policy names the branch it took; the trace keeps it (bounded).
+fn register_note(e: &mut Engine) {
+    e.register_fn("note", |text: &str| {
+        NOTES.with(|n| {
+            let mut n = n.borrow_mut();
+            if n.len() < MAX_NOTES {
+                n.push(text.chars().take(MAX_NOTE_CHARS).collect());
+            }
+        })
+    });
+}
+
 /// Builds the sandboxed engine with the pack's directory and calendars as native functions.
 fn sandbox(dir: Arc<Directory>, cals: Arc<CalendarSet>) -> Engine {
     let mut e = Engine::new_raw();
@@ -221,6 +248,7 @@ fn sandbox(dir: Arc<Directory>, cals: Arc<CalendarSet>) -> Engine {
     e.set_max_variables(256);
     e.disable_symbol("eval");
     register_types(&mut e);
+    register_note(&mut e);
     register_directory(&mut e, &dir);
     register_calendars(&mut e, dir, cals);
     e
@@ -394,13 +422,16 @@ impl Policies {
                 outcome: outcome.into(),
                 detail,
             };
-            let Some(outcome) = self.run(hook, scope, args()) else {
+            let outcome = self.run(hook, scope, args());
+            let notes = take_notes();
+            let Some(outcome) = outcome else {
                 let path =
                     if scope.is_empty() { format!("rules/{hook}.rhai") } else { format!("rules/{scope}/{hook}.rhai") };
                 trace.push(step(path, "absent", format!("no {hook} policy for {name}")));
                 continue;
             };
             let file = self.file_of(hook, scope).to_owned();
+            trace.extend(notes.into_iter().map(|n| step(file.clone(), "note", n)));
             match outcome {
                 Ok(None) => trace.push(step(file, "deferred", format!("{name} deferred outward"))),
                 Ok(Some(d)) => {
@@ -428,6 +459,7 @@ impl Policies {
         args: Vec<Dynamic>,
     ) -> Option<Result<Option<PolicyDecision>, PolicyError>> {
         let (file, ast, fn_line) = self.scripts.get(&(hook, scope.to_owned()))?;
+        take_notes();
         let mut s = Scope::new();
         let opts = CallFnOptions::new().eval_ast(false).rewind_scope(true);
         let value = match self.engine.call_fn_with_options::<Dynamic>(opts, &mut s, ast, hook.as_str(), args) {

@@ -290,6 +290,30 @@ fn a_region_can_plug_its_own_routing_and_defer() {
 }
 
 #[test]
+fn a_policy_names_its_branches_in_the_trace() {
+    let pack = common::pack_with(&[(
+        "rules/35.78/route.rhai",
+        "fn route(complaint, now) { if complaint.category != \"kesehatan\" { note(`not health: ${complaint.category}`); return defer(); } note(\"health: Command Center 112\"); #{agency: \"35.78/dinsos\", reason: \"Surabaya\"} }",
+    )])
+    .unwrap();
+    let mut c = new_case(&pack, "35.78", "infrastruktur", "2026-03-02T09:00:00+07:00");
+    let out = decide(&pack, &mut c, &sys(), &verify(), t("2026-03-02T10:00:00+07:00")).unwrap();
+    let first: Vec<(&str, &str, &str)> =
+        out.trace[..2].iter().map(|s| (s.policy.as_str(), s.outcome.as_str(), s.detail.as_str())).collect();
+    assert_eq!(
+        first,
+        [
+            ("rules/35.78/route.rhai", "note", "not health: infrastruktur"),
+            ("rules/35.78/route.rhai", "deferred", "35.78 deferred outward"),
+        ]
+    );
+    let mut c = new_case(&pack, "35.78", "kesehatan", "2026-03-02T09:00:00+07:00");
+    let out = decide(&pack, &mut c, &sys(), &verify(), t("2026-03-02T10:00:00+07:00")).unwrap();
+    assert_eq!(out.trace.iter().map(|s| s.outcome.as_str()).collect::<Vec<_>>(), ["note", "decided"]);
+    assert_eq!(out.trace[0].detail, "health: Command Center 112");
+}
+
+#[test]
 fn hostile_policies_are_stopped_and_lose_nothing() {
     // An endless loop hits the operation limit; the case stays submitted; the error names file:line.
     let pack = common::pack_with(&[(
