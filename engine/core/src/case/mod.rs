@@ -9,7 +9,7 @@ mod clocks;
 mod decide;
 mod escalation;
 
-pub use actions::route;
+pub use actions::{route, DISPATCHED_BY_ADMIN};
 pub use clocks::{recompute_deadlines, ClockError, Recomputed, SlaBasis};
 pub use decide::{decide, submit};
 pub use escalation::{apply_escalation, escalation_target, EscalationTarget};
