@@ -19,6 +19,16 @@ pub struct StatsScope {
     pub region: Option<String>,
 }
 
+/// The cases `policy replay` walks: received (`created_at`) at or after `since`, and filed in `region`
+/// or below it when one is given (`"33"` covers `"33.74"`; a case without a region is then left out).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceivedScope {
+    /// The earliest receipt instant.
+    pub since: DateTime<Utc>,
+    /// Kemendagri region code.
+    pub region: Option<String>,
+}
+
 /// One case as statistics see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatsRow {
@@ -142,6 +152,47 @@ impl Store {
             let rows = dyn_query!(sql).fetch_all(&mut *c).await?;
             rows.iter().map(rows::stats_row).collect()
         })
+    }
+}
+
+impl Store {
+    /// How many cases `scope` covers.
+    pub async fn count_received(&self, scope: &ReceivedScope) -> Result<i64, StoreError> {
+        let mut sql = DynSql::new("SELECT COUNT(*) FROM complaints WHERE ");
+        let cond = received(&mut sql, scope);
+        sql.push(&cond);
+        with_reader!(self, c => {
+            let row = dyn_query!(sql).fetch_one(&mut *c).await?;
+            Ok(sqlx::Row::try_get::<i64, _>(&row, 0)?)
+        })
+    }
+
+    /// Up to `limit` cases of `scope` with ids greater than `after`, by id (the replay's walk, on the
+    /// primary key).
+    pub async fn received_after(
+        &self,
+        scope: &ReceivedScope,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<CaseRow>, StoreError> {
+        let mut sql = DynSql::new(&format!("{} WHERE ", CASES.select()));
+        let cond = received(&mut sql, scope);
+        let after = sql.arg(Arg::Text(after.unwrap_or("").to_owned()));
+        let limit = sql.arg(Arg::Int(limit.max(0)));
+        sql.push(&format!("{cond} AND id > {after} ORDER BY id LIMIT {limit}"));
+        with_reader!(self, c => {
+            let rows = dyn_query!(sql).fetch_all(&mut *c).await?;
+            rows.iter().map(rows::case_row).collect()
+        })
+    }
+}
+
+/// The condition of a [`ReceivedScope`] over `complaints`, its values bound as arguments.
+fn received(sql: &mut DynSql, scope: &ReceivedScope) -> String {
+    let since = sql.arg(Arg::Int(ms(scope.since)));
+    match &scope.region {
+        Some(r) => format!("created_at >= {since} AND {}", in_region(sql, "region", r)),
+        None => format!("created_at >= {since}"),
     }
 }
 

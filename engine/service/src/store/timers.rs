@@ -2,7 +2,7 @@
 
 use super::columns::{bind_timer, Stmt, TIMERS};
 use super::rows;
-use super::sql::{dyn_query, Arg, DynSql, MARK_CHUNK};
+use super::sql::{dyn_query, DynSql, MARK_CHUNK};
 use super::tx::{with_reader, with_tx};
 use super::{Store, StoreError, TimerRow, Tx};
 
@@ -21,6 +21,22 @@ impl Store {
     /// How many clocks are open (running or paused) across all cases.
     pub async fn open_timer_count(&self) -> Result<i64, StoreError> {
         self.count("SELECT COUNT(*) FROM timers").await
+    }
+
+    /// The timers of several cases, ordered by case then clock, in one statement per chunk (a read
+    /// outside any transaction: `policy replay`'s walk).
+    pub async fn timers_of(&self, ids: &[String]) -> Result<Vec<TimerRow>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(MARK_CHUNK) {
+            let sql = timers_in(chunk);
+            with_reader!(self, c => {
+                let rows = dyn_query!(sql).persistent(false).fetch_all(&mut *c).await?;
+                for r in &rows {
+                    out.push(rows::timer_row(r)?);
+                }
+            });
+        }
+        Ok(out)
     }
 
     /// Up to `limit` ids of cases with open clocks greater than `after`, ascending (the recompute's walk;
@@ -53,13 +69,7 @@ impl Tx {
     pub async fn timers_of(&mut self, ids: &[String]) -> Result<Vec<TimerRow>, StoreError> {
         let mut out = Vec::new();
         for chunk in ids.chunks(MARK_CHUNK) {
-            let mut sql = DynSql::new("");
-            let list: Vec<String> = chunk.iter().map(|id| sql.arg(Arg::Text(id.clone()))).collect();
-            sql.push(&format!(
-                "{} WHERE complaint_id IN ({}) ORDER BY complaint_id, clock",
-                TIMERS.select(),
-                list.join(", ")
-            ));
+            let sql = timers_in(chunk);
             with_tx!(self, c => {
                 let rows = dyn_query!(sql).persistent(false).fetch_all(&mut *c).await?;
                 for r in &rows {
@@ -90,4 +100,9 @@ impl Tx {
         });
         Ok(())
     }
+}
+
+/// `SELECT` of the timers of the cases `ids`, by case then clock.
+fn timers_in(ids: &[String]) -> DynSql {
+    DynSql::select_in(&TIMERS.select(), "complaint_id", ids, "ORDER BY complaint_id, clock")
 }
