@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bench;
 pub mod digest;
 pub mod policy;
+pub mod replay;
 pub mod serve;
 pub mod sweep;
 pub mod token;

@@ -30,6 +30,7 @@ mod e2e;
 mod hostile_packs;
 mod invariants;
 mod policy_cli;
+mod policy_replay;
 mod privacy;
 mod queue;
 mod reload;
