@@ -3,8 +3,10 @@
 //!
 //! It only reads: no lock, no transaction, no write, so it runs beside a live `serve` and on a store
 //! opened read-only ([`crate::store::StoreOptions::read_only`]). Cases are walked in id order, a page at
-//! a time; each page is read in three statements (cases, timers, events) and judged in one blocking
-//! task. A case whose rows the engine cannot read is logged and counted apart, like the sweep skips one.
+//! a time; each page is read in three statements (cases, then their timers and events by the page's
+//! bounds) and judged in one blocking
+//! task while the next page is read. A case whose rows the engine cannot read is logged and counted
+//! apart, as the sweep skips one.
 
 use crate::service::{case_of, ServiceError};
 use crate::store::{CaseRow, EventRow, ReceivedScope, Store, TimerRow};
@@ -44,7 +46,7 @@ pub struct Replay {
 
 impl Replay {
     /// Walks the cases of `scope` in `store`, calling `progress` with the number judged so far after
-    /// each page.
+    /// each page. The next page is read while the last one is judged.
     pub async fn run(
         &self,
         store: &Store,
@@ -53,51 +55,43 @@ impl Replay {
     ) -> Result<Impact, ServiceError> {
         let mut impact = Impact::default();
         let mut after: Option<String> = None;
+        let mut judging: Option<tokio::task::JoinHandle<Impact>> = None;
         loop {
-            let rows = store.received_after(scope, after.as_deref(), REPLAY_PAGE).await?;
-            let Some(last) = rows.last().map(|r| r.id.clone()) else { break };
-            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-            let timers = group(store.timers_of(&ids).await?, |t: &TimerRow| t.complaint_id.clone());
-            let events = group(store.events_of(&ids).await?, |e: &EventRow| e.complaint_id.clone());
+            let page = read_page(store, scope, after.as_deref()).await?;
+            if let Some(task) = judging.take() {
+                let judged = task.await.map_err(|e| ServiceError::Internal(format!("the replay task failed: {e}")))?;
+                impact.cases_examined += judged.cases_examined;
+                impact.cases_differing += judged.cases_differing;
+                impact.cases_unreadable += judged.cases_unreadable;
+                impact.differences.extend(judged.differences);
+                progress(impact.cases_examined + impact.cases_unreadable);
+            }
+            let Some(page) = page else { return Ok(impact) };
+            after = page.rows.last().map(|r| r.id.clone());
             let me = self.clone();
-            let page = tokio::task::spawn_blocking(move || me.judge_page(&rows, &timers, &events))
-                .await
-                .map_err(|e| ServiceError::Internal(format!("the replay task failed: {e}")))?;
-            impact.cases_examined += page.cases_examined;
-            impact.cases_differing += page.cases_differing;
-            impact.cases_unreadable += page.cases_unreadable;
-            impact.differences.extend(page.differences);
-            progress(impact.cases_examined + impact.cases_unreadable);
-            after = Some(last);
+            judging = Some(tokio::task::spawn_blocking(move || me.judge_page(&page)));
         }
-        Ok(impact)
     }
 
     /// Judges one page of cases.
-    fn judge_page(
-        &self,
-        rows: &[CaseRow],
-        timers: &HashMap<String, Vec<TimerRow>>,
-        events: &HashMap<String, Vec<EventRow>>,
-    ) -> Impact {
-        let mut page = Impact::default();
-        let none = Vec::new();
-        for row in rows {
-            let timers = timers.get(&row.id).unwrap_or(&none);
-            let events = events.get(&row.id).map_or(&[][..], Vec::as_slice);
+    fn judge_page(&self, page: &Page) -> Impact {
+        let mut judged = Impact::default();
+        for row in &page.rows {
+            let timers = page.timers.get(&row.id).map_or(&[][..], Vec::as_slice);
+            let events = page.events.get(&row.id).map_or(&[][..], Vec::as_slice);
             match self.judge(row, timers, events) {
                 Ok(found) => {
-                    page.cases_examined += 1;
-                    page.cases_differing += u64::from(!found.is_empty());
-                    page.differences.extend(found);
+                    judged.cases_examined += 1;
+                    judged.cases_differing += u64::from(!found.is_empty());
+                    judged.differences.extend(found);
                 }
                 Err(why) => {
                     tracing::warn!(case = %row.id, error = %why, "replay: case skipped, its rows are unreadable");
-                    page.cases_unreadable += 1;
+                    judged.cases_unreadable += 1;
                 }
             }
         }
-        page
+        judged
     }
 
     /// The differences the candidate makes to one case.
@@ -111,6 +105,22 @@ impl Replay {
         let packs = Packs { active: &self.active, candidate: &self.candidate };
         Ok(differences(packs, &case, &history, self.at.utc()))
     }
+}
+
+/// One page of cases with their timers and events, by case id.
+struct Page {
+    rows: Vec<CaseRow>,
+    timers: HashMap<String, Vec<TimerRow>>,
+    events: HashMap<String, Vec<EventRow>>,
+}
+
+/// The next page of `scope` after the case id `after`, in three reads; `None` past the last case.
+async fn read_page(store: &Store, scope: &ReceivedScope, after: Option<&str>) -> Result<Option<Page>, ServiceError> {
+    let rows = store.received_after(scope, after, REPLAY_PAGE).await?;
+    let Some(last) = rows.last().map(|r| r.id.clone()) else { return Ok(None) };
+    let timers = group(store.received_timers(scope, after, &last).await?, |t: &TimerRow| t.complaint_id.clone());
+    let events = group(store.received_events(scope, after, &last).await?, |e: &EventRow| e.complaint_id.clone());
+    Ok(Some(Page { rows, timers, events }))
 }
 
 /// `items` by key, keeping their order.

@@ -662,7 +662,7 @@ async fn case_ids_after_pages_by_id(store: Store) {
 }
 
 /// `policy replay`'s walk: cases received since an instant, in a region or below it, paged by id, with
-/// their timers and events read for a page at once.
+/// a page's timers and events read by its bounds.
 async fn received_cases_by_date_and_region(store: Store) {
     let at = |id: &str, region: Option<&str>, created: i64| {
         let mut c = case(id, &format!("AAAAA-{:05}", created - T0 + 10), None, created);
@@ -703,12 +703,25 @@ async fn received_cases_by_date_and_region(store: Store) {
     }
     tx.replace_timers("c3", &[timer("c3", "respond", Some(T0)), timer("c3", "complete", None)]).await.expect("timers");
     tx.commit().await.expect("commit");
-    let wanted = ["c2".to_owned(), "c3".to_owned(), "c9".to_owned()];
-    let events: Vec<(String, i64)> =
-        store.events_of(&wanted).await.expect("events").into_iter().map(|e| (e.complaint_id, e.seq)).collect();
-    assert_eq!(events, [("c2".into(), 1), ("c3".into(), 1), ("c3".into(), 2)]);
-    let timers: Vec<(String, String)> =
-        store.timers_of(&wanted).await.expect("timers").into_iter().map(|t| (t.complaint_id, t.clock)).collect();
+    // A page's timers and events by its bounds, of the scope's cases only.
+    let events = |scope: ReceivedScope, after: Option<&'static str>, last: &'static str| {
+        let store = store.clone();
+        async move {
+            let rows = store.received_events(&scope, after, last).await.expect("events");
+            rows.into_iter().map(|e| (e.complaint_id, e.seq)).collect::<Vec<_>>()
+        }
+    };
+    let pairs = |v: &[(&str, i64)]| v.iter().map(|(c, s)| (c.to_string(), *s)).collect::<Vec<_>>();
+    assert_eq!(events(scope(None), None, "c3").await, pairs(&[("c2", 1), ("c3", 1), ("c3", 2)]));
+    assert_eq!(events(scope(None), Some("c2"), "c9").await, pairs(&[("c3", 1), ("c3", 2)]), "after the lower bound");
+    assert_eq!(events(scope(Some("35")), None, "c9").await, pairs(&[("c2", 1)]), "the scope's cases only");
+    let timers: Vec<(String, String)> = store
+        .received_timers(&scope(Some("33")), None, "c9")
+        .await
+        .expect("timers")
+        .into_iter()
+        .map(|t| (t.complaint_id, t.clock))
+        .collect();
     assert_eq!(timers, [("c3".into(), "complete".into()), ("c3".into(), "respond".into())]);
 }
 

@@ -2,7 +2,6 @@
 
 use super::columns::{bind_event, Stmt, EVENTS};
 use super::rows;
-use super::sql::{dyn_query, DynSql, MARK_CHUNK};
 use super::tx::{with_reader, with_tx};
 use super::{EventRow, Store, StoreError, Tx};
 
@@ -16,21 +15,6 @@ impl Store {
             let rows = sqlx::query(EVENTS_OF_CASE.as_str()).bind(complaint_id.to_owned()).fetch_all(&mut *c).await?;
             rows.iter().map(rows::event_row).collect()
         })
-    }
-
-    /// The events of several cases, by case then `seq`, in one statement per chunk of ids.
-    pub async fn events_of(&self, ids: &[String]) -> Result<Vec<EventRow>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(MARK_CHUNK) {
-            let sql = DynSql::select_in(&EVENTS.select(), "complaint_id", chunk, "ORDER BY complaint_id, seq");
-            with_reader!(self, c => {
-                let rows = dyn_query!(sql).persistent(false).fetch_all(&mut *c).await?;
-                for r in &rows {
-                    out.push(rows::event_row(r)?);
-                }
-            });
-        }
-        Ok(out)
     }
 }
 

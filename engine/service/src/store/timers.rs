@@ -23,22 +23,6 @@ impl Store {
         self.count("SELECT COUNT(*) FROM timers").await
     }
 
-    /// The timers of several cases, ordered by case then clock, in one statement per chunk (a read
-    /// outside any transaction: `policy replay`'s walk).
-    pub async fn timers_of(&self, ids: &[String]) -> Result<Vec<TimerRow>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(MARK_CHUNK) {
-            let sql = timers_in(chunk);
-            with_reader!(self, c => {
-                let rows = dyn_query!(sql).persistent(false).fetch_all(&mut *c).await?;
-                for r in &rows {
-                    out.push(rows::timer_row(r)?);
-                }
-            });
-        }
-        Ok(out)
-    }
-
     /// Up to `limit` ids of cases with open clocks greater than `after`, ascending (the recompute's walk;
     /// runs on the timers primary key).
     pub async fn timer_case_ids_after(&self, after: Option<&str>, limit: i64) -> Result<Vec<String>, StoreError> {
