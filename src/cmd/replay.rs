@@ -109,7 +109,8 @@ async fn walk(
     let replay = Replay { active, candidate, at };
     let bar = if std::io::stderr().is_terminal() {
         let total = store.count_received(scope).await.context("counting the cases")?;
-        let style = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cases ({per_sec}, {eta} left)")?;
+        let style =
+            indicatif::ProgressStyle::with_template("{bar:40} {human_pos}/{human_len} cases ({elapsed}, {eta} left)")?;
         Some(indicatif::ProgressBar::new(total.max(0) as u64).with_style(style))
     } else {
         None
