@@ -31,7 +31,7 @@ use crate::cmd::sweep::{active_pack, stored_pack_files};
 use crate::Config;
 use aduan_core::chain;
 use aduan_core::pack::Pack;
-use aduan_core::replay::{replay, ReplayEvent};
+use aduan_core::replay::replay;
 use aduan_core::time::Timestamp;
 use aduan_core::workflow::Workflow;
 use aduan_service::store::{CaseRow, EventRow, Store, StoreOptions};
@@ -221,16 +221,7 @@ fn check_replay<'w>(
     msgs: &[EventMessage],
     workflow_of: &dyn Fn(&str) -> &'w Workflow,
 ) -> Option<String> {
-    let replayed = events.iter().zip(msgs).map(|(e, m)| {
-        let event = ReplayEvent {
-            seq: e.seq,
-            event_type: &m.event_type,
-            agency: m.agency.as_deref(),
-            escalation_level: m.escalation_level,
-            data: &m.data,
-        };
-        (event, workflow_of(&m.pack))
-    });
+    let replayed = events.iter().zip(msgs).map(|(e, m)| (m.as_replayed(e.seq), workflow_of(&m.pack)));
     let replayed = match replay(replayed) {
         Ok(r) => r,
         Err(e) => return Some(e.to_string()),
@@ -285,7 +276,7 @@ fn emit(line: &str) -> anyhow::Result<()> {
 }
 
 /// The file a `sqlite:` URL names when it does not exist (connecting would create it), else `None`.
-fn missing_sqlite_file(url: &str) -> Option<PathBuf> {
+pub(crate) fn missing_sqlite_file(url: &str) -> Option<PathBuf> {
     let (scheme, rest) = url.split_once(':')?;
     if !scheme.eq_ignore_ascii_case("sqlite") {
         return None;

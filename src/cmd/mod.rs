@@ -5,6 +5,7 @@ pub mod bench;
 pub mod digest;
 pub mod policy;
 pub mod publish;
+pub mod replay;
 pub mod serve;
 pub mod sweep;
 pub mod token;

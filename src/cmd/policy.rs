@@ -1,5 +1,5 @@
-//! `aduan policy check|access|test|explain|replay|publish`: tools for policy authors. None of them needs
-//! a database; `publish` (`publish.rs`) needs NATS, or a server to publish to.
+//! `aduan policy check|access|test|explain|replay|publish`: tools for policy authors. Only `replay` reads
+//! the database (`src/cmd/replay.rs`); `publish` (`publish.rs`) needs NATS, or a server to publish to.
 
 use super::publish::{publish, Target};
 use crate::Config;
@@ -47,14 +47,9 @@ pub enum PolicyCommand {
         #[arg(long)]
         at: Option<DateTime<Utc>>,
     },
-    /// Replay past decisions against a candidate pack.
-    Replay {
-        /// Decisions since this date.
-        #[arg(long)]
-        since: String,
-        /// The candidate pack directory.
-        candidate_dir: PathBuf,
-    },
+    /// What a candidate pack would decide differently about the stored cases: routes, deadlines,
+    /// escalations. Changes nothing.
+    Replay(crate::cmd::replay::ReplayArgs),
     /// Publish a pack to the running replicas: over HTTP to `--server` with a policy author's token
     /// (only the files of its scope may change), else straight into the `{PREFIX}_PACKS` bucket with
     /// NATS credentials.
@@ -94,10 +89,7 @@ pub fn run(cmd: PolicyCommand, config: &Config) -> anyhow::Result<ExitCode> {
             let dir = dir(d);
             test(&load(&dir)?, &dir)
         }
-        PolicyCommand::Replay { .. } => {
-            eprintln!("not implemented yet (issue 4)");
-            Ok(ExitCode::from(2))
-        }
+        PolicyCommand::Replay(args) => crate::cmd::replay::run(args, config),
     }
 }
 
@@ -111,20 +103,25 @@ fn load(dir: &Path) -> anyhow::Result<Pack> {
 
 /// `policy check DIR`: exit 0, or 1 printing every problem.
 pub(super) fn check(dir: &Path) -> anyhow::Result<ExitCode> {
+    let Some(pack) = validated(dir)? else { return Ok(ExitCode::FAILURE) };
+    println!("ok: pack `{}` {} ({})", pack.manifest.name, pack.hash, dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The pack in `dir` validated as it would be before going live, or `None` after printing each problem
+/// on stdout as `file:line:col: message` (`policy check`'s lines).
+pub(crate) fn validated(dir: &Path) -> anyhow::Result<Option<Pack>> {
     match load_pack(dir) {
-        Ok(pack) => {
-            println!("ok: pack `{}` {} ({})", pack.manifest.name, pack.hash, dir.display());
-            Ok(ExitCode::SUCCESS)
-        }
+        Ok(pack) => Ok(Some(pack)),
         Err(LoadError::Invalid(problems)) => {
             for p in &problems.0 {
                 println!("{p}");
             }
-            Ok(ExitCode::FAILURE)
+            Ok(None)
         }
         Err(refused @ LoadError::Refused { .. }) => {
             println!("{refused}");
-            Ok(ExitCode::FAILURE)
+            Ok(None)
         }
         Err(e) => Err(e.into()),
     }

@@ -31,6 +31,7 @@ mod hostile_packs;
 mod invariants;
 mod operator;
 mod policy_cli;
+mod policy_replay;
 mod privacy;
 mod publish_scope;
 mod queue;

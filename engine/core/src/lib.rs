@@ -12,6 +12,7 @@
 //! - [`pack`]: loading and validating a policy pack from its files; the pack hash.
 //! - [`problem`]: a pack's problems (`file:line:col: message`) and the strict YAML parser (a leaf).
 //! - [`explain`]: the `policy explain` answer for one complaint.
+//! - [`impact`]: what a candidate pack would decide differently about a stored case (`policy replay`).
 //! - [`pack_test`]: a pack's own test cases (`policy test`): parsing them and checking them.
 //! - [`domain`]: shared vocabulary (report kinds, agency tiers).
 //! - [`directory`]: the agency tree (kemenpanrb → provinces → kab/kota → units) and categories.
@@ -34,6 +35,7 @@ pub mod directory;
 pub mod domain;
 pub mod event;
 pub mod explain;
+pub mod impact;
 pub mod pack;
 pub mod pack_test;
 pub mod problem;

@@ -22,15 +22,18 @@
 
 use crate::event::EventType;
 use crate::workflow::Workflow;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-/// One stored event, as the replay reads it (its hashed payload).
+/// One stored event, as the replay reads it (its hashed payload); [`crate::impact`] reads the same.
 #[derive(Debug, Clone, Copy)]
 pub struct ReplayEvent<'a> {
     /// 1, 2, 3… (for naming it).
     pub seq: i64,
     /// The event type.
     pub event_type: &'a str,
+    /// When it happened (the decision's instant).
+    pub at: DateTime<Utc>,
     /// The holder after the event's decision.
     pub agency: Option<&'a str>,
     /// The level after the event's decision (`None` only for messages about no case).

@@ -189,8 +189,8 @@ impl Timer {
     }
 }
 
-/// Why a timer's deadline was recomputed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Why a timer's deadline was recomputed (as journaled in events' `deadlines`, and read back from them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ChangeReason {
     /// The active pack's calendars changed (a holiday added mid-year, a region's day off).
@@ -221,7 +221,7 @@ pub enum ChangeReason {
 }
 
 /// A journaled recompute: one clock's old and new deadline and why it moved.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeadlineChange {
     /// The clock.
     pub clock: Clock,

@@ -4,104 +4,39 @@
 
 mod common;
 
-use aduan_core::case::{decide, submit, Actor, Case, Command, NewCase, NewEvent, Privacy};
-use aduan_core::domain::Kind;
+use aduan_core::case::Command;
 use aduan_core::event::EventType;
 use aduan_core::pack::Pack;
-use aduan_core::region::RegionCode;
 use aduan_core::replay::{replay, ReplayError, ReplayEvent, Replayed};
-use aduan_core::sweep::{sweep_case, Fired};
 use aduan_core::workflow::Workflow;
-use common::t;
-use serde_json::{json, Value};
+use common::life::{verify, view, Life, Stored};
+use serde_json::json;
 
-/// A stored event as the replay reads it.
-#[derive(Debug, Clone)]
-struct Stored {
-    event_type: String,
-    agency: Option<String>,
-    level: i32,
-    data: Value,
+/// Takes `cmd` and checks the history still replays to the case.
+fn act(l: &mut Life, pack: &Pack, cmd: Command, at: &str) {
+    l.act(pack, cmd, at);
+    check(l, &pack.workflow);
 }
 
-/// A case and its history so far.
-struct Life {
-    case: Case,
-    events: Vec<Stored>,
+/// Sweeps and checks the history still replays to the case.
+fn sweep(l: &mut Life, pack: &Pack, at: &str) {
+    l.sweep(pack, at);
+    check(l, &pack.workflow);
 }
 
-impl Life {
-    fn new(pack: &Pack, region: &str, at: &str) -> Self {
-        let n = NewCase {
-            id: "c1".into(),
-            tracking_id: "ABCDE-FGHJK".into(),
-            kind: Kind::Pengaduan,
-            channel: "web".into(),
-            category: Some("infrastruktur".into()),
-            region: Some(RegionCode::parse(region).unwrap()),
-            privacy: Privacy::Public,
-            title: "Jalan berlubang".into(),
-            received_at: t(at),
-        };
-        let (case, out) = submit(pack, n, t(at));
-        let mut life = Life { case, events: Vec::new() };
-        life.stamp(out.events);
-        life
-    }
-
-    /// Appends a decision's events, stamped with the case after it (`chain_events` in the service).
-    fn stamp(&mut self, events: Vec<NewEvent>) {
-        for e in events {
-            self.events.push(Stored {
-                event_type: e.event_type,
-                agency: self.case.agency.clone(),
-                level: self.case.escalation_level as i32,
-                data: e.data,
-            });
-        }
-    }
-
-    fn act(&mut self, pack: &Pack, cmd: Command, at: &str) {
-        let out =
-            decide(pack, &mut self.case, &Actor::system(), &cmd, t(at)).unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-        self.stamp(out.events);
-        self.check(&pack.workflow);
-    }
-
-    fn sweep(&mut self, pack: &Pack, at: &str) {
-        let out = sweep_case(pack, &mut self.case, &Fired::new(), t(at));
-        self.stamp(out.outcome.events);
-        self.check(&pack.workflow);
-    }
-
-    fn replayed(&self, workflow: &Workflow) -> Result<Replayed, ReplayError> {
-        replay(self.events.iter().enumerate().map(|(i, e)| (view(i, e), workflow)))
-    }
-
-    /// The history replays to the case as it stands.
-    fn check(&self, workflow: &Workflow) {
-        let want = Replayed {
-            status: self.case.status.clone(),
-            agency: self.case.agency.clone(),
-            escalation_level: self.case.escalation_level as i32,
-        };
-        let types: Vec<&str> = self.events.iter().map(|e| e.event_type.as_str()).collect();
-        assert_eq!(self.replayed(workflow), Ok(want), "{types:?}");
-    }
+fn replayed(l: &Life, workflow: &Workflow) -> Result<Replayed, ReplayError> {
+    replay(l.events.iter().enumerate().map(|(i, e)| (view(i, e), workflow)))
 }
 
-fn view(i: usize, e: &Stored) -> ReplayEvent<'_> {
-    ReplayEvent {
-        seq: i as i64 + 1,
-        event_type: &e.event_type,
-        agency: e.agency.as_deref(),
-        escalation_level: Some(e.level),
-        data: &e.data,
-    }
-}
-
-fn verify() -> Command {
-    Command::Verify { agency: None, category: None, investigation: None }
+/// The history replays to the case as it stands.
+fn check(l: &Life, workflow: &Workflow) {
+    let want = Replayed {
+        status: l.case.status.clone(),
+        agency: l.case.agency.clone(),
+        escalation_level: l.case.escalation_level as i32,
+    };
+    let types: Vec<&str> = l.events.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(replayed(l, workflow), Ok(want), "{types:?}");
 }
 
 fn message(s: &str) -> String {
@@ -120,30 +55,32 @@ fn every_action_event_is_an_action_of_the_national_workflow() {
 fn a_whole_life_replays_to_the_case_at_every_step() {
     let pack = common::national_pack();
     let mut l = Life::new(&pack, "33.74", "2026-03-02T09:00:00+07:00");
-    l.check(&pack.workflow);
-    l.act(&pack, verify(), "2026-03-02T10:00:00+07:00");
-    l.act(&pack, Command::Respond { message: message("Kami cek") }, "2026-03-03T10:00:00+07:00");
-    l.act(&pack, Command::RequestInfo { message: message("Lokasi?") }, "2026-03-04T10:00:00+07:00");
-    l.act(&pack, Command::ProvideInfo { message: message("Depan pasar") }, "2026-03-05T10:00:00+07:00");
-    l.act(
+    check(&l, &pack.workflow);
+    act(&mut l, &pack, verify(), "2026-03-02T10:00:00+07:00");
+    act(&mut l, &pack, Command::Respond { message: message("Kami cek") }, "2026-03-03T10:00:00+07:00");
+    act(&mut l, &pack, Command::RequestInfo { message: message("Lokasi?") }, "2026-03-04T10:00:00+07:00");
+    act(&mut l, &pack, Command::ProvideInfo { message: message("Depan pasar") }, "2026-03-05T10:00:00+07:00");
+    act(
+        &mut l,
         &pack,
         Command::Forward { agency: "33.74/bpbd".into(), reason: message("bukan wewenang") },
         "2026-03-05T11:00:00+07:00",
     );
-    l.act(
+    act(
+        &mut l,
         &pack,
         Command::Forward { agency: "33.74/dinas-pu".into(), reason: message("kembali") },
         "2026-03-05T12:00:00+07:00",
     );
     let esc = || Command::Escalate { reason: message("tidak ada tanggapan") };
     for day in ["2026-03-06", "2026-03-09", "2026-03-10", "2026-03-11"] {
-        l.act(&pack, esc(), &format!("{day}T10:00:00+07:00"));
+        act(&mut l, &pack, esc(), &format!("{day}T10:00:00+07:00"));
     }
     assert_eq!((l.case.agency.as_deref(), l.case.escalation_level), (Some("ombudsman"), 4));
-    l.act(&pack, Command::Resolve { message: message("Sudah") }, "2026-03-12T10:00:00+07:00");
-    l.act(&pack, Command::Reopen { message: message("Belum") }, "2026-03-13T10:00:00+07:00");
-    l.act(&pack, Command::Resolve { message: message("Sudah") }, "2026-03-16T10:00:00+07:00");
-    l.act(&pack, Command::Rate { score: 4 }, "2026-03-17T10:00:00+07:00");
+    act(&mut l, &pack, Command::Resolve { message: message("Sudah") }, "2026-03-12T10:00:00+07:00");
+    act(&mut l, &pack, Command::Reopen { message: message("Belum") }, "2026-03-13T10:00:00+07:00");
+    act(&mut l, &pack, Command::Resolve { message: message("Sudah") }, "2026-03-16T10:00:00+07:00");
+    act(&mut l, &pack, Command::Rate { score: 4 }, "2026-03-17T10:00:00+07:00");
     assert_eq!(l.case.status, "closed");
     assert_eq!(l.events.iter().rev().take(2).map(|e| e.event_type.as_str()).collect::<Vec<_>>(), ["closed", "rated"]);
 }
@@ -152,16 +89,16 @@ fn a_whole_life_replays_to_the_case_at_every_step() {
 fn sweeps_replay_too_breach_escalation_warnings_and_closing() {
     let pack = common::national_pack();
     let mut l = Life::new(&pack, "35.78", "2026-03-02T09:00:00+07:00");
-    l.sweep(&pack, "2026-03-20T10:00:00+07:00"); // verify overdue
+    sweep(&mut l, &pack, "2026-03-20T10:00:00+07:00"); // verify overdue
     assert!(l.events.iter().any(|e| e.event_type == "verify_overdue"), "{:?}", l.events);
-    l.act(&pack, verify(), "2026-03-20T11:00:00+07:00");
-    l.sweep(&pack, "2026-04-30T10:00:00+07:00"); // respond and complete breached: one escalation
+    act(&mut l, &pack, verify(), "2026-03-20T11:00:00+07:00");
+    sweep(&mut l, &pack, "2026-04-30T10:00:00+07:00"); // respond and complete breached: one escalation
     assert_eq!(l.case.escalation_level, 1, "{:?}", l.events);
-    l.act(&pack, Command::Resolve { message: message("Sudah") }, "2026-05-04T10:00:00+07:00");
-    l.sweep(&pack, "2026-07-30T10:00:00+07:00"); // no reply: close
+    act(&mut l, &pack, Command::Resolve { message: message("Sudah") }, "2026-05-04T10:00:00+07:00");
+    sweep(&mut l, &pack, "2026-07-30T10:00:00+07:00"); // no reply: close
     assert_eq!(l.case.status, "closed");
     // Rating a case closed for want of a reply keeps it closed, with no second `closed`.
-    l.act(&pack, Command::Rate { score: 2 }, "2026-07-31T10:00:00+07:00");
+    act(&mut l, &pack, Command::Rate { score: 2 }, "2026-07-31T10:00:00+07:00");
     assert_eq!(l.events.last().unwrap().event_type, "rated");
 }
 
@@ -169,7 +106,7 @@ fn sweeps_replay_too_breach_escalation_warnings_and_closing() {
 fn an_archived_case_replays_to_archived() {
     let pack = common::national_pack();
     let mut l = Life::new(&pack, "35.78", "2026-03-02T09:00:00+07:00");
-    l.act(&pack, Command::Archive { reason: message("spam") }, "2026-03-02T10:00:00+07:00");
+    act(&mut l, &pack, Command::Archive { reason: message("spam") }, "2026-03-02T10:00:00+07:00");
     assert_eq!(l.case.status, "archived");
 }
 
@@ -178,11 +115,11 @@ fn an_impossible_history_names_the_event() {
     let pack = common::national_pack();
     let w = &pack.workflow;
     let mut l = Life::new(&pack, "35.78", "2026-03-02T09:00:00+07:00");
-    l.act(&pack, verify(), "2026-03-02T10:00:00+07:00");
-    l.act(&pack, Command::Resolve { message: message("Sudah") }, "2026-03-03T10:00:00+07:00");
+    act(&mut l, &pack, verify(), "2026-03-02T10:00:00+07:00");
+    act(&mut l, &pack, Command::Resolve { message: message("Sudah") }, "2026-03-03T10:00:00+07:00");
     let why = |events: Vec<Stored>| {
         let l = Life { case: l.case.clone(), events };
-        l.replayed(w).unwrap_err().to_string()
+        replayed(&l, w).unwrap_err().to_string()
     };
     // Resolving before dispatch: the swapped order cannot be replayed.
     let mut swapped = l.events.clone();
@@ -224,9 +161,9 @@ fn each_event_replays_on_its_own_packs_workflow() {
         .into_bytes();
     let new = Pack::from_files(&files).unwrap_or_else(|e| panic!("{e}"));
     let mut l = Life::new(&old, "35.78", "2026-03-02T09:00:00+07:00");
-    l.act(&old, verify(), "2026-03-02T10:00:00+07:00");
-    l.act(&old, Command::Respond { message: message("Kami cek") }, "2026-03-03T10:00:00+07:00");
+    act(&mut l, &old, verify(), "2026-03-02T10:00:00+07:00");
+    act(&mut l, &old, Command::Respond { message: message("Kami cek") }, "2026-03-03T10:00:00+07:00");
     assert_eq!(l.case.status, "in_progress");
-    assert_eq!(l.replayed(&new.workflow).unwrap().status, "ditindaklanjuti", "the active pack alone misreads it");
-    assert_eq!(l.replayed(&old.workflow).unwrap().status, "in_progress");
+    assert_eq!(replayed(&l, &new.workflow).unwrap().status, "ditindaklanjuti", "the active pack alone misreads it");
+    assert_eq!(replayed(&l, &old.workflow).unwrap().status, "in_progress");
 }

@@ -12,6 +12,8 @@
 //!   through [`service::CaseWrite`].
 //! - [`recompute`]: recomputing open deadlines when the active pack changes, resumable.
 //! - [`digest`]: the morning digest per agency and local date, as a service function.
+//! - [`impact`]: `policy replay`: what a candidate pack would decide differently about stored cases,
+//!   read-only.
 //! - [`wire`]: HTTP and NATS wire types, separate from domain types.
 //! - [`clock`]: the wall clock, read only at the edges (a [`aduan_core::time::Timestamp`] is passed in).
 //! - [`problem`]: the one conversion of a service error or an undecodable body to problem+json.
@@ -26,6 +28,7 @@ pub mod bus;
 pub mod clock;
 pub mod crypto;
 pub mod digest;
+pub mod impact;
 pub mod metrics;
 #[cfg(feature = "oidc")]
 pub mod oidc;

@@ -378,6 +378,21 @@ pub struct EventMessage {
     pub data: Value,
 }
 
+impl EventMessage {
+    /// The event as the core reads a history back (`audit verify`'s replay, `policy replay`), as the
+    /// `seq`-th of its case.
+    pub fn as_replayed(&self, seq: i64) -> aduan_core::replay::ReplayEvent<'_> {
+        aduan_core::replay::ReplayEvent {
+            seq,
+            event_type: &self.event_type,
+            at: self.at,
+            agency: self.agency.as_deref(),
+            escalation_level: self.escalation_level,
+            data: &self.data,
+        }
+    }
+}
+
 /// `data` of a digest (an [`EventMessage`] about an agency rather than a case: `complaint_id`,
 /// `tracking_id` and `escalation_level` null): the agency's deadlines falling due on its local date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

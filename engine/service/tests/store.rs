@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use aduan_service::store::{
-    Backend, CaseFilter, CaseRow, ColumnInfo, CommandRecord, DueTimer, EventRow, PublishRow, StatsRow, StatsScope,
-    Store, StoreError, StoreOptions, TimerRow,
+    Backend, CaseFilter, CaseRow, ColumnInfo, CommandRecord, DueTimer, EventRow, PublishRow, ReceivedScope, StatsRow,
+    StatsScope, Store, StoreError, StoreOptions, TimerRow,
 };
 use chrono::{DateTime, Utc};
 
@@ -62,6 +62,7 @@ conformance!(
     packs_store_and_active,
     publishes_newest_first_with_cursor,
     case_ids_after_pages_by_id,
+    received_cases_by_date_and_region,
     rollback_discards_writes,
     claim_due_claims_due_unclaimed_timers,
     claim_due_limit_takes_earliest_first,
@@ -690,6 +691,70 @@ async fn case_ids_after_pages_by_id(store: Store) {
     assert!(store.case_ids_after(Some("c5"), 2).await.expect("end").is_empty());
 }
 
+/// `policy replay`'s walk: cases received since an instant, in a region or below it, paged by id, with
+/// a page's timers and events read by its bounds.
+async fn received_cases_by_date_and_region(store: Store) {
+    let at = |id: &str, region: Option<&str>, created: i64| {
+        let mut c = case(id, &format!("AAAAA-{:05}", created - T0 + 10), None, created);
+        c.region = region.map(str::to_owned);
+        c
+    };
+    insert_cases(
+        &store,
+        &[
+            at("c1", Some("33.74"), T0 - 1),
+            at("c2", Some("35.78"), T0),
+            at("c3", Some("33.74"), T0 + 5),
+            at("c4", Some("33.74.01"), T0 + 6),
+            at("c5", Some("33"), T0 + 7),
+            at("c6", None, T0 + 8),
+            at("c7", Some("34.71"), T0 + 9),
+        ],
+    )
+    .await;
+    let scope = |region: Option<&str>| ReceivedScope { since: t(T0), region: region.map(str::to_owned) };
+    let all = store.received_after(&scope(None), None, 10).await.expect("all");
+    assert_eq!(ids(&all), ["c2", "c3", "c4", "c5", "c6", "c7"], "received before `since` left out");
+    assert_eq!(store.count_received(&scope(None)).await.expect("count"), 6);
+    let page = store.received_after(&scope(Some("33")), None, 2).await.expect("first page");
+    assert_eq!(ids(&page), ["c3", "c4"]);
+    let page = store.received_after(&scope(Some("33")), Some("c4"), 2).await.expect("next page");
+    assert_eq!(ids(&page), ["c5"]);
+    assert_eq!(store.count_received(&scope(Some("33"))).await.expect("count"), 3);
+    let city = store.received_after(&scope(Some("33.74")), None, 10).await.expect("city");
+    assert_eq!(ids(&city), ["c3", "c4"], "the region and below it, not its province");
+    assert_eq!(store.count_received(&scope(Some("36"))).await.expect("count"), 0);
+
+    let mut tx = store.begin().await.expect("begin");
+    for (id, seqs) in [("c3", 2), ("c2", 1)] {
+        for seq in 1..=seqs {
+            tx.append_event(&event(id, seq)).await.expect("event");
+        }
+    }
+    tx.replace_timers("c3", &[timer("c3", "respond", Some(T0)), timer("c3", "complete", None)]).await.expect("timers");
+    tx.commit().await.expect("commit");
+    // A page's timers and events by its bounds, of the scope's cases only.
+    let events = |scope: ReceivedScope, after: Option<&'static str>, last: &'static str| {
+        let store = store.clone();
+        async move {
+            let rows = store.received_events(&scope, after, last).await.expect("events");
+            rows.into_iter().map(|e| (e.complaint_id, e.seq)).collect::<Vec<_>>()
+        }
+    };
+    let pairs = |v: &[(&str, i64)]| v.iter().map(|(c, s)| (c.to_string(), *s)).collect::<Vec<_>>();
+    assert_eq!(events(scope(None), None, "c3").await, pairs(&[("c2", 1), ("c3", 1), ("c3", 2)]));
+    assert_eq!(events(scope(None), Some("c2"), "c9").await, pairs(&[("c3", 1), ("c3", 2)]), "after the lower bound");
+    assert_eq!(events(scope(Some("35")), None, "c9").await, pairs(&[("c2", 1)]), "the scope's cases only");
+    let timers: Vec<(String, String)> = store
+        .received_timers(&scope(Some("33")), None, "c9")
+        .await
+        .expect("timers")
+        .into_iter()
+        .map(|t| (t.complaint_id, t.clock))
+        .collect();
+    assert_eq!(timers, [("c3".into(), "complete".into()), ("c3".into(), "respond".into())]);
+}
+
 async fn rollback_discards_writes(store: Store) {
     let mut tx = store.begin().await.expect("begin");
     tx.insert_case(&case("c1", "AAAAA-00001", None, T0)).await.expect("insert");
@@ -1156,12 +1221,54 @@ async fn sqlite_creates_file_and_directories() {
     // Reopening with options: synchronous=FULL and a one-connection read pool.
     let store = Store::connect(
         &format!("sqlite://{}", path.display()),
-        StoreOptions { sqlite_synchronous_full: true, max_connections: Some(1) },
+        StoreOptions { sqlite_synchronous_full: true, max_connections: Some(1), ..StoreOptions::default() },
     )
     .await
     .expect("reopen with options");
     store.migrate().await.expect("migrate");
     store.close().await;
+}
+
+/// A store opened read-only reads what is there and refuses every write, on `url`'s backend.
+async fn read_only_reads_and_refuses_writes(url: &str) {
+    let store = open(url).await;
+    insert_cases(&store, &[case("c1", "AAAAA-00001", None, T0)]).await;
+    store.close().await;
+    let ro = Store::connect(url, StoreOptions { read_only: true, ..StoreOptions::default() }).await.expect("read-only");
+    assert!(ro.case_by_id("c1").await.expect("reads").is_some());
+    assert!(ro.check_writable().await.is_err(), "a read-only store takes no write");
+    let mut tx = ro.begin().await.expect("a transaction opens");
+    assert!(tx.insert_case(&case("c2", "AAAAA-00002", None, T0)).await.is_err(), "an insert fails");
+    drop(tx);
+    assert!(ro.store_pack("sha256:p", &[], t(T0)).await.is_err(), "so does the store's own write");
+    assert_eq!(ro.case_ids_after(None, 10).await.expect("reads"), ["c1"]);
+    ro.close().await;
+}
+
+/// Read-only SQLite: the file's bytes stay as they were, and a missing file is an error, not created.
+#[tokio::test]
+async fn sqlite_read_only_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("aduan.db");
+    let url = format!("sqlite://{}", path.display());
+    read_only_reads_and_refuses_writes(&url).await;
+    let before = std::fs::read(&path).expect("the file");
+    let ro = Store::connect(&url, StoreOptions { read_only: true, ..StoreOptions::default() }).await.expect("open");
+    assert!(ro.case_by_id("c1").await.expect("reads").is_some());
+    ro.close().await;
+    assert_eq!(std::fs::read(&path).expect("the file"), before, "not a byte changed");
+    let missing = dir.path().join("nested/none.db");
+    let opts = StoreOptions { read_only: true, ..StoreOptions::default() };
+    assert!(Store::connect(&format!("sqlite://{}", missing.display()), opts).await.is_err());
+    assert!(!missing.exists() && !missing.parent().expect("dir").exists(), "nothing was created");
+}
+
+/// Read-only PostgreSQL: every transaction is read-only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_read_only_writes_nothing() {
+    let db = aduan_testkit::pg::TestDatabase::create().await;
+    read_only_reads_and_refuses_writes(db.url()).await;
+    db.drop_now().await;
 }
 
 #[tokio::test]

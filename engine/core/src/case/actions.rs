@@ -15,6 +15,9 @@ use crate::timer::ChangeReason;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
+/// The `reason` of an `assigned` event when the admin named the agency, so routing did not decide.
+pub const DISPATCHED_BY_ADMIN: &str = "dispatched by the admin";
+
 /// What an action's own step did.
 pub(super) enum Effect {
     /// The action's event, and the reason journaled for a deadline that moves for any cause other than
@@ -80,7 +83,7 @@ fn verify(
     let (to, why, record) = match agency {
         Some(a) => {
             check_agency(pack, "agency", a)?;
-            (a.to_owned(), "dispatched by the admin".to_owned(), None)
+            (a.to_owned(), DISPATCHED_BY_ADMIN.to_owned(), None)
         }
         None => {
             let (to, why) = route(pack, work, now, &mut out.trace).map_err(|e| match e {

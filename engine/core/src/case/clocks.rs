@@ -43,7 +43,12 @@ fn is_zero(n: &u32) -> bool {
 
 impl SlaBasis {
     /// The SLA of `clock` for a case of `kind` on this basis.
-    fn resolve(&self, pack: &Pack, kind: Kind, clock: &Clock) -> Result<crate::sla::Sla, crate::sla::UnknownClock> {
+    pub(crate) fn resolve(
+        &self,
+        pack: &Pack,
+        kind: Kind,
+        clock: &Clock,
+    ) -> Result<crate::sla::Sla, crate::sla::UnknownClock> {
         let region = self.region.as_deref().and_then(|r| RegionCode::parse(r).ok());
         let q = SlaQuery {
             clock,

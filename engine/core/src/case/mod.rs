@@ -10,7 +10,7 @@ mod decide;
 mod decision;
 mod escalation;
 
-pub use actions::{route, RouteError};
+pub use actions::{route, RouteError, DISPATCHED_BY_ADMIN};
 pub use clocks::{recompute_deadlines, ClockError, Recomputed, SlaBasis};
 pub use decide::{decide, submit};
 pub use escalation::{apply_escalation, escalation_target, EscalationTarget};

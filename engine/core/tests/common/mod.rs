@@ -1,6 +1,8 @@
 //! Test support: load the national pack from `policies/lapor` through the same `Pack::from_files` the
 //! engine uses.
 
+pub mod life;
+
 use aduan_core::pack::{Pack, PackFile};
 use std::path::{Path, PathBuf};
 

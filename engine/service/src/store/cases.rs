@@ -2,7 +2,7 @@
 
 use super::columns::{bind_case, Stmt, CASES};
 use super::rows;
-use super::sql::{dyn_query, Arg, DynSql, MARK_CHUNK};
+use super::sql::{dyn_query, DynSql, MARK_CHUNK};
 use super::tx::{with_reader, with_tx, TxInner};
 use super::{CaseRow, Store, StoreError, Tx};
 
@@ -94,14 +94,8 @@ impl Tx {
         let lock = matches!(self.inner, TxInner::Postgres(_));
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(MARK_CHUNK) {
-            let mut sql = DynSql::new("");
-            let list: Vec<String> = chunk.iter().map(|id| sql.arg(Arg::Text(id.clone()))).collect();
-            sql.push(&format!(
-                "{} WHERE id IN ({}) ORDER BY id{}",
-                CASES.select(),
-                list.join(", "),
-                if lock { " FOR UPDATE" } else { "" }
-            ));
+            let rest = if lock { "ORDER BY id FOR UPDATE" } else { "ORDER BY id" };
+            let sql = DynSql::select_in(&CASES.select(), "id", chunk, rest);
             with_tx!(self, c => {
                 let rows = dyn_query!(sql).persistent(false).fetch_all(&mut *c).await?;
                 for r in &rows {

@@ -122,6 +122,11 @@ impl Table {
         self.cols.join(", ")
     }
 
+    /// `x.a, x.b, x.c`: the column list qualified by the alias `x` (for joins).
+    pub(super) fn list_as(&self, alias: &str) -> String {
+        self.cols.iter().map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ")
+    }
+
     /// `SELECT a, b, c FROM t`.
     pub(super) fn select(&self) -> String {
         format!("SELECT {} FROM {}", self.list(), self.name)

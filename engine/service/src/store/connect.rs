@@ -73,6 +73,10 @@ pub struct StoreOptions {
     /// Pool size: the PostgreSQL pool (default 10) or the SQLite read pool (default 4; the SQLite
     /// writer is always one connection).
     pub max_connections: Option<u32>,
+    /// Open the database so that nothing can be written through this store (`policy replay`): SQLite
+    /// read-only (the file must exist; nothing is created, no journal mode is set), PostgreSQL with
+    /// every transaction read-only (`default_transaction_read_only`). Migrations and writes then fail.
+    pub read_only: bool,
 }
 
 #[derive(Debug)]
@@ -233,7 +237,7 @@ async fn connect_sqlite(url: &str, opts: &StoreOptions) -> Result<Pools, StoreEr
             "SQLite needs a file (sqlite://PATH); in-memory databases are not supported".to_owned(),
         ));
     }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !opts.read_only) {
         tokio::fs::create_dir_all(dir)
             .await
             .map_err(|e| StoreError::Other(format!("cannot create directory {}: {e}", dir.display())))?;
@@ -247,12 +251,13 @@ async fn connect_sqlite(url: &str, opts: &StoreOptions) -> Result<Pools, StoreEr
         .pragma("case_sensitive_like", "ON");
     // The writer's page cache: SQLite's default 2 MiB makes index upkeep on big tables (bulk loads,
     // sweeps over a million timers) wait on the disk; 64 MiB more than doubles bulk_insert's rate.
-    let writer_opts = common
-        .clone()
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .pragma("cache_size", format!("-{}", SQLITE_WRITER_CACHE_KIB));
-    let reader_opts = common.pragma("query_only", "ON");
+    let writer_opts = if opts.read_only {
+        common.clone().read_only(true)
+    } else {
+        common.clone().create_if_missing(true).journal_mode(SqliteJournalMode::Wal)
+    }
+    .pragma("cache_size", format!("-{}", SQLITE_WRITER_CACHE_KIB));
+    let reader_opts = common.read_only(opts.read_only).pragma("query_only", "ON");
     // The writer opens (and creates) the file first and switches it to WAL, which readers then share.
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
@@ -276,7 +281,10 @@ async fn connect_sqlite(url: &str, opts: &StoreOptions) -> Result<Pools, StoreEr
 }
 
 async fn connect_postgres(url: &str, opts: &StoreOptions) -> Result<Pools, StoreError> {
-    let parsed: PgConnectOptions = url.parse().map_err(|e| StoreError::BadUrl(format!("{e}")))?;
+    let mut parsed: PgConnectOptions = url.parse().map_err(|e| StoreError::BadUrl(format!("{e}")))?;
+    if opts.read_only {
+        parsed = parsed.options([("default_transaction_read_only", "on")]);
+    }
     let pool = PgPoolOptions::new()
         .max_connections(opts.max_connections.unwrap_or(PG_CONNECTIONS).max(1))
         .acquire_timeout(ACQUIRE_TIMEOUT)

@@ -67,6 +67,6 @@ pub use error::StoreError;
 pub use model::{
     subtree_patterns, CaseFilter, CaseRow, CommandRecord, DueTimer, EventRow, OutboxRow, PublishRow, TimerRow, TokenRow,
 };
-pub use queries::{StatsRow, StatsScope};
+pub use queries::{ReceivedScope, StatsRow, StatsScope};
 pub use schema::ColumnInfo;
 pub use tx::Tx;

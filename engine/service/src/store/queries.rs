@@ -2,12 +2,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::columns::CASES;
+use super::columns::{Table, CASES, EVENTS, TIMERS};
 use super::model::like_literal;
 use super::rows::{self, ms};
 use super::sql::{dyn_query, Arg, DynSql};
 use super::tx::with_reader;
-use super::{subtree_patterns, CaseFilter, CaseRow, Store, StoreError};
+use super::{subtree_patterns, CaseFilter, CaseRow, EventRow, Store, StoreError, TimerRow};
 
 /// Which cases statistics cover: those an agency subtree has held, plus the undispatched ones of a
 /// region (see [`Store::stats_rows`]).
@@ -16,6 +16,16 @@ pub struct StatsScope {
     /// LIKE patterns over agency ids, from [`subtree_patterns`].
     pub agency_patterns: Vec<String>,
     /// Kemendagri region code (`"35"`, `"35.78"`): undispatched cases filed in it or below it count.
+    pub region: Option<String>,
+}
+
+/// The cases `policy replay` walks: received (`created_at`) at or after `since`, and filed in `region`
+/// or below it when one is given (`"33"` covers `"33.74"`; a case without a region is then left out).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceivedScope {
+    /// The earliest receipt instant.
+    pub since: DateTime<Utc>,
+    /// Kemendagri region code.
     pub region: Option<String>,
 }
 
@@ -143,6 +153,101 @@ impl Store {
             rows.iter().map(rows::stats_row).collect()
         })
     }
+}
+
+impl Store {
+    /// How many cases `scope` covers.
+    pub async fn count_received(&self, scope: &ReceivedScope) -> Result<i64, StoreError> {
+        let mut sql = DynSql::new("SELECT COUNT(*) FROM complaints WHERE ");
+        let cond = received(&mut sql, scope, "");
+        sql.push(&cond);
+        with_reader!(self, c => {
+            let row = dyn_query!(sql).fetch_one(&mut *c).await?;
+            Ok(sqlx::Row::try_get::<i64, _>(&row, 0)?)
+        })
+    }
+
+    /// The timers of the cases of `scope` with ids in (`after`, `last`], by case then clock: a page of
+    /// [`Store::received_after`] read by its bounds (no list of ids to bind).
+    pub async fn received_timers(
+        &self,
+        scope: &ReceivedScope,
+        after: Option<&str>,
+        last: &str,
+    ) -> Result<Vec<TimerRow>, StoreError> {
+        let sql = joined_page(&TIMERS, "t", scope, after, last, "t.complaint_id, t.clock");
+        with_reader!(self, c => {
+            let rows = dyn_query!(sql).fetch_all(&mut *c).await?;
+            rows.iter().map(rows::timer_row).collect()
+        })
+    }
+
+    /// The events of the cases of `scope` with ids in (`after`, `last`], by case then `seq` (as
+    /// [`Store::received_timers`]).
+    pub async fn received_events(
+        &self,
+        scope: &ReceivedScope,
+        after: Option<&str>,
+        last: &str,
+    ) -> Result<Vec<EventRow>, StoreError> {
+        let sql = joined_page(&EVENTS, "e", scope, after, last, "e.complaint_id, e.seq");
+        with_reader!(self, c => {
+            let rows = dyn_query!(sql).fetch_all(&mut *c).await?;
+            rows.iter().map(rows::event_row).collect()
+        })
+    }
+
+    /// Up to `limit` cases of `scope` with ids greater than `after`, by id (the replay's walk, on the
+    /// primary key).
+    pub async fn received_after(
+        &self,
+        scope: &ReceivedScope,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<CaseRow>, StoreError> {
+        let mut sql = DynSql::new(&format!("{} WHERE ", CASES.select()));
+        let cond = received(&mut sql, scope, "");
+        let after = sql.arg(Arg::Text(after.unwrap_or("").to_owned()));
+        let limit = sql.arg(Arg::Int(limit.max(0)));
+        sql.push(&format!("{cond} AND id > {after} ORDER BY id LIMIT {limit}"));
+        with_reader!(self, c => {
+            let rows = dyn_query!(sql).fetch_all(&mut *c).await?;
+            rows.iter().map(rows::case_row).collect()
+        })
+    }
+}
+
+/// The condition of a [`ReceivedScope`] over `complaints` (its columns prefixed by `prefix`, `c.` in a
+/// join), its values bound as arguments.
+fn received(sql: &mut DynSql, scope: &ReceivedScope, prefix: &str) -> String {
+    let since = sql.arg(Arg::Int(ms(scope.since)));
+    match &scope.region {
+        Some(r) => format!("{prefix}created_at >= {since} AND {}", in_region(sql, &format!("{prefix}region"), r)),
+        None => format!("{prefix}created_at >= {since}"),
+    }
+}
+
+/// The rows of `table` (a table keyed by `complaint_id`, aliased `alias`) that belong to the cases of
+/// `scope` with ids in (`after`, `last`], ordered by `order`.
+fn joined_page(
+    table: &Table,
+    alias: &str,
+    scope: &ReceivedScope,
+    after: Option<&str>,
+    last: &str,
+    order: &str,
+) -> DynSql {
+    let mut sql = DynSql::new("");
+    let cond = received(&mut sql, scope, "c.");
+    let after = sql.arg(Arg::Text(after.unwrap_or("").to_owned()));
+    let last = sql.arg(Arg::Text(last.to_owned()));
+    sql.push(&format!(
+        "SELECT {} FROM {} {alias} JOIN complaints c ON c.id = {alias}.complaint_id \
+         WHERE c.id > {after} AND c.id <= {last} AND {cond} ORDER BY {order}",
+        table.list_as(alias),
+        table.name
+    ));
+    sql
 }
 
 /// `col NOT IN ($a, $b, …)` with the values bound as arguments (always true for no values).

@@ -32,6 +32,15 @@ impl DynSql {
     pub(super) fn push(&mut self, s: &str) {
         self.text.push_str(s);
     }
+
+    /// `{select} WHERE {col} IN ($1, $2, …) {rest}`, one placeholder per value (callers chunk long
+    /// lists by [`MARK_CHUNK`]).
+    pub(super) fn select_in(select: &str, col: &str, values: &[String], rest: &str) -> DynSql {
+        let mut sql = DynSql::new("");
+        let list: Vec<String> = values.iter().map(|v| sql.arg(Arg::Text(v.clone()))).collect();
+        sql.push(&format!("{select} WHERE {col} IN ({}) {rest}", list.join(", ")));
+        sql
+    }
 }
 
 /// Builds a `sqlx::query` from a [`DynSql`] for the backend of the surrounding match arm.

@@ -2,7 +2,7 @@
 
 use super::columns::{bind_timer, Stmt, TIMERS};
 use super::rows;
-use super::sql::{dyn_query, Arg, DynSql, MARK_CHUNK};
+use super::sql::{dyn_query, DynSql, MARK_CHUNK};
 use super::tx::{with_reader, with_tx};
 use super::{Store, StoreError, TimerRow, Tx};
 
@@ -53,13 +53,7 @@ impl Tx {
     pub async fn timers_of(&mut self, ids: &[String]) -> Result<Vec<TimerRow>, StoreError> {
         let mut out = Vec::new();
         for chunk in ids.chunks(MARK_CHUNK) {
-            let mut sql = DynSql::new("");
-            let list: Vec<String> = chunk.iter().map(|id| sql.arg(Arg::Text(id.clone()))).collect();
-            sql.push(&format!(
-                "{} WHERE complaint_id IN ({}) ORDER BY complaint_id, clock",
-                TIMERS.select(),
-                list.join(", ")
-            ));
+            let sql = timers_in(chunk);
             with_tx!(self, c => {
                 let rows = dyn_query!(sql).persistent(false).fetch_all(&mut *c).await?;
                 for r in &rows {
@@ -90,4 +84,9 @@ impl Tx {
         });
         Ok(())
     }
+}
+
+/// `SELECT` of the timers of the cases `ids`, by case then clock.
+fn timers_in(ids: &[String]) -> DynSql {
+    DynSql::select_in(&TIMERS.select(), "complaint_id", ids, "ORDER BY complaint_id, clock")
 }
