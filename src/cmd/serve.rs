@@ -39,6 +39,11 @@ pub struct ServeArgs {
     /// Seconds between looks at the pack directory for changes, which are reloaded (0: never).
     #[arg(long, env = "ADUAN_PACK_POLL", default_value_t = 2)]
     pub pack_poll: u64,
+    /// Replicas of every JetStream stream and of the packs bucket: 1 on a single NATS server, 3 on a
+    /// three-node cluster (docs/deployment.md).
+    #[arg(long, env = "ADUAN_NATS_REPLICAS", default_value_t = 1,
+          value_parser = clap::value_parser!(u8).range(1..=aduan_service::bus::MAX_REPLICAS as i64))]
+    pub nats_replicas: u8,
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -74,6 +79,11 @@ fn redact(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// A comma-separated list of URLs (a NATS cluster's) without their passwords, for logs.
+fn redact_urls(urls: &str) -> String {
+    urls.split(',').map(|u| redact(u.trim())).collect::<Vec<_>>().join(",")
 }
 
 fn data_key(config: &Config, backend: Backend) -> anyhow::Result<DataKey> {
@@ -125,15 +135,22 @@ async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
     let (store, service) = start_service(&args, &config).await?;
     let shutdown = CancellationToken::new();
     let bus_slot: Arc<RwLock<Option<Bus>>> = Arc::new(RwLock::new(None));
-    // NATS: a server too old is fatal; one that is away is retried in the background.
-    let first = Bus::connect(&config.nats_url, &config.nats_prefix).await;
-    if let Err(BusError::ServerTooOld { version }) = &first {
-        bail!("nats-server {version} at {} is too old: Aduan needs 2.10 or newer", config.nats_url);
+    // NATS: a server too old, or one that cannot keep the replicas asked, is fatal; one that is away
+    // is retried in the background.
+    let replicas = usize::from(args.nats_replicas);
+    let first = Bus::connect_with(&config.nats_url, &config.nats_prefix, replicas).await;
+    match &first {
+        Err(BusError::ServerTooOld { version }) => {
+            bail!("nats-server {version} at {} is too old: Aduan needs 2.10 or newer", redact_urls(&config.nats_url))
+        }
+        Err(BusError::Misconfigured(why)) => bail!("{why}"),
+        _ => {}
     }
     let mut tasks = vec![tokio::spawn(run_bus(
         first,
         service.clone(),
         config.clone(),
+        replicas,
         bus_slot.clone(),
         !args.no_consumer,
         shutdown.clone(),
@@ -220,6 +237,7 @@ async fn run_bus(
     first: Result<Bus, BusError>,
     service: Service,
     config: Config,
+    replicas: usize,
     slot: Arc<RwLock<Option<Bus>>>,
     consume: bool,
     shutdown: CancellationToken,
@@ -230,19 +248,23 @@ async fn run_bus(
         match attempt {
             Ok(bus) => break bus,
             Err(e) => {
-                if !warned {
-                    tracing::warn!(error = %e, url = %config.nats_url, "NATS unavailable; events wait in the outbox and commands over HTTP still work");
+                if let BusError::Misconfigured(why) = &e {
+                    // Met after start-up (the server came up standalone): say so every time, it will
+                    // not go away by itself.
+                    tracing::error!(error = %why, url = %redact_urls(&config.nats_url), "NATS cannot be used as configured; events wait in the outbox");
+                } else if !warned {
+                    tracing::warn!(error = %e, url = %redact_urls(&config.nats_url), "NATS unavailable; events wait in the outbox and commands over HTTP still work");
                     warned = true;
                 }
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                 }
-                attempt = Bus::connect(&config.nats_url, &config.nats_prefix).await;
+                attempt = Bus::connect_with(&config.nats_url, &config.nats_prefix, replicas).await;
             }
         }
     };
-    tracing::info!(url = %config.nats_url, "connected to NATS; streams ready");
+    tracing::info!(url = %redact_urls(&config.nats_url), replicas = bus.replicas(), "connected to NATS; streams ready");
     *slot.write().unwrap_or_else(|e| e.into_inner()) = Some(bus.clone());
     let holder = format!("relay-{}", uuid_like());
     let outbox = StoreOutbox(service.clone());
@@ -310,5 +332,19 @@ async fn with_oidc(service: Service, args: &crate::OidcArgs) -> anyhow::Result<S
     match (&args.jwks_file, &args.jwks_url) {
         (None, None) => Ok(service),
         _ => Err(anyhow!("this build has no OIDC support (the `oidc` feature); unset ADUAN_JWKS_FILE/ADUAN_JWKS_URL")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logged_urls_keep_no_password() {
+        assert_eq!(redact("postgres://aduan:secret@db:5432/aduan"), "postgres://aduan@db:5432/aduan");
+        assert_eq!(
+            redact_urls("nats://aduan_engine:pw@nats-0:4222, nats://aduan_engine:pw@nats-1:4222,nats://nats-2:4222"),
+            "nats://aduan_engine@nats-0:4222,nats://aduan_engine@nats-1:4222,nats://nats-2:4222"
+        );
     }
 }

@@ -1,8 +1,9 @@
 //! The bus: Aduan's NATS side (docs/nats.md). The only module that imports async-nats (invariant 2).
 //!
-//! - [`Bus::connect`] connects, refuses servers older than 2.10, and creates or updates the JetStream
-//!   streams `{PREFIX}_CMD` (work queue), `{PREFIX}_EVT`, `{PREFIX}_QUEUE`, `{PREFIX}_DLQ` and the KV
-//!   bucket `{PREFIX}_PACKS`.
+//! - [`Bus::connect`] connects (to one server, or to any of a cluster's listed comma-separated),
+//!   refuses servers older than 2.10, and creates or updates the JetStream streams `{PREFIX}_CMD` (work
+//!   queue), `{PREFIX}_EVT`, `{PREFIX}_QUEUE`, `{PREFIX}_DLQ` and the KV bucket `{PREFIX}_PACKS`, each
+//!   with the configured number of replicas ([`Bus::connect_with`]; R3 on a cluster).
 //! - [`event_subject`] names the subject of an event from the agency holding the case;
 //!   [`queue_subject`] the subject of its copy by region while no agency holds the case.
 //! - [`run_relay`] is the outbox relay, the only publisher of events (invariant 3): it publishes committed
@@ -45,6 +46,8 @@ const EVT_DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 pub const DLQ_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 3600);
 /// How many revisions of each pack the KV bucket keeps.
 const PACKS_HISTORY: i64 = 5;
+/// The most replicas JetStream keeps of a stream.
+pub const MAX_REPLICAS: usize = 5;
 
 /// Errors of the bus.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +64,10 @@ pub enum BusError {
     /// The configured prefix would make invalid subjects or stream names.
     #[error("bad NATS prefix {0:?}: it must match [A-Za-z0-9_-]+")]
     BadPrefix(String),
+    /// The configuration cannot work with this server: more replicas than a stream may have, or
+    /// replicas asked of a server that is not part of a cluster. Retrying does not help.
+    #[error("{0}")]
+    Misconfigured(String),
     /// Anything else (a bad URL, a stream that cannot be created, a rejected publish).
     #[error("NATS: {0}")]
     Other(String),
@@ -72,6 +79,8 @@ pub struct Bus {
     client: async_nats::Client,
     js: jetstream::Context,
     prefix: String,
+    /// How many replicas each stream and the bucket get (1 on a single server, 3 on a cluster).
+    replicas: usize,
     /// Counts the connections made (the first one and each reconnection).
     connects: watch::Receiver<u64>,
 }
@@ -89,7 +98,26 @@ impl Bus {
     /// [`BusError::ServerTooOld`] against a server older than 2.10. Once connected, the client reconnects
     /// on its own after an outage (delays capped at 1 s), forever.
     pub async fn connect(url: &str, prefix: &str) -> Result<Bus, BusError> {
-        let bus = Self::connect_only(url, prefix).await?;
+        Self::connect_with(url, prefix, 1).await
+    }
+
+    /// [`Bus::connect`] with `replicas` copies of every stream and of the bucket (`ADUAN_NATS_REPLICAS`,
+    /// docs/configuration.md): 1 on a single server, 3 on a three-node cluster, so that an acknowledged
+    /// event or command survives the loss of a node. An existing stream is updated to that number.
+    ///
+    /// [`BusError::Misconfigured`] when `replicas` is 0 or above [`MAX_REPLICAS`], or above 1 while the
+    /// server is not part of a cluster (it would keep one copy whatever was asked).
+    pub async fn connect_with(url: &str, prefix: &str, replicas: usize) -> Result<Bus, BusError> {
+        check_replicas(replicas)?;
+        let mut bus = Self::connect_only(url, prefix).await?;
+        if replicas > 1 && bus.client.server_info().cluster.is_none_or(|c| c.is_empty()) {
+            return Err(BusError::Misconfigured(format!(
+                "{replicas} replicas asked (ADUAN_NATS_REPLICAS), but the NATS server at {} is not part of a \
+                 cluster: use 1 on a single server",
+                bus.client.server_info().host
+            )));
+        }
+        bus.replicas = replicas;
         bus.ensure_streams().await?;
         Ok(bus)
     }
@@ -98,6 +126,7 @@ impl Bus {
     /// use what a running `serve` made (`policy publish`), so their NATS user needs no stream-admin rights.
     pub async fn connect_only(url: &str, prefix: &str) -> Result<Bus, BusError> {
         validate_prefix(prefix)?;
+        let servers = server_list(url);
         let (connects_tx, connects) = watch::channel(0u64);
         let client = credentials(url, ConnectOptions::new())
             .name(format!("aduan ({prefix})"))
@@ -118,7 +147,7 @@ impl Bus {
                     }
                 }
             })
-            .connect(url)
+            .connect(servers)
             .await
             .map_err(|e| match e.kind() {
                 ConnectErrorKind::ServerParse => BusError::Other(format!("bad NATS URL {url:?}: {e}")),
@@ -132,7 +161,7 @@ impl Bus {
         }
 
         let js = jetstream::ContextBuilder::new().timeout(JS_TIMEOUT).build(client.clone());
-        Ok(Bus { client, js, prefix: prefix.to_string(), connects })
+        Ok(Bus { client, js, prefix: prefix.to_string(), replicas: 1, connects })
     }
 
     /// Creates the streams and the KV bucket, or updates them to the configuration below.
@@ -144,6 +173,7 @@ impl Bus {
                 subjects: vec![format!("{p}.cmd.>")],
                 retention: RetentionPolicy::WorkQueue,
                 description: Some("Aduan commands (work queue)".to_string()),
+                num_replicas: self.replicas,
                 ..Default::default()
             },
             StreamConfig {
@@ -152,6 +182,7 @@ impl Bus {
                 retention: RetentionPolicy::Limits,
                 duplicate_window: EVT_DUPLICATE_WINDOW,
                 description: Some("Aduan events, published by the outbox relay".to_string()),
+                num_replicas: self.replicas,
                 ..Default::default()
             },
             StreamConfig {
@@ -160,6 +191,7 @@ impl Bus {
                 retention: RetentionPolicy::Limits,
                 duplicate_window: EVT_DUPLICATE_WINDOW,
                 description: Some("Aduan events of cases no agency holds yet, by region".to_string()),
+                num_replicas: self.replicas,
                 ..Default::default()
             },
             StreamConfig {
@@ -168,6 +200,7 @@ impl Bus {
                 retention: RetentionPolicy::Limits,
                 max_age: DLQ_MAX_AGE,
                 description: Some("Aduan commands that can never succeed, with their error".to_string()),
+                num_replicas: self.replicas,
                 ..Default::default()
             },
         ];
@@ -186,11 +219,17 @@ impl Bus {
                 bucket: bucket.clone(),
                 description: "Aduan policy packs".to_string(),
                 history: PACKS_HISTORY,
+                num_replicas: self.replicas,
                 ..Default::default()
             })
             .await
             .map_err(|e| BusError::Other(format!("create or update KV bucket {bucket}: {e}")))?;
         Ok(())
+    }
+
+    /// How many replicas the streams and the bucket were given.
+    pub fn replicas(&self) -> usize {
+        self.replicas
     }
 
     /// The configured prefix of every subject (`aduan`).
@@ -262,6 +301,24 @@ impl Bus {
         let ack = self.js.send_publish(subject.to_string(), publish).await.map_err(|e| publish_error(subject, e))?;
         ack.await.map_err(|e| publish_error(subject, e))?;
         Ok(())
+    }
+}
+
+/// The servers of `ADUAN_NATS_URL`: one URL, or several separated by commas (a cluster's nodes, any
+/// of which will do: the client connects to one and fails over to the others, and to those the cluster
+/// announces).
+fn server_list(url: &str) -> Vec<&str> {
+    url.split(',').map(str::trim).filter(|u| !u.is_empty()).collect()
+}
+
+/// 1 to [`MAX_REPLICAS`].
+fn check_replicas(replicas: usize) -> Result<(), BusError> {
+    if (1..=MAX_REPLICAS).contains(&replicas) {
+        Ok(())
+    } else {
+        Err(BusError::Misconfigured(format!(
+            "{replicas} replicas asked (ADUAN_NATS_REPLICAS): JetStream keeps 1 to {MAX_REPLICAS} copies of a stream"
+        )))
     }
 }
 
@@ -454,6 +511,25 @@ mod tests {
         assert_eq!(event_subject("aduan", Some("35.78.01/dinas pu"), "a.b"), "aduan.evt.35.78.dinas_pu.a_b");
         assert_eq!(event_subject("aduan", Some("pl*n/>"), "x"), "aduan.evt.nasional.pl_n._.x");
         assert_eq!(event_subject("aduan", Some("35.78/"), ""), "aduan.evt.35.78._._");
+    }
+
+    #[test]
+    fn a_url_may_list_a_clusters_servers() {
+        assert_eq!(server_list("nats://127.0.0.1:4222"), ["nats://127.0.0.1:4222"]);
+        assert_eq!(
+            server_list("nats://u:p@a:4222, nats://u:p@b:4222,,nats://u:p@c:4222 "),
+            ["nats://u:p@a:4222", "nats://u:p@b:4222", "nats://u:p@c:4222"]
+        );
+    }
+
+    #[test]
+    fn replicas_are_one_to_five() {
+        for ok in 1..=5 {
+            assert!(check_replicas(ok).is_ok(), "{ok}");
+        }
+        for bad in [0, 6, 9] {
+            assert!(matches!(check_replicas(bad), Err(BusError::Misconfigured(m)) if m.contains("1 to 5")), "{bad}");
+        }
     }
 
     #[test]
