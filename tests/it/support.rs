@@ -43,8 +43,13 @@ pub enum Db {
 /// A new, empty database of either kind: a SQLite file in a temp dir, or a PostgreSQL database. Both
 /// are removed when the guard drops.
 pub enum Database {
-    Sqlite { url: String, _dir: tempfile::TempDir },
+    Sqlite {
+        url: String,
+        _dir: tempfile::TempDir,
+    },
     Postgres(TestDatabase),
+    /// A database another guard owns (replicas sharing one database): nothing is removed with it.
+    Shared(String),
 }
 
 impl Database {
@@ -62,6 +67,7 @@ impl Database {
         match self {
             Database::Sqlite { url, .. } => url,
             Database::Postgres(db) => db.url(),
+            Database::Shared(url) => url,
         }
     }
 }
@@ -121,7 +127,7 @@ impl Server {
     pub fn start_with_env(db: Db, args: &[&str], env: &[(&str, &str)]) -> Server {
         let nats = NatsServer::start();
         let url = nats.url().to_owned();
-        Self::launch(db, &url, Some(nats), &fresh_prefix(), args, env)
+        Self::launch(Database::new(db), &url, Some(nats), &fresh_prefix(), args, env, None)
     }
 
     /// Starts serve against a nats-server the test controls (to stop and restart it).
@@ -131,19 +137,27 @@ impl Server {
 
     /// [`Server::start_on`] with a NATS prefix the test chose (to prepare its streams or bucket first).
     pub fn start_on_with_prefix(db: Db, nats: &NatsServer, prefix: &str) -> Server {
-        Self::launch(db, nats.url(), None, prefix, &[], &[])
+        Self::launch(Database::new(db), nats.url(), None, prefix, &[], &[], None)
+    }
+
+    /// One replica of several: serve on a database the test owns (`db_url`) and on `nats_url` (a
+    /// cluster's URLs), with `env` for serve. `admin` is the national admin's token another replica
+    /// already made on that database; `None` makes it.
+    pub fn replica(db_url: &str, nats_url: &str, prefix: &str, env: &[(&str, &str)], admin: Option<&str>) -> Server {
+        let database = Database::Shared(db_url.to_owned());
+        Self::launch(database, nats_url, None, prefix, &[], env, admin.map(str::to_owned))
     }
 
     fn launch(
-        db: Db,
+        database: Database,
         nats_url: &str,
         nats: Option<NatsServer>,
         prefix: &str,
         args: &[&str],
         env: &[(&str, &str)],
+        admin: Option<String>,
     ) -> Server {
         let dir = aduan_testkit::process::tempdir("serve");
-        let database = Database::new(db);
         let port = free_port();
         let log = dir.path().join("serve.log");
         let mut s = Server {
@@ -164,7 +178,10 @@ impl Server {
             _database: database,
             _nats: nats,
         };
-        s.admin = s.token("admin", "kemenpanrb");
+        s.admin = match admin {
+            Some(token) => token,
+            None => s.token("admin", "kemenpanrb"),
+        };
         s.spawn();
         s
     }
@@ -255,6 +272,11 @@ impl Server {
             assert!(Instant::now() < deadline, "serve did not answer in 30 s:\n{}", self.log_text());
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The process's id while it runs (to read its memory use).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// The process's log so far.

@@ -1,4 +1,6 @@
 //! Test support for Aduan's suites. Real components only (DESIGN test rules):
+//! - [`cluster`]: a NATS cluster of N pinned nats-servers on loopback, from a configuration file
+//!   (the deployment's `deploy/nats.conf`), with a node to kill and restart;
 //! - [`nats`]: spawns the pinned nats-server (`ADUAN_NATS_SERVER_BIN`, from `deploy/tools.sh`) on a free
 //!   loopback port with a temp store dir, both gone when its guard drops;
 //! - [`pg`]: a fresh PostgreSQL database per test from `ADUAN_TEST_PG_URL`, dropped with its guard;
@@ -9,6 +11,7 @@
 //! Nothing a test starts may outlive it: `deploy/test.sh` fails a run that leaves a process, a temp
 //! dir or a database behind.
 
+pub mod cluster;
 pub mod http;
 pub mod nats;
 pub mod party;

@@ -115,7 +115,7 @@ impl Drop for NatsServer {
 }
 
 /// The pinned server's path, or a panic saying how to install it.
-fn pinned_bin() -> PathBuf {
+pub(crate) fn pinned_bin() -> PathBuf {
     if let Some(bin) = std::env::var_os("ADUAN_NATS_SERVER_BIN").filter(|b| !b.is_empty()) {
         return PathBuf::from(bin);
     }
@@ -174,7 +174,7 @@ fn spawn(bin: &Path, port: u16, dir: &Path) -> Result<Child, String> {
 }
 
 /// Whether a NATS server answers on `address`: it accepts the connection and greets with `INFO`.
-fn answers(address: SocketAddr) -> bool {
+pub(crate) fn answers(address: SocketAddr) -> bool {
     let Ok(mut stream) = TcpStream::connect_timeout(&address, Duration::from_millis(200)) else {
         return false;
     };
