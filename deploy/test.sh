@@ -12,7 +12,10 @@
 #   6. deploy/schemathesis.sh on the `aduan` binary that step 5 built ($CARGO_TARGET_DIR/ci/aduan):
 #      property-based requests generated from the served /openapi.json (pinned schemathesis 4.32.5),
 #      on SQLite and on PostgreSQL, none of which may get a 5xx (skipped when step 5's build failed);
-#   7. leftovers: fails when the tests left a process (a nats-server, an `aduan serve`...), a temp
+#   7. deploy/validate.sh: the deployment files checked statically (hadolint on the Dockerfile, its
+#      build context, kubernetes-validate on deploy/k8s/, the compose file against the Compose
+#      Specification's schema, nats-server -t on deploy/nats.conf with each node's environment);
+#   8. leftovers: fails when the tests left a process (a nats-server, an `aduan serve`...), a temp
 #      dir or a database of this run behind, after killing, removing and dropping them.
 # Extra arguments go to nextest, e.g. `deploy/test.sh -E 'test(/^fault::/)'`.
 # The build goes to CARGO_TARGET_DIR (default ~/.cache/aduan/target, shared, outside the checkout).
@@ -174,6 +177,9 @@ else
   TMPDIR="${RUN_TMP}" ADUAN_BIN="${CARGO_TARGET_DIR}/ci/aduan" ADUAN_ST_TOKEN_CMD="${ADUAN_ST_TOKEN_CMD:-1}" \
     bash deploy/schemathesis.sh || { ((tests_rc != 0)) || tests_rc=1; }
 fi
+
+step "deployment files: hadolint, build context, kubernetes-validate, compose schema, nats-server -t (deploy/validate.sh)"
+TMPDIR="${RUN_TMP}" bash deploy/validate.sh || { ((tests_rc != 0)) || tests_rc=1; }
 
 step "leftovers: no process, temp dir or database of run ${ADUAN_TEST_RUN} may remain"
 clean_run report
