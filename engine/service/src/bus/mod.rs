@@ -112,9 +112,9 @@ impl Bus {
         let mut bus = Self::connect_only(url, prefix).await?;
         if replicas > 1 && bus.client.server_info().cluster.is_none_or(|c| c.is_empty()) {
             return Err(BusError::Misconfigured(format!(
-                "{replicas} replicas asked (ADUAN_NATS_REPLICAS), but the NATS server at {} is not part of a \
+                "{replicas} replicas asked (ADUAN_NATS_REPLICAS), but the NATS server {} is not part of a \
                  cluster: use 1 on a single server",
-                bus.client.server_info().host
+                bus.client.server_info().server_name
             )));
         }
         bus.replicas = replicas;
