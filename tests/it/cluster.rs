@@ -3,10 +3,11 @@
 //! of `deploy/nats-permissions.conf`), two `aduan serve` replicas on one PostgreSQL database with every
 //! stream at R3 (`ADUAN_NATS_REPLICAS=3`), logged in as `aduan_engine` with the cluster's URLs.
 //!
-//! Under load over HTTP on both replicas, the node the replicas are connected to is killed. Nothing
-//! may be lost: every accepted submission is in the database, and every event the outbox holds is in
-//! `{PREFIX}_EVT` exactly once (read from a surviving node), `submitted` included; both replicas
-//! reconnect and keep publishing; the killed node, restarted on its store, catches up.
+//! Under load over HTTP on both replicas, the node most of the replicas are connected to (the event
+//! stream's leader among equals) is killed. Nothing may be lost: every accepted submission is in the
+//! database, and every event the outbox holds is in `{PREFIX}_EVT` exactly once (read from a surviving
+//! node), `submitted` included; both replicas reconnect and keep publishing; the killed node,
+//! restarted on its store, catches up.
 
 use crate::support::{block_on, fresh_prefix, submission, Server};
 use aduan_testkit::cluster::NatsCluster;
