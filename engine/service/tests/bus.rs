@@ -13,6 +13,7 @@ use aduan_service::bus::{
     OutboxError, OutboxItem,
 };
 use aduan_service::wire::Problem;
+use aduan_testkit::cluster::NatsCluster;
 use aduan_testkit::nats::NatsServer;
 use async_nats::jetstream;
 use async_nats::jetstream::message::PublishMessage;
@@ -227,6 +228,39 @@ async fn connect_creates_streams_and_bucket_and_is_repeatable() {
     assert_eq!(other.events_stream(), "TENANT-2_EVT");
     let info = other.jetstream().get_stream("TENANT-2_EVT").await.unwrap().get_info().await.unwrap();
     assert_eq!(info.config.subjects, vec!["Tenant-2.evt.>"]);
+}
+
+/// On a NATS cluster (three nodes from `deploy/nats.conf`, logged in as its `aduan_engine`), every stream
+/// and the bucket get the replicas asked for; streams made with one copy are raised to three, keeping
+/// their messages, by the next connection that asks (a deployment moving to R3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_cluster_streams_get_the_replicas_asked_for() {
+    let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/nats.conf");
+    let cluster = tokio::task::spawn_blocking(move || NatsCluster::start(3, config, &[])).await.unwrap();
+    let urls = cluster.urls(Some("aduan_engine:CHANGE-ME"));
+    let replicas = |bus: Bus, stream: &'static str| async move {
+        let info = bus.jetstream().get_stream(stream).await.unwrap().get_info().await.unwrap();
+        (info.config.num_replicas, info.cluster.map_or(0, |c| c.replicas.len()))
+    };
+    let one = Bus::connect(&urls, "aduan").await.unwrap();
+    assert_eq!(one.replicas(), 1);
+    assert_eq!(replicas(one.clone(), "ADUAN_EVT").await, (1, 0));
+    one.publish_event("aduan.evt._._._.submitted", "e1", b"{}").await.unwrap();
+
+    let three = Bus::connect_with(&urls, "aduan", 3).await.unwrap();
+    assert_eq!(three.replicas(), 3);
+    for stream in ["ADUAN_CMD", "ADUAN_EVT", "ADUAN_QUEUE", "ADUAN_DLQ", "KV_ADUAN_PACKS"] {
+        wait_until(&format!("{stream} has 3 replicas"), Duration::from_secs(20), || {
+            let copies = replicas(three.clone(), stream);
+            async move { copies.await == (3, 2) }
+        })
+        .await;
+    }
+    assert_eq!(stream_messages(&three, "ADUAN_EVT").await, 1, "raising the replicas keeps the messages");
+    match Bus::connect_with(&urls, "aduan", 6).await {
+        Err(BusError::Misconfigured(m)) => assert!(m.contains("1 to 5"), "{m}"),
+        other => panic!("6 replicas: {other:?}"),
+    }
 }
 
 #[tokio::test]
