@@ -4,6 +4,7 @@
 //! (`aduan_core::problem::parse_yaml`): an unknown key, a wrong type or a duplicate key is an error
 //! naming the file, line and column.
 
+use crate::cmd::serve::ServeArgs;
 use crate::{Config, LogFormat};
 use clap::parser::ValueSource;
 use clap::ArgMatches;
@@ -37,6 +38,8 @@ pub struct FileConfig {
     jwt_name_claim: Option<String>,
     /// `serve --pack-poll`.
     pack_poll: Option<u64>,
+    /// `serve --nats-replicas` (1 to 5; another value stops serve when it connects).
+    nats_replicas: Option<u8>,
 }
 
 impl FileConfig {
@@ -59,9 +62,9 @@ impl FileConfig {
         self.log.as_deref()
     }
 
-    /// Fills in `config` (and `serve`'s `pack_poll`) from the file, for every setting that neither a
-    /// flag nor a variable gave (`matches` tell which did).
-    pub fn apply(self, config: &mut Config, pack_poll: Option<&mut u64>, matches: &ArgMatches) {
+    /// Fills in `config` (and `serve`'s `pack_poll` and `nats_replicas`) from the file, for every
+    /// setting that neither a flag nor a variable gave (`matches` tell which did).
+    pub fn apply(self, config: &mut Config, serve: Option<&mut ServeArgs>, matches: &ArgMatches) {
         let unset = |id: &str| from_default(matches, id);
         macro_rules! take {
             ($($target:expr => $key:ident),* $(,)?) => {$(
@@ -102,10 +105,14 @@ impl FileConfig {
         if self.jwks_file.is_some() && unset("jwks_file") && unset("jwks_url") {
             config.oidc.jwks_file = self.jwks_file;
         }
-        if let (Some(v), Some(target)) = (self.pack_poll, pack_poll) {
+        if let Some(args) = serve {
             let serve = matches.subcommand_matches("serve");
-            if serve.is_none_or(|m| from_default(m, "pack_poll")) {
-                *target = v;
+            let unset = |id: &str| serve.is_none_or(|m| from_default(m, id));
+            if let Some(v) = self.pack_poll.filter(|_| unset("pack_poll")) {
+                args.pack_poll = v;
+            }
+            if let Some(v) = self.nats_replicas.filter(|_| unset("nats_replicas")) {
+                args.nats_replicas = v;
             }
         }
     }

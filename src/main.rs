@@ -150,11 +150,11 @@ fn parse() -> Result<(Cli, Option<String>), ExitCode> {
         ExitCode::from(2)
     })?;
     let filter = file.log_filter().map(str::to_owned);
-    let pack_poll = match &mut cli.command {
-        Command::Serve(args) => Some(&mut args.pack_poll),
+    let serve = match &mut cli.command {
+        Command::Serve(args) => Some(args),
         _ => None,
     };
-    file.apply(&mut cli.config, pack_poll, &matches);
+    file.apply(&mut cli.config, serve, &matches);
     Ok((cli, filter))
 }
 

@@ -172,27 +172,41 @@ fn fault_a_nats_node_killed_under_load_loses_nothing() {
 }
 
 /// A single server cannot keep three copies: serve refuses to start rather than run on one copy
-/// while the operator believes there are three; 0 replicas is not a setting.
+/// while the operator believes there are three, whether the setting comes from the variable or the
+/// config file; 0 replicas is not a setting.
 #[test]
 fn replicas_on_a_single_server_are_refused() {
     let nats = aduan_testkit::nats::NatsServer::start();
     let dir = aduan_testkit::process::tempdir("replicas");
-    let run = |replicas: &str| {
-        let mut cmd = crate::command_in(dir.path(), &["serve", "--http-addr", "127.0.0.1:0", "--no-workers"]);
+    let config = dir.path().join("aduan.yaml");
+    std::fs::write(&config, "nats_replicas: 3\n").unwrap();
+    let run = |replicas: Option<&str>| {
+        let mut args = vec!["serve", "--http-addr", "127.0.0.1:0", "--no-workers"];
+        if replicas.is_none() {
+            args.extend(["--config", config.to_str().unwrap()]);
+        }
+        let mut cmd = crate::command_in(dir.path(), &args);
         cmd.env("ADUAN_DATABASE_URL", format!("sqlite://{}/aduan.db", dir.path().display()))
             .env("ADUAN_POLICY_DIR", crate::root().join("policies/lapor"))
-            .env("ADUAN_NATS_URL", nats.url())
-            .env("ADUAN_NATS_REPLICAS", replicas);
+            .env("ADUAN_NATS_URL", nats.url());
+        if let Some(n) = replicas {
+            cmd.env("ADUAN_NATS_REPLICAS", n);
+        }
         cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
         let mut child = aduan_testkit::process::spawn(cmd).expect("aduan runs");
         wait_for(|| child.try_wait().unwrap().is_some(), "serve to exit");
         child.wait_with_output().unwrap()
     };
-    let out = run("3");
-    assert_eq!(out.status.code(), Some(1), "{}", crate::stderr(&out));
-    let err = crate::stderr(&out);
-    assert!(err.contains("3 replicas asked (ADUAN_NATS_REPLICAS)") && err.contains("not part of a cluster"), "{err}");
-    let out = run("0");
+    for replicas in [Some("3"), None] {
+        let out = run(replicas);
+        assert_eq!(out.status.code(), Some(1), "{replicas:?}: {}", crate::stderr(&out));
+        let err = crate::stderr(&out);
+        assert!(
+            err.contains("3 replicas asked (ADUAN_NATS_REPLICAS)") && err.contains("not part of a cluster"),
+            "{err}"
+        );
+    }
+    let out = run(Some("0"));
     assert_eq!(out.status.code(), Some(2), "{}", crate::stderr(&out));
     assert!(crate::stderr(&out).contains("--nats-replicas"), "{}", crate::stderr(&out));
 }
