@@ -243,18 +243,23 @@ async fn run_bus(
     shutdown: CancellationToken,
 ) {
     let mut attempt = first;
-    let mut warned = false;
+    // What was last logged (NATS away, or misconfigured): each is logged once, when it starts.
+    let mut logged: Option<bool> = None;
     let bus = loop {
         match attempt {
             Ok(bus) => break bus,
             Err(e) => {
-                if let BusError::Misconfigured(why) = &e {
-                    // Met after start-up (the server came up standalone): say so every time, it will
-                    // not go away by itself.
-                    tracing::error!(error = %why, url = %redact_urls(&config.nats_url), "NATS cannot be used as configured; events wait in the outbox");
-                } else if !warned {
-                    tracing::warn!(error = %e, url = %redact_urls(&config.nats_url), "NATS unavailable; events wait in the outbox and commands over HTTP still work");
-                    warned = true;
+                let misconfigured = matches!(e, BusError::Misconfigured(_));
+                if logged != Some(misconfigured) {
+                    let url = redact_urls(&config.nats_url);
+                    if let BusError::Misconfigured(why) = &e {
+                        // Met after start-up (a server that came up standalone): it will not go away
+                        // by itself.
+                        tracing::error!(error = %why, %url, "NATS cannot be used as configured; events wait in the outbox");
+                    } else {
+                        tracing::warn!(error = %e, %url, "NATS unavailable; events wait in the outbox and commands over HTTP still work");
+                    }
+                    logged = Some(misconfigured);
                 }
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
