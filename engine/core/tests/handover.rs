@@ -4,10 +4,8 @@
 
 mod common;
 
-use aduan_core::case::{decide, submit, Actor, Case, Command, DecideError, NewCase, Outcome, Privacy};
-use aduan_core::domain::Kind;
+use aduan_core::case::{decide, submit, Actor, Case, Command, DecideError, NewCase, Outcome};
 use aduan_core::pack::Pack;
-use aduan_core::region::RegionCode;
 use common::{assigned, national_pack, pack_with, t};
 use serde_json::Value;
 
@@ -138,17 +136,7 @@ fn routing_and_escalation_decisions_are_logged_with_inputs_pack_and_result() {
 }
 
 fn new_case(region: &str, at: &str) -> NewCase {
-    NewCase {
-        id: "c1".into(),
-        tracking_id: "ABCDE-FGHJK".into(),
-        kind: Kind::Pengaduan,
-        channel: "web".into(),
-        category: Some("infrastruktur".into()),
-        region: Some(RegionCode::parse(region).unwrap()),
-        privacy: Privacy::Public,
-        title: "Jalan berlubang".into(),
-        received_at: t(at),
-    }
+    common::filing(region, "infrastruktur", at)
 }
 
 #[test]

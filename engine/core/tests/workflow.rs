@@ -3,10 +3,8 @@
 
 mod common;
 
-use aduan_core::case::{decide, submit, Actor, Case, Command, DecideError, NewCase, Privacy};
-use aduan_core::domain::Kind;
+use aduan_core::case::{decide, submit, Actor, Case, Command, DecideError};
 use aduan_core::pack::Pack;
-use aduan_core::region::RegionCode;
 use aduan_core::workflow::Role;
 use chrono::{DateTime, Utc};
 
@@ -15,17 +13,7 @@ fn t(s: &str) -> DateTime<Utc> {
 }
 
 fn new_case(pack: &Pack, region: &str, category: &str, at: &str) -> Case {
-    let n = NewCase {
-        id: "c1".into(),
-        tracking_id: "ABCDE-FGHJK".into(),
-        kind: Kind::Pengaduan,
-        channel: "web".into(),
-        category: Some(category.into()),
-        region: Some(RegionCode::parse(region).unwrap()),
-        privacy: Privacy::Public,
-        title: "Jalan berlubang".into(),
-        received_at: t(at),
-    };
+    let n = common::filing(region, category, at);
     let (case, out) = submit(pack, n, t(at));
     assert_eq!(out.events[0].event_type, "submitted");
     case

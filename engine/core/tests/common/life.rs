@@ -4,10 +4,8 @@
 #![allow(dead_code)]
 
 use super::t;
-use aduan_core::case::{decide, submit, Actor, Case, Command, NewCase, NewEvent, Privacy};
-use aduan_core::domain::Kind;
+use aduan_core::case::{decide, submit, Actor, Case, Command, NewEvent};
 use aduan_core::pack::Pack;
-use aduan_core::region::RegionCode;
 use aduan_core::replay::ReplayEvent;
 use aduan_core::sweep::{sweep_case, Fired};
 use chrono::{DateTime, Utc};
@@ -32,17 +30,7 @@ pub struct Life {
 impl Life {
     /// A pengaduan about a road (`infrastruktur`) filed in `region` at `at`.
     pub fn new(pack: &Pack, region: &str, at: &str) -> Self {
-        let n = NewCase {
-            id: "c1".into(),
-            tracking_id: "ABCDE-FGHJK".into(),
-            kind: Kind::Pengaduan,
-            channel: "web".into(),
-            category: Some("infrastruktur".into()),
-            region: Some(RegionCode::parse(region).unwrap()),
-            privacy: Privacy::Public,
-            title: "Jalan berlubang".into(),
-            received_at: t(at),
-        };
+        let n = super::filing(region, "infrastruktur", at);
         let (case, out) = submit(pack, n, t(at));
         let mut life = Life { case, events: Vec::new() };
         life.stamp(out.events, at);

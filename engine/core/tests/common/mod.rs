@@ -60,23 +60,29 @@ pub fn t(s: &str) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc)
 }
 
-/// A pengaduan about a road in Surabaya, submitted and verified at `at` (so dispatched, with its clocks
-/// running).
+/// A public pengaduan titled "Jalan berlubang" of `category` filed in `region` at `at`, as the
+/// suites submit it.
 #[allow(dead_code)]
-pub fn assigned(pack: &Pack, at: &str) -> aduan_core::case::Case {
-    use aduan_core::case::{decide, submit, Actor, Command, NewCase, Privacy};
-    let n = NewCase {
+pub fn filing(region: &str, category: &str, at: &str) -> aduan_core::case::NewCase {
+    aduan_core::case::NewCase {
         id: "c1".into(),
         tracking_id: "ABCDE-FGHJK".into(),
         kind: aduan_core::domain::Kind::Pengaduan,
         channel: "web".into(),
-        category: Some("infrastruktur".into()),
-        region: Some(aduan_core::region::RegionCode::parse("35.78").unwrap()),
-        privacy: Privacy::Public,
-        title: "Jalan".into(),
+        category: Some(category.into()),
+        region: Some(aduan_core::region::RegionCode::parse(region).unwrap()),
+        privacy: aduan_core::case::Privacy::Public,
+        title: "Jalan berlubang".into(),
         received_at: t(at),
-    };
-    let (mut c, _) = submit(pack, n, t(at));
+    }
+}
+
+/// A pengaduan about a road in Surabaya, submitted and verified at `at` (so dispatched, with its clocks
+/// running).
+#[allow(dead_code)]
+pub fn assigned(pack: &Pack, at: &str) -> aduan_core::case::Case {
+    use aduan_core::case::{decide, submit, Actor, Command};
+    let (mut c, _) = submit(pack, filing("35.78", "infrastruktur", at), t(at));
     let verify = Command::Verify { agency: None, category: None, investigation: None };
     decide(pack, &mut c, &Actor::system(), &verify, t(at)).unwrap();
     c
