@@ -15,6 +15,7 @@
 mod consumer;
 mod letter;
 mod packs;
+mod publish;
 mod relay;
 mod retry;
 mod tail;
@@ -25,13 +26,13 @@ use std::time::Duration;
 use async_nats::connection::State;
 use async_nats::jetstream;
 use async_nats::jetstream::context::{CreateStreamErrorKind, PublishErrorKind};
-use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::stream::{Config as StreamConfig, RetentionPolicy};
 use async_nats::{ConnectErrorKind, ConnectOptions, Event};
 use tokio::sync::watch;
 
 pub use consumer::{run_consumer, CommandFailure, CommandHandler, CommandMsg};
 pub use packs::{decode_pack, encode_pack, watch_packs, PUBLISHED_KEY, PUBLISHED_SOURCE};
+pub use publish::PendingPublish;
 pub use relay::{run_relay, Outbox, OutboxError, OutboxItem};
 
 /// How long a JetStream API call or a publish acknowledgement may take before the bus counts NATS as
@@ -286,21 +287,6 @@ impl Bus {
     /// `{prefix}-commands`: the durable consumer that replicas share on the command stream.
     pub fn commands_consumer(&self) -> String {
         format!("{}-commands", self.prefix)
-    }
-
-    /// Publishes one event to JetStream with `Nats-Msg-Id: msg_id` and waits for the stream's
-    /// acknowledgement (a duplicate within the window is acknowledged too, and stored once).
-    ///
-    /// Only the outbox relay calls this (invariant 3). [`BusError::Unavailable`] when disconnected or when
-    /// the acknowledgement does not come within 5 s.
-    pub async fn publish_event(&self, subject: &str, msg_id: &str, payload: &[u8]) -> Result<(), BusError> {
-        if self.client.connection_state() != State::Connected {
-            return Err(BusError::Unavailable("not connected".to_string()));
-        }
-        let publish = PublishMessage::build().payload(payload.to_vec().into()).message_id(msg_id);
-        let ack = self.js.send_publish(subject.to_string(), publish).await.map_err(|e| publish_error(subject, e))?;
-        ack.await.map_err(|e| publish_error(subject, e))?;
-        Ok(())
     }
 }
 

@@ -5,6 +5,7 @@
 //! skips or reorders a row: when NATS is away it keeps retrying the same rows and catches up after.
 //! Several replicas may run a relay; only the holder of the outbox lease publishes.
 
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,12 +15,14 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::retry::{Backoff, Outage};
-use super::{Bus, BusError};
+use super::{Bus, BusError, PendingPublish};
 
 /// How long a relay's lease lasts; it renews it on every loop, and mid-batch when half of it has passed.
 const LEASE_TTL: Duration = Duration::from_secs(10);
 /// Rows per batch. A full batch means more may be waiting: the relay loops at once.
 const BATCH: i64 = 256;
+/// Publishes in flight at once, their acknowledgements awaited in order.
+const WINDOW: usize = 64;
 /// How far back from each event stream's end a resync looks: a batch published but not marked, and
 /// one more for a previous lease holder that was still finishing its own.
 const RESYNC_DEPTH: u64 = 2 * BATCH as u64;
@@ -71,19 +74,21 @@ pub trait Outbox: Send + Sync + 'static {
     fn published(&self, _lag: Duration) {}
 }
 
-/// Runs the relay until `shutdown`: while holding the lease, publishes outbox rows in id order, awaiting
-/// each acknowledgement before the next publish, and marks them sent.
+/// Runs the relay until `shutdown`: while holding the lease, publishes outbox rows in id order, with a
+/// window of up to 64 publishes in flight whose acknowledgements are awaited in order, and marks them
+/// sent.
 ///
 /// Call `wake.notify_one()` after committing outbox rows so they go out at once; without it the relay
 /// still polls every 500 ms. When NATS (or the outbox) fails, the relay logs once, backs off up to 2 s
-/// and retries the same rows; it logs again when it recovers. On shutdown it finishes the publish in
-/// hand, marks what was acknowledged and releases the lease.
+/// and retries the same rows; it logs again when it recovers. On shutdown it awaits the publishes in
+/// flight, marks what was acknowledged and releases the lease.
 ///
-/// Publishing one event at a time costs a round trip per event but makes reordering impossible: a
-/// retried event can only be followed by its successors, and a stale copy of it left in a reconnect
-/// buffer is dropped by JetStream as a duplicate (`Nats-Msg-Id`). An event published but not marked
-/// sent (a crash, a lost lease, an outbox that refused the mark) is found at the end of its stream when
-/// the relay takes the lease or recovers, and marked, so it is published once however long the outage.
+/// No failure reorders a stream: within a window each publish names its predecessor in the stream
+/// (`Nats-Expected-Last-Msg-Id`), so the ones after a failed publish fail too, and the relay retries
+/// from the failed one; a stale copy left in a reconnect buffer is dropped by JetStream as a duplicate
+/// (`Nats-Msg-Id`) or for naming the wrong predecessor. An event published but not marked sent (a
+/// crash, a lost lease, an outbox that refused the mark) is found at the end of its stream when the
+/// relay takes the lease or recovers, and marked, so it is published once however long the outage.
 pub async fn run_relay<O: Outbox>(outbox: O, bus: Bus, wake: Arc<Notify>, shutdown: CancellationToken, holder: String) {
     let mut relay = Relay {
         outbox,
@@ -261,9 +266,9 @@ enum Stop {
     Shutdown,
 }
 
-/// Publishes `items` one after the other, each after the previous one's acknowledgement, renewing the
-/// lease when half its time has passed. Returns the ids published, a prefix of `items`, and why it
-/// stopped early, if it did.
+/// Publishes `items` in order with up to [`WINDOW`] acknowledgements outstanding, awaited in the order
+/// sent, renewing the lease when half its time has passed. Returns the ids acknowledged, a prefix of
+/// `items`, and why it stopped early, if it did.
 async fn publish_in_order<O: Outbox>(
     outbox: &O,
     bus: &Bus,
@@ -272,25 +277,89 @@ async fn publish_in_order<O: Outbox>(
     mut leased_at: Instant,
     shutdown: &CancellationToken,
 ) -> (Vec<i64>, Option<Stop>) {
-    let mut sent = Vec::with_capacity(items.len());
+    let mut window = Window::new(outbox, items.len());
     for item in items {
         if shutdown.is_cancelled() {
-            return (sent, Some(Stop::Shutdown));
+            return window.close(Some(Stop::Shutdown)).await;
         }
         if leased_at.elapsed() >= LEASE_TTL / 2 {
             match outbox.try_lease(holder, LEASE_TTL).await {
                 Ok(true) => leased_at = Instant::now(),
-                Ok(false) => return (sent, Some(Stop::LeaseLost)),
-                Err(e) => return (sent, Some(Stop::Outbox(e))),
+                Ok(false) => return window.close(Some(Stop::LeaseLost)).await,
+                Err(e) => return window.close(Some(Stop::Outbox(e))).await,
             }
         }
-        if let Err(e) = bus.publish_event(&item.subject, &item.event_id, item.payload.as_bytes()).await {
-            return (sent, Some(Stop::Nats(e)));
+        if let Err(stop) = window.send(bus, item).await {
+            return window.close(Some(stop)).await;
         }
-        outbox.published((Utc::now() - item.created_at).to_std().unwrap_or_default());
-        sent.push(item.id);
     }
-    (sent, None)
+    window.close(None).await
+}
+
+/// The publishes in flight of one batch, and what they established.
+///
+/// The first event of a batch to each stream goes alone: its acknowledgement is awaited before the
+/// next publish, so the relay knows the stream's last event. Each later one carries the id of its
+/// predecessor in that stream as `Nats-Expected-Last-Msg-Id`, so if a publish of the window fails, the
+/// ones sent after it fail too rather than overtake it: no failure can reorder a stream.
+struct Window<'a, O> {
+    outbox: &'a O,
+    in_flight: VecDeque<(&'a OutboxItem, PendingPublish)>,
+    /// Per stream, the event id sent to it last.
+    last: HashMap<String, &'a str>,
+    acked: Vec<i64>,
+}
+
+impl<'a, O: Outbox> Window<'a, O> {
+    fn new(outbox: &'a O, capacity: usize) -> Self {
+        Window {
+            outbox,
+            in_flight: VecDeque::with_capacity(WINDOW),
+            last: HashMap::new(),
+            acked: Vec::with_capacity(capacity),
+        }
+    }
+
+    /// Sends `item`, after awaiting what must be acknowledged first: the oldest publish when the window
+    /// is full, everything when `item` is the first to its stream.
+    async fn send(&mut self, bus: &Bus, item: &'a OutboxItem) -> Result<(), Stop> {
+        let stream = bus.stream_of(&item.subject);
+        let after = self.last.get(&stream).copied();
+        let pending =
+            bus.send_event(&item.subject, &item.event_id, item.payload.as_bytes(), after).await.map_err(Stop::Nats)?;
+        self.in_flight.push_back((item, pending));
+        self.last.insert(stream, &item.event_id);
+        let keep = if after.is_none() { 0 } else { WINDOW - 1 };
+        while self.in_flight.len() > keep {
+            self.settle_oldest().await?;
+        }
+        Ok(())
+    }
+
+    /// Awaits the oldest publish in flight. When it failed, the publishes after it are dropped
+    /// unawaited, so what was acknowledged stays a prefix of the batch.
+    async fn settle_oldest(&mut self) -> Result<(), Stop> {
+        let Some((item, pending)) = self.in_flight.pop_front() else { return Ok(()) };
+        if let Err(e) = pending.acked().await {
+            self.in_flight.clear();
+            return Err(Stop::Nats(e));
+        }
+        self.outbox.published((Utc::now() - item.created_at).to_std().unwrap_or_default());
+        self.acked.push(item.id);
+        Ok(())
+    }
+
+    /// Awaits the publishes still in flight, up to the first that fails, and returns the ids
+    /// acknowledged with why the batch stopped (`stop`, or that failure). Publishes after a failure are
+    /// not awaited: the next round's resync finds whichever of them the stream stored.
+    async fn close(mut self, stop: Option<Stop>) -> (Vec<i64>, Option<Stop>) {
+        while !self.in_flight.is_empty() {
+            if let Err(failed) = self.settle_oldest().await {
+                return (self.acked, Some(failed));
+            }
+        }
+        (self.acked, stop)
+    }
 }
 
 /// Waits for a wake-up, the idle poll interval, or shutdown.
