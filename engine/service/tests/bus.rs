@@ -5,12 +5,13 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aduan_service::bus::{
-    event_subject, run_consumer, run_relay, Bus, BusError, CommandFailure, CommandHandler, CommandMsg, Outbox,
-    OutboxError, OutboxItem,
+    event_subject, queue_subject, run_consumer, run_relay, Bus, BusError, CommandFailure, CommandHandler, CommandMsg,
+    Outbox, OutboxError, OutboxItem,
 };
 use aduan_service::wire::Problem;
 use aduan_testkit::cluster::NatsCluster;
@@ -49,7 +50,12 @@ async fn stream_messages(bus: &Bus, stream: &str) -> u64 {
 /// Every message of the events stream, in stream order, read with an ordered consumer:
 /// (subject, Nats-Msg-Id, payload).
 async fn read_events(bus: &Bus, count: usize) -> Vec<(String, String, String)> {
-    let stream = bus.jetstream().get_stream(bus.events_stream()).await.unwrap();
+    read_stream(bus, &bus.events_stream(), count).await
+}
+
+/// Every message of `stream`, as [`read_events`].
+async fn read_stream(bus: &Bus, stream: &str, count: usize) -> Vec<(String, String, String)> {
+    let stream = bus.jetstream().get_stream(stream).await.unwrap();
     let consumer = stream.create_consumer(jetstream::consumer::pull::OrderedConfig::default()).await.unwrap();
     let mut messages = consumer.messages().await.unwrap();
     let mut out = Vec::with_capacity(count);
@@ -333,6 +339,35 @@ async fn the_relay_publishes_in_order_with_msg_ids_and_marks_sent() {
     assert_eq!(outbox.lease_holder(), None, "the lease is released on shutdown");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_keeps_each_stream_in_order_when_events_go_to_two_streams() {
+    let server = NatsServer::start();
+    let bus = Bus::connect(server.url(), "aduan").await.unwrap();
+    // Every third event is a region's copy: its window runs on `{PREFIX}_QUEUE` beside the other's.
+    let rows: Vec<OutboxItem> = items(1, 700)
+        .into_iter()
+        .map(|mut row| {
+            if row.id % 3 == 0 {
+                row.subject = queue_subject("aduan", "35.78", "submitted");
+            }
+            row
+        })
+        .collect();
+    let outbox = MemOutbox::new(rows.clone());
+    let relay = start_relay(outbox.clone(), &bus, "relay-1");
+    wait_until("all rows are sent", Duration::from_secs(30), || async { outbox.unsent() == 0 }).await;
+    let ids = |queue: bool| -> Vec<String> {
+        rows.iter().filter(|r| (r.id % 3 == 0) == queue).map(|r| r.event_id.clone()).collect()
+    };
+    for (stream, expected) in [(bus.events_stream(), ids(false)), (bus.queue_stream(), ids(true))] {
+        let got: Vec<String> =
+            read_stream(&bus, &stream, expected.len()).await.into_iter().map(|(_, id, _)| id).collect();
+        assert_eq!(got, expected, "{stream}: every event once, in outbox order");
+        assert_eq!(stream_messages(&bus, &stream).await as usize, expected.len());
+    }
+    relay.stop().await;
+}
+
 /// Publishes a probe to the events stream under one `Nats-Msg-Id` until JetStream stores it again:
 /// proof that the duplicate window has passed.
 async fn until_the_duplicate_window_passed(bus: &Bus) {
@@ -439,10 +474,14 @@ async fn only_the_lease_holder_publishes_and_another_takes_over() {
 // ---- the command consumer -----------------------------------------------------------------------
 
 /// A scripted handler: `echo` answers, `poison` fails permanently, `later` is always out of order,
-/// `flaky` fails transiently on its first two deliveries.
+/// `flaky` fails transiently on its first two deliveries, `step` works for 20 ms (counting how many run
+/// at once).
 #[derive(Default)]
 struct Script {
     calls: Mutex<Vec<CommandMsg>>,
+    /// `step` commands running now, and the most that ever ran at once.
+    running: AtomicUsize,
+    most_running: AtomicUsize,
 }
 
 impl Script {
@@ -465,6 +504,14 @@ impl CommandHandler for Script {
             "later" => Err(CommandFailure::Ordering { problem: Problem::new(404, "complaint: unknown") }),
             "flaky" if msg.delivered < 3 => Err(CommandFailure::Transient { reason: "database away".to_string() }),
             "flaky" => Ok(b"{\"ok\":true}".to_vec()),
+            "step" => {
+                let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+                self.most_running.fetch_max(now, Ordering::SeqCst);
+                // The command's work (this is what runs concurrently, not a wait for an effect).
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                self.running.fetch_sub(1, Ordering::SeqCst);
+                Ok(b"{}".to_vec())
+            }
             other => panic!("unexpected action {other}"),
         }
     }
@@ -556,6 +603,42 @@ async fn a_handled_command_is_acked_and_answered_on_its_reply_subject() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_of_different_complaints_run_at_once_and_each_complaint_keeps_its_order() {
+    let server = NatsServer::start();
+    let bus = Bus::connect(server.url(), "aduan").await.unwrap();
+    // Published before the consumer starts, so its pull batches are full.
+    let (complaints, steps) = (8, 12);
+    for n in 0..steps {
+        for c in 0..complaints {
+            send_command(
+                &bus,
+                "step",
+                json!({"complaint": format!("c{c}"), "n": n}).to_string().as_bytes(),
+                None,
+                None,
+            )
+            .await;
+        }
+    }
+    let consumer = start_consumer(&bus);
+    wait_until("every command is handled", Duration::from_secs(30), || async {
+        consumer.handler.calls("step").len() == complaints * steps
+    })
+    .await;
+    let mut order: HashMap<String, Vec<u64>> = HashMap::new();
+    for call in consumer.handler.calls("step") {
+        let body: Value = serde_json::from_slice(&call.body).unwrap();
+        order.entry(body["complaint"].as_str().unwrap().to_owned()).or_default().push(body["n"].as_u64().unwrap());
+    }
+    for (complaint, ns) in &order {
+        assert_eq!(ns, &(0..steps as u64).collect::<Vec<_>>(), "{complaint}'s commands in the order published");
+    }
+    let most = consumer.handler.most_running.load(Ordering::SeqCst);
+    assert!(most > 1 && most <= complaints, "{most} commands ran at once: more than one, at most one per complaint");
+    consumer.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poison_command_is_dead_lettered_and_the_consumer_carries_on() {
     let server = NatsServer::start();
     let bus = Bus::connect(server.url(), "aduan").await.unwrap();
@@ -563,8 +646,9 @@ async fn a_poison_command_is_dead_lettered_and_the_consumer_carries_on() {
     let inbox = bus.client().new_inbox();
     let mut replies = bus.client().subscribe(inbox.clone()).await.unwrap();
 
-    send_command(&bus, "poison", br#"{"title":"x"}"#, Some("key-p"), Some(&inbox)).await;
-    send_command(&bus, "echo", br#"{"n":1}"#, Some("key-e"), Some(&inbox)).await;
+    // Both name one complaint, so they run in this order (one lane).
+    send_command(&bus, "poison", br#"{"complaint":"c1","title":"x"}"#, Some("key-p"), Some(&inbox)).await;
+    send_command(&bus, "echo", br#"{"complaint":"c1","n":1}"#, Some("key-e"), Some(&inbox)).await;
 
     // First the problem, then the next command's answer.
     let problem = next_reply(&mut replies).await;
@@ -575,7 +659,7 @@ async fn a_poison_command_is_dead_lettered_and_the_consumer_carries_on() {
     let problem: Value = serde_json::from_slice(&problem.payload).unwrap();
     assert_eq!(problem["status"], 422);
     let answer: Value = serde_json::from_slice(&next_reply(&mut replies).await.payload).unwrap();
-    assert_eq!(answer["echo"], json!({"n": 1}));
+    assert_eq!(answer["echo"], json!({"complaint": "c1", "n": 1}));
 
     let letter = dead_letter(&bus, "poison").await.expect("a dead letter on aduan.dlq.poison");
     assert_eq!(letter.headers.get("Aduan-Error").map(|v| v.as_str()), Some("title: too long"));
@@ -585,7 +669,7 @@ async fn a_poison_command_is_dead_lettered_and_the_consumer_carries_on() {
         json!({
             "action": "poison",
             "error": {"title": "invalid field", "status": 422, "detail": "title: too long", "field": "title"},
-            "body": "{\"title\":\"x\"}",
+            "body": "{\"complaint\":\"c1\",\"title\":\"x\"}",
             "msg_id": "key-p",
         })
     );
@@ -623,12 +707,16 @@ async fn a_poison_command_too_big_to_copy_whole_is_cut_and_blocks_nothing() {
     for n in 0..10 {
         send_command(&bus, "echo", format!(r#"{{"n":{n}}}"#).as_bytes(), None, Some(&inbox)).await;
     }
-    let problem: Value = serde_json::from_slice(&next_reply(&mut replies).await.payload).unwrap();
-    assert_eq!(problem["status"], 422);
-    for n in 0..10 {
-        let answer: Value = serde_json::from_slice(&next_reply(&mut replies).await.payload).unwrap();
-        assert_eq!(answer["echo"], json!({"n": n}), "the commands behind the poison one go through in order");
+    // Commands naming no complaint run at once: their answers come in any order.
+    let mut answers = Vec::new();
+    for _ in 0..11 {
+        answers.push(serde_json::from_slice::<Value>(&next_reply(&mut replies).await.payload).unwrap());
     }
+    let problems: Vec<&Value> = answers.iter().filter(|a| a["status"] == 422).collect();
+    assert_eq!(problems.len(), 1, "one problem answer: {answers:?}");
+    let mut echoed: Vec<i64> = answers.iter().filter_map(|a| a["echo"]["n"].as_i64()).collect();
+    echoed.sort_unstable();
+    assert_eq!(echoed, (0..10).collect::<Vec<_>>(), "every command behind the poison one goes through");
     let raw = dead_letter(&bus, "poison").await.expect("a dead letter on aduan.dlq.poison");
     // 64 KiB of the body kept, at most 6 bytes each once escaped (`\u0000`): well under 1 MiB.
     assert!(raw.payload.len() < 400 * 1024, "the letter is bounded: {} bytes", raw.payload.len());

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_nats::jetstream;
@@ -23,6 +23,7 @@ use async_nats::HeaderMap;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use super::lanes::Lanes;
 use super::retry::{sleep_or_shutdown, Backoff, Outage};
 use super::{next, Bus};
 use crate::wire::Problem;
@@ -39,7 +40,7 @@ const ORDERING_BUDGET: u32 = 5;
 const ORDERING_DELAY_STEP: Duration = Duration::from_secs(1);
 const ORDERING_DELAY_MAX: Duration = Duration::from_secs(10);
 /// Nak delay of a transient failure.
-const TRANSIENT_DELAY: Duration = Duration::from_secs(2);
+pub(super) const TRANSIENT_DELAY: Duration = Duration::from_secs(2);
 /// How long pulling pauses after a transient failure (the database is likely down).
 const TRANSIENT_PAUSE: Duration = Duration::from_secs(1);
 /// Ordering-failure counts kept in memory; past this many the map is cleared (which only grants some
@@ -107,15 +108,16 @@ pub trait CommandHandler: Send + Sync + 'static {
 }
 
 /// Runs the command consumer until `shutdown`: pulls batches from the durable consumer
-/// `{prefix}-commands` and processes their messages one at a time, in order.
+/// `{prefix}-commands` and processes their messages concurrently, one lane per complaint (commands of
+/// one complaint in the order received; see `lanes.rs`).
 ///
-/// On shutdown it finishes the message in hand, naks the ones already received but not started (so
+/// On shutdown it finishes the messages in hand, naks the ones already received but not started (so
 /// another replica gets them at once) and stops pulling. When NATS is away it logs once and retries
 /// with a backoff up to 2 s.
 pub async fn run_consumer<H: CommandHandler>(bus: Bus, handler: Arc<H>, shutdown: CancellationToken) {
     let mut nats = Outage::new("command consumer", "NATS");
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
-    let mut ordering = OrderingBudget::default();
+    let ordering = Arc::new(Mutex::new(OrderingBudget::default()));
     'bind: while !shutdown.is_cancelled() {
         let consumer = match bind(&bus).await {
             Ok(consumer) => consumer,
@@ -137,42 +139,42 @@ pub async fn run_consumer<H: CommandHandler>(bus: Bus, handler: Arc<H>, shutdown
                     continue 'bind;
                 }
             };
-            // After a transient failure, the rest of the batch is handed back without trying it.
-            let mut transient = false;
-            loop {
-                let item = tokio::select! {
+            let mut lanes = Lanes::new(&bus, &handler, &ordering);
+            let mut received_all = false;
+            while !(received_all && lanes.idle()) {
+                tokio::select! {
                     biased;
                     _ = shutdown.cancelled() => {
                         release_buffered(&mut batch).await;
+                        lanes.release().await;
                         break 'bind;
                     }
-                    item = next(&mut batch) => item,
                     _ = reconnect(&mut connects) => {
                         // Reconnected: the pull request may have died with the old connection (a
                         // restarted server forgets it). Pull again rather than wait for its timeout.
                         release_buffered(&mut batch).await;
+                        lanes.release().await;
                         break;
                     }
-                };
-                let message = match item {
-                    None => break,
-                    Some(Ok(message)) => message,
-                    Some(Err(e)) => {
-                        // The pull request failed (e.g. the consumer was deleted): bind again.
-                        nats.fail(e);
-                        backoff.wait(&shutdown).await;
-                        continue 'bind;
-                    }
-                };
-                nats.ok();
-                backoff.reset();
-                if transient {
-                    nak(&message, TRANSIENT_DELAY).await;
-                    continue;
+                    done = lanes.next_settled(), if !lanes.idle() => lanes.settled(done).await,
+                    item = next(&mut batch), if !received_all => match item {
+                        None => received_all = true,
+                        Some(Ok(message)) => {
+                            nats.ok();
+                            backoff.reset();
+                            lanes.take(message).await;
+                        }
+                        Some(Err(e)) => {
+                            // The pull request failed (e.g. the consumer was deleted): bind again.
+                            nats.fail(e);
+                            lanes.finish().await;
+                            backoff.wait(&shutdown).await;
+                            continue 'bind;
+                        }
+                    },
                 }
-                transient = process(&bus, handler.as_ref(), &message, &mut ordering).await == Outcome::Transient;
             }
-            if transient {
+            if lanes.failed_transiently() {
                 sleep_or_shutdown(TRANSIENT_PAUSE, &shutdown).await;
             }
         }
@@ -208,7 +210,7 @@ async fn bind(bus: &Bus) -> Result<PullConsumer, String> {
 
 /// What became of a message.
 #[derive(Debug, PartialEq, Eq)]
-enum Outcome {
+pub(super) enum Outcome {
     /// Acked (done or dead-lettered), or nak'd for an ordering retry.
     Settled,
     /// Nak'd because something is away: pause pulling.
@@ -216,11 +218,11 @@ enum Outcome {
 }
 
 /// Handles one message: decode, call the handler, then reply, dead-letter, ack or nak.
-async fn process<H: CommandHandler>(
+pub(super) async fn process<H: CommandHandler>(
     bus: &Bus,
     handler: &H,
     message: &jetstream::Message,
-    ordering: &mut OrderingBudget,
+    ordering: &Mutex<OrderingBudget>,
 ) -> Outcome {
     let (sequence, delivered) = match message.info() {
         Ok(info) => (info.stream_sequence, info.delivered.max(1) as u64),
@@ -257,7 +259,7 @@ async fn process<H: CommandHandler>(
     };
     match handler.handle(command).await {
         Ok(reply) => {
-            ordering.forget(sequence);
+            forget(ordering, sequence);
             if let Some(reply_to) = &letter.reply_to {
                 publish_reply(bus, reply_to, None, reply).await;
             }
@@ -265,14 +267,14 @@ async fn process<H: CommandHandler>(
             Outcome::Settled
         }
         Err(CommandFailure::Permanent { problem }) => {
-            ordering.forget(sequence);
+            forget(ordering, sequence);
             dead_letter(bus, handler, message, &letter, problem).await
         }
         Err(CommandFailure::Ordering { problem }) => {
-            let failures = ordering.fail(sequence);
+            let failures = ordering.lock().unwrap_or_else(PoisonError::into_inner).fail(sequence);
             if failures >= ORDERING_BUDGET {
                 tracing::warn!(action = %letter.action, failures, "command still out of order; dead-lettering it");
-                ordering.forget(sequence);
+                forget(ordering, sequence);
                 return dead_letter(bus, handler, message, &letter, problem).await;
             }
             let delay = (ORDERING_DELAY_STEP * failures).min(ORDERING_DELAY_MAX);
@@ -365,7 +367,7 @@ async fn ack(message: &jetstream::Message) {
 }
 
 /// Naks with a redelivery delay.
-async fn nak(message: &jetstream::Message, delay: Duration) {
+pub(super) async fn nak(message: &jetstream::Message, delay: Duration) {
     if let Err(e) = message.ack_with(AckKind::Nak(Some(delay))).await {
         tracing::debug!(subject = %message.subject, error = %e, "cannot nak a command; it comes back after the ack wait");
     }
@@ -404,6 +406,11 @@ fn summary(problem: &Problem) -> String {
     }
 }
 
+/// Forgets a settled command's ordering failures.
+fn forget(ordering: &Mutex<OrderingBudget>, sequence: u64) {
+    ordering.lock().unwrap_or_else(PoisonError::into_inner).forget(sequence);
+}
+
 /// Ordering failures per command (by stream sequence), counted in this process.
 ///
 /// Counted here rather than read from JetStream's delivery count, because transient failures (the
@@ -411,7 +418,7 @@ fn summary(problem: &Problem) -> String {
 /// while the database was down must still get its five ordering attempts afterwards. With several
 /// replicas a command may get up to five attempts on each; it is never dead-lettered early.
 #[derive(Default)]
-struct OrderingBudget {
+pub(super) struct OrderingBudget {
     failures: HashMap<u64, u32>,
 }
 

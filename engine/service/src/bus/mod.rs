@@ -13,6 +13,7 @@
 //!   into permanent (dead-lettered), ordering (retried, then dead-lettered) and transient (retried forever).
 
 mod consumer;
+mod lanes;
 mod letter;
 mod packs;
 mod publish;
