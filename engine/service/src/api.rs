@@ -470,7 +470,11 @@ async fn metrics(State(s): State<ApiState>, headers: HeaderMap) -> Response {
             Ok(None) => 0.0,
             Err(_) => -1.0,
         },
-        open_timers: store.open_timer_count().await.unwrap_or(-1),
+        open_timers: if s.service.metrics().open_timers_due() {
+            Some(store.open_timer_count().await.unwrap_or(-1))
+        } else {
+            None
+        },
         pack_rejected: s.service.rejected_pack().is_some(),
     };
     let format = Format::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));

@@ -19,7 +19,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CommandLabels {
@@ -107,8 +107,9 @@ pub struct Readings {
     /// Seconds since the oldest unsent outbox row was written (0 when none waits, -1: the store did
     /// not answer).
     pub outbox_oldest_age: f64,
-    /// Running and paused SLA clocks (-1: the store did not answer).
-    pub open_timers: i64,
+    /// Running and paused SLA clocks (-1: the store did not answer); `None` keeps the last count (it
+    /// is taken at most once per [`OPEN_TIMERS_EVERY`]: see [`Metrics::open_timers_due`]).
+    pub open_timers: Option<i64>,
     /// Whether a refused candidate pack stands.
     pub pack_rejected: bool,
 }
@@ -131,9 +132,15 @@ pub struct Metrics {
     outbox_backlog: Gauge,
     outbox_oldest_age: Gauge<f64, AtomicU64>,
     open_timers: Gauge,
+    /// When the open timers were last counted.
+    open_timers_counted: Mutex<Option<Instant>>,
     pack_reloads: Family<OutcomeLabel, Counter>,
     pack_rejected: Gauge,
 }
+
+/// How often a scrape counts the open timers: a count over every timer of the store (millions, on a
+/// national deployment), too costly for every scrape.
+pub const OPEN_TIMERS_EVERY: Duration = Duration::from_secs(60);
 
 impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -187,6 +194,7 @@ impl Metrics {
             outbox_backlog: Gauge::default(),
             outbox_oldest_age: Gauge::default(),
             open_timers: Gauge::default(),
+            open_timers_counted: Mutex::new(None),
             pack_reloads: Family::default(),
             pack_rejected: Gauge::default(),
         };
@@ -328,11 +336,24 @@ impl Metrics {
         self.pack_reloads.get_or_create(&OutcomeLabel { outcome }).inc();
     }
 
+    /// Whether this scrape should count the open timers: true at the first, then once per
+    /// [`OPEN_TIMERS_EVERY`] (the scrapes between keep the last count).
+    pub fn open_timers_due(&self) -> bool {
+        let mut counted = self.open_timers_counted.lock().unwrap_or_else(|e| e.into_inner());
+        let due = counted.is_none_or(|at| at.elapsed() >= OPEN_TIMERS_EVERY);
+        if due {
+            *counted = Some(Instant::now());
+        }
+        due
+    }
+
     /// Renders every metric in `format`, with the gauges set to the store's `readings`.
     pub fn render(&self, format: Format, readings: Readings) -> String {
         self.outbox_backlog.set(readings.outbox_backlog);
         self.outbox_oldest_age.set(readings.outbox_oldest_age);
-        self.open_timers.set(readings.open_timers);
+        if let Some(open) = readings.open_timers {
+            self.open_timers.set(open);
+        }
         self.pack_rejected.set(i64::from(readings.pack_rejected));
         let mut out = String::new();
         let registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
@@ -347,6 +368,19 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_open_timers_are_counted_at_the_first_scrape_then_kept_between_counts() {
+        let m = Metrics::new();
+        assert!(m.open_timers_due(), "the first scrape counts");
+        assert!(!m.open_timers_due(), "the next one, within a minute, keeps the count");
+        let text = m.render(Format::Prometheus, Readings { open_timers: Some(7), ..Readings::default() });
+        assert!(text.contains("aduan_open_timers 7"), "{text}");
+        let text = m.render(Format::Prometheus, Readings { open_timers: None, ..Readings::default() });
+        assert!(text.contains("aduan_open_timers 7"), "the last count stands: {text}");
+        *m.open_timers_counted.lock().unwrap() = Some(Instant::now() - OPEN_TIMERS_EVERY);
+        assert!(m.open_timers_due(), "a minute later it counts again");
+    }
 
     #[test]
     fn accept_picks_the_format() {
