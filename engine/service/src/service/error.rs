@@ -67,12 +67,16 @@ impl ServiceError {
 }
 
 impl From<StoreError> for ServiceError {
+    /// A database that is away or full becomes a 503 saying so in our words: the database's own
+    /// message (which may name tables, files or settings) goes to the log, not to the caller.
     fn from(e: StoreError) -> Self {
-        if e.is_transient() {
-            ServiceError::Unavailable(e.to_string())
-        } else {
-            ServiceError::Internal(e.to_string())
-        }
+        let detail = match &e {
+            StoreError::DiskFull(_) => "the database is out of disk space and refuses writes; retry later",
+            StoreError::Unavailable(_) => "the database is unavailable; retry later",
+            _ => return ServiceError::Internal(e.to_string()),
+        };
+        tracing::warn!(error = %e, "database cannot take the request");
+        ServiceError::Unavailable(detail.to_owned())
     }
 }
 
