@@ -40,6 +40,8 @@ pub struct FileConfig {
     pack_poll: Option<u64>,
     /// `serve --nats-replicas` (1 to 5; another value stops serve when it connects).
     nats_replicas: Option<u8>,
+    /// `serve --nats-duplicate-window` (seconds, at least 1).
+    nats_duplicate_window: Option<u64>,
 }
 
 impl FileConfig {
@@ -62,7 +64,7 @@ impl FileConfig {
         self.log.as_deref()
     }
 
-    /// Fills in `config` (and `serve`'s `pack_poll` and `nats_replicas`) from the file, for every
+    /// Fills in `config` (and `serve`'s `pack_poll`, `nats_replicas` and `nats_duplicate_window`) from the file, for every
     /// setting that neither a flag nor a variable gave (`matches` tell which did).
     pub fn apply(self, config: &mut Config, serve: Option<&mut ServeArgs>, matches: &ArgMatches) {
         let unset = |id: &str| from_default(matches, id);
@@ -113,6 +115,9 @@ impl FileConfig {
             }
             if let Some(v) = self.nats_replicas.filter(|_| unset("nats_replicas")) {
                 args.nats_replicas = v;
+            }
+            if let Some(v) = self.nats_duplicate_window.filter(|_| unset("nats_duplicate_window")) {
+                args.nats_duplicate_window = v;
             }
         }
     }

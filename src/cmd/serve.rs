@@ -44,6 +44,12 @@ pub struct ServeArgs {
     #[arg(long, env = "ADUAN_NATS_REPLICAS", default_value_t = 1,
           value_parser = clap::value_parser!(u8).range(1..=aduan_service::bus::MAX_REPLICAS as i64))]
     pub nats_replicas: u8,
+    /// Seconds of the event streams' duplicate window: JetStream drops a second event with the same
+    /// `Nats-Msg-Id` inside it (the relay does not rely on it; docs/nats.md#exactly-once).
+    #[arg(long, env = "ADUAN_NATS_DUPLICATE_WINDOW",
+          default_value_t = aduan_service::bus::EVT_DUPLICATE_WINDOW.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub nats_duplicate_window: u64,
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -132,13 +138,19 @@ pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
+    if args.nats_duplicate_window == 0 {
+        bail!("nats_duplicate_window: at least 1 second");
+    }
     let (store, service) = start_service(&args, &config).await?;
     let shutdown = CancellationToken::new();
     let bus_slot: Arc<RwLock<Option<Bus>>> = Arc::new(RwLock::new(None));
     // NATS: a server too old, or one that cannot keep the replicas asked, is fatal; one that is away
     // is retried in the background.
-    let replicas = usize::from(args.nats_replicas);
-    let first = Bus::connect_with(&config.nats_url, &config.nats_prefix, replicas).await;
+    let nats = NatsSettings {
+        replicas: usize::from(args.nats_replicas),
+        duplicate_window: Duration::from_secs(args.nats_duplicate_window),
+    };
+    let first = nats.connect(&config).await;
     match &first {
         Err(BusError::ServerTooOld { version }) => {
             bail!("nats-server {version} at {} is too old: Aduan needs 2.10 or newer", redact_urls(&config.nats_url))
@@ -150,7 +162,7 @@ async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
         first,
         service.clone(),
         config.clone(),
-        replicas,
+        nats,
         bus_slot.clone(),
         !args.no_consumer,
         shutdown.clone(),
@@ -231,13 +243,26 @@ async fn stored_pack(store: &Store, active: Option<&str>) -> Option<Pack> {
     validate(&files).ok()
 }
 
+/// How `serve` sets up the streams: `--nats-replicas` and `--nats-duplicate-window`.
+#[derive(Debug, Clone, Copy)]
+struct NatsSettings {
+    replicas: usize,
+    duplicate_window: Duration,
+}
+
+impl NatsSettings {
+    async fn connect(&self, config: &Config) -> Result<Bus, BusError> {
+        Bus::connect_with_window(&config.nats_url, &config.nats_prefix, self.replicas, self.duplicate_window).await
+    }
+}
+
 /// Connects to NATS (retrying each second while it is away), then runs the outbox relay and, unless
 /// disabled, the command consumer until shutdown.
 async fn run_bus(
     first: Result<Bus, BusError>,
     service: Service,
     config: Config,
-    replicas: usize,
+    nats: NatsSettings,
     slot: Arc<RwLock<Option<Bus>>>,
     consume: bool,
     shutdown: CancellationToken,
@@ -265,7 +290,7 @@ async fn run_bus(
                     _ = shutdown.cancelled() => return,
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                 }
-                attempt = Bus::connect_with(&config.nats_url, &config.nats_prefix, replicas).await;
+                attempt = nats.connect(&config).await;
             }
         }
     };

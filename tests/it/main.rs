@@ -29,6 +29,7 @@ mod cluster;
 mod deploy;
 mod digest;
 mod e2e;
+mod fault;
 mod hostile_packs;
 mod invariants;
 mod operator;

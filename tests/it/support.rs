@@ -140,6 +140,11 @@ impl Server {
         Self::launch(Database::new(db), nats.url(), None, prefix, &[], &[], None)
     }
 
+    /// [`Server::start_on`] with extra environment for `serve` (`ADUAN_NATS_DUPLICATE_WINDOW`, …).
+    pub fn start_on_with_env(db: Db, nats: &NatsServer, env: &[(&str, &str)]) -> Server {
+        Self::launch(Database::new(db), nats.url(), None, &fresh_prefix(), &[], env, None)
+    }
+
     /// One replica of several: serve on a database the test owns (`db_url`) and on `nats_url` (a
     /// cluster's URLs), with `env` for serve. `admin` is the national admin's token another replica
     /// already made on that database; `None` makes it.
@@ -303,6 +308,21 @@ impl Server {
     /// Stops and starts again on the same database, port and prefix.
     pub fn restart(&mut self) {
         self.stop();
+        self.spawn();
+    }
+
+    /// `kill -9`: the process dies at once, with no shutdown (a crash), and is reaped.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the process again after [`Server::kill`] (or [`Server::stop`]), on the same database,
+    /// port and prefix, and waits until it answers.
+    pub fn relaunch(&mut self) {
+        assert!(self.child.is_none(), "relaunch of a server that runs");
         self.spawn();
     }
 

@@ -80,9 +80,10 @@ fn failure(e: ServiceError) -> CommandFailure {
     }
     let problem = problem::problem(&e);
     match e {
-        ServiceError::NotFound(_) | ServiceError::Conflict { .. } | ServiceError::Internal(_) => {
-            CommandFailure::Ordering { problem }
-        }
+        ServiceError::NotFound(_)
+        | ServiceError::Conflict { .. }
+        | ServiceError::OutOfReach(_)
+        | ServiceError::Internal(_) => CommandFailure::Ordering { problem },
         _ => CommandFailure::Permanent { problem },
     }
 }

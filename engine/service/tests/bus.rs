@@ -734,21 +734,26 @@ async fn a_poison_command_too_big_to_copy_whole_is_cut_and_blocks_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_ordering_failure_is_retried_then_dead_lettered_at_the_fifth_delivery() {
+async fn an_ordering_failure_is_retried_then_dead_lettered_once_it_outlasted_the_ack_wait() {
     let server = NatsServer::start();
     let bus = Bus::connect(server.url(), "aduan").await.unwrap();
     let consumer = start_consumer(&bus);
     let inbox = bus.client().new_inbox();
     let mut replies = bus.client().subscribe(inbox.clone()).await.unwrap();
 
+    let sent = std::time::Instant::now();
     send_command(&bus, "later", br#"{"complaint":"unknown"}"#, Some("key-l"), Some(&inbox)).await;
-    // Nak delays 1 + 2 + 3 + 4 s before the fifth delivery.
-    let problem = next_reply(&mut replies).await;
+    // Nak delays of 1 s × the failures (1 + 2 + … + 9 = 45 s before the tenth delivery): dead-lettered
+    // at the first failure from the fifth on that comes 40 s after the first, more than the 30 s ack
+    // wait (a predecessor held by a replica that died comes back only after it).
+    let problem = tokio::time::timeout(Duration::from_secs(60), next(&mut replies)).await.expect("a reply").unwrap();
     let problem: Value = serde_json::from_slice(&problem.payload).unwrap();
     assert_eq!(problem["status"], 404);
+    assert!(sent.elapsed() >= Duration::from_secs(40), "dead-lettered after {:?}", sent.elapsed());
 
     let deliveries: Vec<u64> = consumer.handler.calls("later").iter().map(|c| c.delivered).collect();
-    assert_eq!(deliveries, vec![1, 2, 3, 4, 5]);
+    assert_eq!(deliveries, (1..=deliveries.len() as u64).collect::<Vec<_>>());
+    assert!((9..=11).contains(&deliveries.len()), "{deliveries:?}");
     let letter: Value =
         serde_json::from_slice(&dead_letter(&bus, "later").await.expect("dead letter").payload).unwrap();
     assert_eq!(letter["error"]["detail"], "complaint: unknown");

@@ -87,6 +87,19 @@ impl Drop for TestDatabase {
     }
 }
 
+/// Whether the server at `url` takes a connection now (for [`crate::pg_server::PgServer`]).
+pub(crate) fn accepts_connections(url: &str) -> bool {
+    on_own_runtime(|| async move {
+        match PgConnection::connect(url).await {
+            Ok(c) => {
+                let _ = c.close().await;
+                true
+            }
+            Err(_) => false,
+        }
+    })
+}
+
 /// Runs `f`'s future to completion on a new current-thread runtime (usable from any thread that is not
 /// itself inside a runtime).
 fn on_own_runtime<T, F: std::future::Future<Output = T>>(f: impl FnOnce() -> F) -> T {

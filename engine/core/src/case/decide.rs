@@ -131,6 +131,13 @@ fn authorize(pack: &Pack, case: &Case, actor: &Actor, action: &Action) -> Result
     let subject = access::subject_of(&pack.directory, case.agency.as_deref(), case.region.as_ref());
     let target = access::Target { holder: case.agency.as_deref(), subject: &subject };
     access::check(&pack.directory, actor, Operation::Act, Some(target)).map_err(|d| match d {
+        // A case no agency holds yet, refused to a role that may act on cases in its reach: the verify
+        // that dispatches it may still be on its way.
+        Denied::Forbidden(why)
+            if case.agency.is_none() && access::reach(actor.role, Operation::Act) != access::Reach::Nowhere =>
+        {
+            DecideError::OutOfReach(why)
+        }
         Denied::Forbidden(why) => DecideError::Forbidden(why),
         Denied::Unauthenticated => DecideError::Forbidden(format!("`{}` needs a token", action.name)),
     })

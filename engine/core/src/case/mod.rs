@@ -296,6 +296,11 @@ pub enum DecideError {
     /// Outside the actor's role or scope (403).
     #[error("{0}")]
     Forbidden(String),
+    /// The actor's role may take the action on cases in its reach, but this one no agency holds yet
+    /// (403). Unlike [`DecideError::Forbidden`] this may change soon: the verify that dispatches the
+    /// case may bring it within the actor's reach.
+    #[error("{0}")]
+    OutOfReach(String),
     /// A field is wrong (422).
     #[error("{field}: {message}")]
     Invalid {

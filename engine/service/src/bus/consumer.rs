@@ -5,14 +5,15 @@
 //! three kinds (docs/nats.md#dead-letters):
 //! - permanent: the command can never succeed; it is published with its problem to
 //!   `{prefix}.dlq.{action}` (stored in `{PREFIX}_DLQ`), then acked, and the consumer carries on;
-//! - ordering: it may succeed later (unknown complaint, conflict); nak with a growing delay, and
-//!   dead-letter at the 5th attempt;
+//! - ordering: it may succeed later (unknown complaint, conflict, a case not yet in the caller's
+//!   reach); nak with a growing delay, and dead-letter at the 5th attempt once the failures span more
+//!   than the ack wait;
 //! - transient: the database or NATS is away; nak with a delay, never dead-letter, and pause pulling.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
 use async_nats::jetstream::consumer::pull::Batch;
@@ -39,6 +40,10 @@ const ORDERING_BUDGET: u32 = 5;
 /// Nak delay of an ordering failure: this times the number of its ordering failures, up to the cap.
 const ORDERING_DELAY_STEP: Duration = Duration::from_secs(1);
 const ORDERING_DELAY_MAX: Duration = Duration::from_secs(10);
+/// How long a command's ordering failures must span before it is dead-lettered: longer than the ack
+/// wait, so that a predecessor held by a replica that died (redelivered only once its ack wait ran out)
+/// is applied first.
+const ORDERING_PATIENCE: Duration = ACK_WAIT.saturating_add(ORDERING_DELAY_MAX);
 /// Nak delay of a transient failure.
 pub(super) const TRANSIENT_DELAY: Duration = Duration::from_secs(2);
 /// How long pulling pauses after a transient failure (the database is likely down).
@@ -271,8 +276,8 @@ pub(super) async fn process<H: CommandHandler>(
             dead_letter(bus, handler, message, &letter, problem).await
         }
         Err(CommandFailure::Ordering { problem }) => {
-            let failures = ordering.lock().unwrap_or_else(PoisonError::into_inner).fail(sequence);
-            if failures >= ORDERING_BUDGET {
+            let (failures, since) = ordering.lock().unwrap_or_else(PoisonError::into_inner).fail(sequence);
+            if failures >= ORDERING_BUDGET && since >= ORDERING_PATIENCE {
                 tracing::warn!(action = %letter.action, failures, "command still out of order; dead-lettering it");
                 forget(ordering, sequence);
                 return dead_letter(bus, handler, message, &letter, problem).await;
@@ -411,7 +416,8 @@ fn forget(ordering: &Mutex<OrderingBudget>, sequence: u64) {
     ordering.lock().unwrap_or_else(PoisonError::into_inner).forget(sequence);
 }
 
-/// Ordering failures per command (by stream sequence), counted in this process.
+/// Ordering failures per command (by stream sequence), counted in this process, and when the first
+/// was.
 ///
 /// Counted here rather than read from JetStream's delivery count, because transient failures (the
 /// database away for a minute) also raise the delivery count: a command that was nak'd twenty times
@@ -419,18 +425,18 @@ fn forget(ordering: &Mutex<OrderingBudget>, sequence: u64) {
 /// replicas a command may get up to five attempts on each; it is never dead-lettered early.
 #[derive(Default)]
 pub(super) struct OrderingBudget {
-    failures: HashMap<u64, u32>,
+    failures: HashMap<u64, (u32, Instant)>,
 }
 
 impl OrderingBudget {
-    /// Records one more ordering failure and returns how many there were.
-    fn fail(&mut self, sequence: u64) -> u32 {
+    /// Records one more ordering failure and returns how many there were, and how long ago the first.
+    fn fail(&mut self, sequence: u64) -> (u32, Duration) {
         if self.failures.len() >= ORDERING_MEMORY && !self.failures.contains_key(&sequence) {
             self.failures.clear();
         }
-        let count = self.failures.entry(sequence).or_insert(0);
+        let (count, first) = self.failures.entry(sequence).or_insert((0, Instant::now()));
         *count += 1;
-        *count
+        (*count, first.elapsed())
     }
 
     /// Forgets a command that is settled.
@@ -468,10 +474,10 @@ mod tests {
     #[test]
     fn the_ordering_budget_counts_per_command() {
         let mut budget = OrderingBudget::default();
-        assert_eq!(budget.fail(7), 1);
-        assert_eq!(budget.fail(7), 2);
-        assert_eq!(budget.fail(8), 1);
+        assert_eq!(budget.fail(7).0, 1);
+        assert_eq!(budget.fail(7).0, 2);
+        assert_eq!(budget.fail(8).0, 1);
         budget.forget(7);
-        assert_eq!(budget.fail(7), 1);
+        assert_eq!(budget.fail(7).0, 1);
     }
 }

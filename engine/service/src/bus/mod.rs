@@ -41,8 +41,9 @@ pub use relay::{run_relay, Outbox, OutboxError, OutboxItem};
 const JS_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long the first connection may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Deduplication window of the event stream (`Nats-Msg-Id` = event id).
-const EVT_DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+/// Deduplication window of the event streams (`Nats-Msg-Id` = event id) unless configured otherwise
+/// (`ADUAN_NATS_DUPLICATE_WINDOW`, [`Bus::connect_with_window`]). The relay does not rely on it.
+pub const EVT_DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 /// How long `{PREFIX}_DLQ` keeps a dead letter: long enough for an operator to look into it after a
 /// holiday, not forever (docs/nats.md#dead-letters).
 pub const DLQ_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -83,6 +84,8 @@ pub struct Bus {
     prefix: String,
     /// How many replicas each stream and the bucket get (1 on a single server, 3 on a cluster).
     replicas: usize,
+    /// The duplicate window of `{PREFIX}_EVT` and `{PREFIX}_QUEUE`.
+    duplicate_window: Duration,
     /// Counts the connections made (the first one and each reconnection).
     connects: watch::Receiver<u64>,
 }
@@ -110,6 +113,18 @@ impl Bus {
     /// [`BusError::Misconfigured`] when `replicas` is 0 or above [`MAX_REPLICAS`], or above 1 while the
     /// server is not part of a cluster (it would keep one copy whatever was asked).
     pub async fn connect_with(url: &str, prefix: &str, replicas: usize) -> Result<Bus, BusError> {
+        Self::connect_with_window(url, prefix, replicas, EVT_DUPLICATE_WINDOW).await
+    }
+
+    /// [`Bus::connect_with`] with `duplicate_window` as the event streams' duplicate window
+    /// (`ADUAN_NATS_DUPLICATE_WINDOW`; default [`EVT_DUPLICATE_WINDOW`]). An existing stream is updated
+    /// to it.
+    pub async fn connect_with_window(
+        url: &str,
+        prefix: &str,
+        replicas: usize,
+        duplicate_window: Duration,
+    ) -> Result<Bus, BusError> {
         check_replicas(replicas)?;
         let mut bus = Self::connect_only(url, prefix).await?;
         if replicas > 1 && bus.client.server_info().cluster.is_none_or(|c| c.is_empty()) {
@@ -120,6 +135,7 @@ impl Bus {
             )));
         }
         bus.replicas = replicas;
+        bus.duplicate_window = duplicate_window;
         bus.ensure_streams().await?;
         Ok(bus)
     }
@@ -163,7 +179,14 @@ impl Bus {
         }
 
         let js = jetstream::ContextBuilder::new().timeout(JS_TIMEOUT).build(client.clone());
-        Ok(Bus { client, js, prefix: prefix.to_string(), replicas: 1, connects })
+        Ok(Bus {
+            client,
+            js,
+            prefix: prefix.to_string(),
+            replicas: 1,
+            duplicate_window: EVT_DUPLICATE_WINDOW,
+            connects,
+        })
     }
 
     /// Creates the streams and the KV bucket, or updates them to the configuration below.
@@ -182,7 +205,7 @@ impl Bus {
                 name: self.events_stream(),
                 subjects: vec![format!("{p}.evt.>")],
                 retention: RetentionPolicy::Limits,
-                duplicate_window: EVT_DUPLICATE_WINDOW,
+                duplicate_window: self.duplicate_window,
                 description: Some("Aduan events, published by the outbox relay".to_string()),
                 num_replicas: self.replicas,
                 ..Default::default()
@@ -191,7 +214,7 @@ impl Bus {
                 name: self.queue_stream(),
                 subjects: vec![format!("{p}.queue.>")],
                 retention: RetentionPolicy::Limits,
-                duplicate_window: EVT_DUPLICATE_WINDOW,
+                duplicate_window: self.duplicate_window,
                 description: Some("Aduan events of cases no agency holds yet, by region".to_string()),
                 num_replicas: self.replicas,
                 ..Default::default()

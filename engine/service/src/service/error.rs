@@ -15,6 +15,10 @@ pub enum ServiceError {
     /// 403: outside role or scope.
     #[error("{0}")]
     Forbidden(String),
+    /// 403: the role may act on cases in its reach, but this one is not dispatched yet; NATS: an
+    /// ordering failure, since the verify that dispatches it may still be on its way.
+    #[error("{0}")]
+    OutOfReach(String),
     /// 409: not allowed in this state.
     #[error("{detail}")]
     Conflict {
@@ -52,7 +56,7 @@ impl ServiceError {
         match self {
             ServiceError::Unauthenticated(_) => 401,
             ServiceError::NotFound(_) => 404,
-            ServiceError::Forbidden(_) => 403,
+            ServiceError::Forbidden(_) | ServiceError::OutOfReach(_) => 403,
             ServiceError::Conflict { .. } | ServiceError::IdempotencyReused => 409,
             ServiceError::Invalid { .. } => 422,
             ServiceError::LostRace | ServiceError::Unavailable(_) => 503,
@@ -67,12 +71,16 @@ impl ServiceError {
 }
 
 impl From<StoreError> for ServiceError {
+    /// A database that is away or full becomes a 503 saying so in our words: the database's own
+    /// message (which may name tables, files or settings) goes to the log, not to the caller.
     fn from(e: StoreError) -> Self {
-        if e.is_transient() {
-            ServiceError::Unavailable(e.to_string())
-        } else {
-            ServiceError::Internal(e.to_string())
-        }
+        let detail = match &e {
+            StoreError::DiskFull(_) => "the database is out of disk space and refuses writes; retry later",
+            StoreError::Unavailable(_) => "the database is unavailable; retry later",
+            _ => return ServiceError::Internal(e.to_string()),
+        };
+        tracing::warn!(error = %e, "database cannot take the request");
+        ServiceError::Unavailable(detail.to_owned())
     }
 }
 
@@ -83,6 +91,7 @@ impl From<DecideError> for ServiceError {
                 ServiceError::Conflict { detail: e.to_string(), allowed: allowed.clone() }
             }
             DecideError::Forbidden(m) => ServiceError::Forbidden(m),
+            DecideError::OutOfReach(m) => ServiceError::OutOfReach(m),
             DecideError::Invalid { field, message } => ServiceError::Invalid { field, detail: message },
             DecideError::Policy(p) => ServiceError::Invalid {
                 field: "agency".into(),

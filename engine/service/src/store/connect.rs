@@ -167,20 +167,23 @@ impl Store {
         Ok(applied.into_iter().map(|m| m.version).collect())
     }
 
-    /// Proves the database takes writes (for `/readyz`): a write inside a transaction that is then
-    /// rolled back. Fails with [`StoreError::Unavailable`] when the database is down, locked past the
-    /// busy timeout or a read-only standby.
+    /// Proves the database takes writes (for `/readyz`): a row of its own (the lease `aduan.readyz`,
+    /// which no one holds) rewritten and committed. A write that is rolled back never reaches the disk,
+    /// so it would not notice a full one. Fails with [`StoreError::Unavailable`] when the database is
+    /// down, locked past the busy timeout or a read-only standby, [`StoreError::DiskFull`] when full.
     pub async fn check_writable(&self) -> Result<(), StoreError> {
+        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
         let mut tx = self.begin().await?;
         with_tx!(tx, c => {
             sqlx::query(
                 "INSERT INTO leases (name, holder, expires_at) VALUES ('aduan.readyz', 'readyz', 0) \
-                 ON CONFLICT (name) DO UPDATE SET expires_at = excluded.expires_at",
+                 ON CONFLICT (name) DO UPDATE SET holder = $1",
             )
+            .bind(format!("readyz {stamp}"))
             .execute(&mut *c)
             .await?;
         });
-        tx.rollback().await
+        tx.commit().await
     }
 
     /// Closes every pool, waiting for connections in use to come back.
@@ -260,6 +263,10 @@ async fn connect_sqlite(url: &str, opts: &StoreOptions) -> Result<Pools, StoreEr
     let reader_opts = common.read_only(opts.read_only).pragma("query_only", "ON");
     // The writer opens (and creates) the file first and switches it to WAL, which readers then share.
     let writer = SqlitePoolOptions::new()
+        // SQLite may roll a transaction back by itself (SQLITE_FULL, an I/O error); sqlx's ROLLBACK
+        // then fails and it goes on counting the transaction open, so every later BEGIN would fail.
+        // Such a connection is replaced by a fresh one when next acquired.
+        .before_acquire(|conn, _| Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) }))
         .max_connections(1)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .idle_timeout(None)
