@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # deploy/bench.sh: runs `aduan bench` (the load generator of BENCHMARKS.md) on this machine, built with
-# --release: starts the pinned nats-server on a free loopback port (temp store), creates a fresh
-# PostgreSQL database for the PostgreSQL scenarios (deploy/pg.sh finds or starts a server), and
-# passes extra arguments to `aduan bench` (e.g. --quick, --lifecycles 5000, --transports http).
+# --release: starts the pinned nats-server on a free loopback port (temp store), creates a PostgreSQL
+# database beside which the bench makes one fresh database per PostgreSQL scenario (deploy/pg.sh finds
+# or starts a server), and passes extra arguments to `aduan bench`, e.g.
+#   deploy/bench.sh --quick                          # 5 s per scenario, nothing seeded
+#   deploy/bench.sh --seed 1000000                   # 60 s per scenario on 1,000,000 stored complaints
+#   deploy/bench.sh --duration 30 --transports http --databases sqlite --out /tmp/b.json
 # ADUAN_BENCH_BIN=PATH runs that binary instead of building this checkout (to compare two builds; give
 # an older build its own pack with ADUAN_POLICY_DIR).
 set -euo pipefail
@@ -18,7 +21,9 @@ db="aduan_bench_$$"
 base="${ADUAN_TEST_PG_URL%/*}"
 cleanup() {
   kill "${nats_pid}" 2>/dev/null || true
-  psql "${ADUAN_TEST_PG_URL}" -qc "DROP DATABASE IF EXISTS ${db}" >/dev/null 2>&1 || true
+  for d in "${db}" "${db}_http" "${db}_nats"; do
+    psql "${ADUAN_TEST_PG_URL}" -qc "DROP DATABASE IF EXISTS ${d} WITH (FORCE)" >/dev/null 2>&1 || true
+  done
   if [[ -n "${ADUAN_PG_PRIVATE_DIR:-}" ]]; then bash deploy/pg.sh stop "${ADUAN_PG_PRIVATE_DIR}" || true; fi
   rm -rf "${work}"
 }
@@ -30,5 +35,6 @@ if [[ -z "${bin}" ]]; then
   cargo build --release --quiet
   bin="${CARGO_TARGET_DIR}/release/aduan"
 fi
-RUST_LOG="${RUST_LOG:-warn}" "${bin}" bench \
+ADUAN_GIT_COMMIT="${ADUAN_GIT_COMMIT:-$(git rev-parse HEAD 2>/dev/null || true)}" \
+  RUST_LOG="${RUST_LOG:-warn}" "${bin}" bench \
   --nats-url "nats://127.0.0.1:${port}" --postgres "${base}/${db}" "$@"

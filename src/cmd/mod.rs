@@ -6,6 +6,7 @@ pub mod digest;
 pub mod policy;
 pub mod publish;
 pub mod replay;
+pub(crate) mod seed;
 pub mod serve;
 pub mod sweep;
 pub mod token;

@@ -1,17 +1,17 @@
 //! `aduan sweep [--now RFC3339] [--dry-run]` and `aduan seed --complaints N …`: the operator's deadline
 //! tools. Both need only the database; they act with the pack the database marks active (the one
-//! `serve` validated), else the configured pack directory.
+//! `serve` validated), else the configured pack directory. The seed's bulk path itself is `seed.rs`,
+//! shared with `aduan bench --seed`.
 
+use super::seed::{every_kabkota, SeedPlan};
 use crate::Config;
-use aduan_core::case::{decide, submit, Actor, Command, NewCase, Privacy};
-use aduan_core::domain::Kind;
 use aduan_core::pack::{Pack, PackFile};
 use aduan_core::region::RegionCode;
 use aduan_core::time::Timestamp;
-use aduan_service::crypto::{new_tracking_id, DataKey};
+use aduan_service::crypto::DataKey;
 use aduan_service::metrics::Metrics;
 use aduan_service::packs::{read_pack_dir, validate};
-use aduan_service::service::{seed_rows, Service};
+use aduan_service::service::Service;
 use aduan_service::store::{Store, StoreError, StoreOptions};
 use anyhow::{anyhow, bail, Context};
 use chrono::{DateTime, Duration, Utc};
@@ -131,75 +131,19 @@ pub fn seed(args: SeedArgs, config: &Config) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let svc = service(config).await?;
         let pack = svc.pack();
-        let dispatch = seeds_dispatched(&pack, args.status.as_deref())?;
-        let regions: Vec<RegionCode> = match &args.region {
+        let regions = match &args.region {
             Some(r) => vec![RegionCode::parse(r).map_err(|e| anyhow!("--region: {e}"))?],
-            None => {
-                let mut v: Vec<RegionCode> = (11..=96)
-                    .flat_map(|p| (1..=80).map(move |k| format!("{p:02}.{k:02}")))
-                    .filter_map(|c| RegionCode::parse(&c).ok())
-                    .filter(|r| pack.directory.agency(r.as_str()).is_some())
-                    .collect();
-                if v.is_empty() {
-                    v.push(RegionCode::parse("35.78").expect("valid"));
-                }
-                v
-            }
+            None => every_kabkota(&pack),
         };
         let at = match (args.due_before, args.at) {
             (Some(t), _) => t - Duration::days(30),
             (None, Some(a)) => a,
             (None, None) => Utc::now(),
         };
-        let at = Timestamp::new(at).utc();
-        let batch = 2_000usize;
-        let mut done = 0usize;
-        let started = std::time::Instant::now();
-        while done < args.complaints {
-            let n = batch.min(args.complaints - done);
-            let mut cases = Vec::with_capacity(n);
-            for i in 0..n {
-                let region = regions[(done + i) % regions.len()].clone();
-                let new = NewCase {
-                    id: uuid_v7(),
-                    tracking_id: new_tracking_id(),
-                    kind: Kind::Pengaduan,
-                    channel: "web".into(),
-                    category: Some("infrastruktur".into()),
-                    region: Some(region.clone()),
-                    privacy: Privacy::Public,
-                    title: "Jalan berlubang (seed)".into(),
-                    received_at: at,
-                };
-                let (mut case, mut out) = submit(&pack, new, at);
-                if dispatch {
-                    let (agency, _) = pack.directory.default_route(Some(&region), case.category.as_deref());
-                    let cmd = Command::Verify { agency: Some(agency), category: None, investigation: None };
-                    let o = decide(&pack, &mut case, &Actor::system(), &cmd, at).map_err(|e| anyhow!(e))?;
-                    out.events.extend(o.events);
-                    out.new_holders.extend(o.new_holders);
-                }
-                cases.push((case, out));
-            }
-            let rows = seed_rows(&pack, cases, at).map_err(|e| anyhow!(e))?;
-            svc.store()
-                .bulk_insert(&rows.cases, &rows.events, &rows.timers, &rows.holders)
-                .await
-                .context("bulk insert")?;
-            done += n;
-            eprint!(
-                "\rseeded {done}/{} ({:.0} cases/s)",
-                args.complaints,
-                done as f64 / started.elapsed().as_secs_f64()
-            );
-        }
-        eprintln!();
-        svc.store().analyze().await.context("refreshing planner statistics")?;
+        let dispatched = seeds_dispatched(&pack, args.status.as_deref())?;
+        let plan = SeedPlan { complaints: args.complaints, regions, dispatched, at: Timestamp::new(at).utc() };
+        super::seed::seed(&svc, &plan).await?;
         svc.store().close().await;
         Ok(ExitCode::SUCCESS)
     })
-}
-
-fn uuid_v7() -> String {
-    aduan_service::service::new_id()
 }

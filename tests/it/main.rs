@@ -25,6 +25,7 @@ macro_rules! both_backends {
 
 mod access_matrix;
 mod audit;
+mod bench;
 mod cluster;
 mod deploy;
 mod digest;

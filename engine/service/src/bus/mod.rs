@@ -13,6 +13,7 @@
 //!   into permanent (dead-lettered), ordering (retried, then dead-lettered) and transient (retried forever).
 
 mod consumer;
+mod floor;
 mod lanes;
 mod letter;
 mod packs;
@@ -32,6 +33,7 @@ use async_nats::{ConnectErrorKind, ConnectOptions, Event};
 use tokio::sync::watch;
 
 pub use consumer::{run_consumer, CommandFailure, CommandHandler, CommandMsg};
+pub use floor::PublishRun;
 pub use packs::{decode_pack, encode_pack, watch_packs, PUBLISHED_KEY, PUBLISHED_SOURCE};
 pub use publish::PendingPublish;
 pub use relay::{run_relay, Outbox, OutboxError, OutboxItem};

@@ -34,8 +34,8 @@
 //! One module per table or concern: `connect.rs` opens the pools and migrates, `tx.rs` holds [`Tx`],
 //! then `cases.rs`, `commands.rs`, `events.rs`, `timers.rs`, `rungs.rs` (claims and `timer_actions`),
 //! `outbox.rs`, `leases.rs`, `packs.rs`, `publishes.rs`, `recomputes.rs`, `digests.rs`, `tokens.rs`, `queries.rs` (lists and
-//! statistics), `bulk.rs` and `copy.rs` (bulk loads) and `schema.rs` (the schema as the database
-//! reports it). `columns.rs` declares each whole-row table's columns once, `rows.rs` decodes rows and
+//! statistics), `bulk.rs` and `copy.rs` (bulk loads), `schema.rs` (the schema as the database
+//! reports it), `floor.rs` (the bench's SQL floor) and `databases.rs` (sizes, scratch databases). `columns.rs` declares each whole-row table's columns once, `rows.rs` decodes rows and
 //! `sql.rs` assembles SQL at run time.
 
 mod bulk;
@@ -44,9 +44,11 @@ mod columns;
 mod commands;
 mod connect;
 mod copy;
+mod databases;
 mod digests;
 mod error;
 mod events;
+pub mod floor;
 mod leases;
 pub mod model;
 mod outbox;
