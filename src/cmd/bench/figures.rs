@@ -29,6 +29,8 @@ pub(super) struct Figures {
     pub events_missing: u64,
     pub errors: u64,
     pub first_error: Option<String>,
+    /// Officer tokens made during the run: one write each, the first time a case reaches an agency.
+    pub officer_tokens_made: u64,
     pub event_latency_ms: Latency,
     pub reply_latency_ms: Latency,
     /// VmHWM of this process (service and load generator together) since the scenario started.

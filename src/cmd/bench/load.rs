@@ -114,6 +114,8 @@ pub(super) struct Tally {
     pub errors: u64,
     /// The first error, as said.
     pub first_error: Option<String>,
+    /// Officer tokens made during the run (one write each, the first time a case reaches an agency).
+    pub officer_tokens: u64,
 }
 
 impl Tally {

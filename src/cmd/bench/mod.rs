@@ -301,6 +301,7 @@ async fn scenario(
         events_arrived,
         events_missing: tally.missing_events,
         errors: tally.errors,
+        officer_tokens_made: tally.officer_tokens,
         first_error: tally.first_error,
         event_latency_ms: Latency::of(tally.event_ms),
         reply_latency_ms: Latency::of(tally.reply_ms),
@@ -332,6 +333,7 @@ async fn drive(sut: &InProcess, transport: TransportKind, plan: &Plan) -> anyhow
     }
     let seconds = start.elapsed().as_secs_f64();
     let arrived = shared.events.seen();
+    tally.officer_tokens = shared.tokens.officers() as u64;
     if tally.total_commands() == 0 {
         bail!("no command was answered: {}", tally.first_error.unwrap_or_default());
     }

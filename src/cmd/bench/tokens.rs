@@ -6,28 +6,33 @@ use aduan_service::service::Service;
 use anyhow::anyhow;
 use chrono::Utc;
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 pub(super) struct Tokens {
     service: Service,
     pub admin: String,
-    officers: tokio::sync::Mutex<HashMap<String, String>>,
+    officers: Mutex<HashMap<String, String>>,
 }
 
 impl Tokens {
     pub(super) async fn new(service: Service) -> anyhow::Result<Self> {
         let admin = service.create_token("admin", None, None, Utc::now()).await.map_err(|e| anyhow!("{e}"))?.token;
-        Ok(Self { service, admin, officers: tokio::sync::Mutex::default() })
+        Ok(Self { service, admin, officers: Mutex::default() })
     }
 
-    /// The token of an officer of `agency`.
+    /// The token of an officer of `agency`, made on first use. Two clients that reach a new agency at
+    /// once may both make one (the first kept wins): cheaper than making every client wait for a write.
     pub(super) async fn officer_of(&self, agency: &str) -> anyhow::Result<String> {
-        let mut officers = self.officers.lock().await;
-        if let Some(t) = officers.get(agency) {
+        if let Some(t) = self.officers.lock().unwrap().get(agency) {
             return Ok(t.clone());
         }
         let made = self.service.create_token("officer", Some(agency), None, Utc::now()).await;
         let token = made.map_err(|e| anyhow!("an officer token for {agency}: {e}"))?.token;
-        officers.insert(agency.to_owned(), token.clone());
-        Ok(token)
+        Ok(self.officers.lock().unwrap().entry(agency.to_owned()).or_insert(token).clone())
+    }
+
+    /// How many agencies' officers have a token.
+    pub(super) fn officers(&self) -> usize {
+        self.officers.lock().unwrap().len()
     }
 }
