@@ -111,16 +111,7 @@ fn fault_a_nats_node_killed_under_load_loses_nothing() {
     // Every accepted submission is in the database, and the outbox drains.
     let (stored, outbox) = block_on(async {
         let mut c = PgConnection::connect(db.url()).await.unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let (unsent,): (i64,) =
-                sqlx::query_as("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetch_one(&mut c).await.unwrap();
-            if unsent == 0 {
-                break;
-            }
-            assert!(Instant::now() < deadline, "{unsent} outbox rows still unsent after 30 s");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        crate::support::outbox_drained(&mut c).await;
         let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM complaints").fetch_all(&mut c).await.unwrap();
         let evt = format!("{prefix}.evt.%");
         let rows: Vec<(String,)> = sqlx::query_as("SELECT event_id FROM outbox WHERE subject LIKE $1")

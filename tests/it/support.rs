@@ -542,3 +542,17 @@ pub fn nats_request(
 }
 
 use futures_core::Stream as _;
+
+/// Waits (polling, at most 30 s) until every outbox row of the PostgreSQL database `c` is marked sent.
+pub async fn outbox_drained(c: &mut sqlx::PgConnection) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (unsent,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetch_one(&mut *c).await.unwrap();
+        if unsent == 0 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{unsent} outbox rows still unsent after 30 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

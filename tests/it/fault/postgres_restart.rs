@@ -173,16 +173,7 @@ fn publish_until(s: &Server, stop: &AtomicBool) -> (usize, BTreeMap<String, Stri
 fn stored_and_sent(url: &str) -> (BTreeMap<String, String>, Vec<String>) {
     block_on(async {
         let mut c = PgConnection::connect(url).await.unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let (unsent,): (i64,) =
-                sqlx::query_as("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetch_one(&mut c).await.unwrap();
-            if unsent == 0 {
-                break;
-            }
-            assert!(Instant::now() < deadline, "{unsent} outbox rows still unsent after 30 s");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        crate::support::outbox_drained(&mut c).await;
         let ids: Vec<(String, String)> =
             sqlx::query_as("SELECT id, title FROM complaints").fetch_all(&mut c).await.unwrap();
         let events: Vec<(String,)> =
