@@ -44,6 +44,7 @@ mod shapes;
 mod sso;
 mod support;
 mod sweeps;
+mod web;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

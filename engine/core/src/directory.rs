@@ -386,6 +386,11 @@ impl Directory {
         out
     }
 
+    /// Every agency, in no particular order.
+    pub fn agencies(&self) -> impl Iterator<Item = &Agency> {
+        self.agencies.values()
+    }
+
     /// One agency by id.
     pub fn agency(&self, id: &str) -> Option<&Agency> {
         self.agencies.get(id)

@@ -1,4 +1,4 @@
-//! The HTTP API (docs/http.md), the only module that imports axum. Handlers decode the request, call
+//! The HTTP API (docs/http.md); with `web`, the only modules that import axum. Handlers decode the request, call
 //! one service function and encode the answer; errors are `application/problem+json` naming the field.
 //!
 //! Status precedence: 413 (body over 1 MiB, before parsing) → 400 (not JSON) → 401 → 404 → 403 → 409 →
@@ -9,6 +9,7 @@ use crate::bus::Bus;
 use crate::metrics::{self, Format, Readings};
 use crate::problem;
 use crate::service::{Caller, ListQuery, Service, ServiceError};
+use crate::store::CaseOrder;
 use crate::wire::text::{self, SHORT};
 use crate::wire::{
     ActionRequest, ComplaintList, ComplaintView, PackReadiness, PackUpload, Problem, PublishList, PublishRecord,
@@ -103,6 +104,13 @@ impl RateLimiter {
 pub struct ApiError {
     problem: Problem,
     retry_after: Option<u64>,
+}
+
+impl ApiError {
+    /// The problem document it answers with.
+    pub(crate) fn problem(self) -> Problem {
+        self.problem
+    }
 }
 
 impl From<Problem> for ApiError {
@@ -203,7 +211,8 @@ async fn caller(s: &ApiState, h: &HeaderMap) -> Result<Caller, ApiError> {
     Ok(s.service.authenticate(Some(bearer)).await?)
 }
 
-fn limited(state: &ApiState, caller: &Caller, ip: IpAddr) -> Result<(), ApiError> {
+/// 429 when `caller` (by token, else by client IP) is over the rate limit; the pages count with it too.
+pub(crate) fn limited(state: &ApiState, caller: &Caller, ip: IpAddr) -> Result<(), ApiError> {
     state.rate.check(&RateKey::of(caller, ip)).map_err(|secs| ApiError {
         problem: Problem::new(429, "over the rate limit; retry later"),
         retry_after: Some(secs),
@@ -304,9 +313,32 @@ struct ListParams {
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (`order=newest` only).
     #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
     cursor: Option<String>,
+    /// `newest` (default: newest first, paged by cursor) or `due` (a queue: the soonest deadline of a
+    /// running clock first, one page).
+    #[param(inline)]
+    order: Option<ListOrder>,
+}
+
+/// The order of `GET /v1/complaints`.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum ListOrder {
+    /// Newest first.
+    Newest,
+    /// Soonest deadline first.
+    Due,
+}
+
+impl From<ListOrder> for CaseOrder {
+    fn from(o: ListOrder) -> Self {
+        match o {
+            ListOrder::Newest => CaseOrder::Newest,
+            ListOrder::Due => CaseOrder::SoonestDue,
+        }
+    }
 }
 
 /// Decodes a query string, 422 naming the parameter (from the deserializer's path, as for bodies).
@@ -336,6 +368,7 @@ async fn list(
         overdue: p.overdue.unwrap_or(false),
         limit: p.limit,
         cursor: p.cursor,
+        order: p.order.map_or(CaseOrder::Newest, CaseOrder::from),
     };
     Ok(Json(s.service.list(q, &who, crate::clock::now()).await?))
 }
@@ -544,6 +577,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
+        .merge(crate::web::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), observe))

@@ -3,8 +3,10 @@
 //! - [`store`]: SQLite and PostgreSQL through two native sqlx pools; the only module with SQL.
 //! - [`bus`]: NATS JetStream streams, the outbox relay and the command consumer; the only module that
 //!   imports async-nats.
-//! - [`api`]: the HTTP API (axum); the only module that imports axum. Handlers decode, call one service
+//! - [`api`]: the HTTP API (axum; with [`web`], the only modules that import axum). Handlers decode, call one service
 //!   function, encode.
+//! - [`web`]: the web pages (axum, maud): citizens' filing and tracking, the dashboard; they call the
+//!   same service functions as [`api`].
 //! - [`service`]: the service functions that combine core decisions, the store and the outbox: submit,
 //!   act, the views, and the writing of a decision ([`service::CaseWrite`], the one chain builder
 //!   [`service::chain_events`]).
@@ -40,4 +42,5 @@ pub mod runtime;
 pub mod service;
 pub mod store;
 pub mod sweeper;
+pub mod web;
 pub mod wire;

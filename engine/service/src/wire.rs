@@ -187,6 +187,9 @@ pub struct DeadlineView {
     pub due_at: Option<DateTime<Utc>>,
     /// Local date of the last working day.
     pub due_date: Option<String>,
+    /// The time zone the clock counts in (its calendar's, an IANA name: `Asia/Jakarta`), in which
+    /// `due_date` is a local date.
+    pub time_zone: String,
     /// The clock is paused (awaiting the reporter).
     pub paused: bool,
     /// Computed across a provisional date or past the calendar's years.

@@ -30,7 +30,7 @@ pub use write::{
 
 use crate::crypto::DataKey;
 use crate::metrics::Metrics;
-use crate::store::Store;
+use crate::store::{CaseOrder, Store};
 use crate::wire::{ComplaintView, RejectedPack};
 use aduan_core::pack::{Pack, PackFile};
 use chrono::Duration;
@@ -64,8 +64,10 @@ pub struct ListQuery {
     pub overdue: bool,
     /// Page size (default 50, at most 200).
     pub limit: Option<i64>,
-    /// From a previous page.
+    /// From a previous page (newest first only).
     pub cursor: Option<String>,
+    /// Newest first (paged by cursor), or the queue's order: soonest deadline first (one page).
+    pub order: CaseOrder,
 }
 
 #[derive(Clone)]
@@ -169,6 +171,11 @@ impl Service {
     /// Gives back a pack [`Service::take_unbroadcast`] took, unless a newer one was published since.
     pub(crate) fn restore_unbroadcast(&self, files: Vec<PackFile>) {
         self.inner.unbroadcast.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(files);
+    }
+
+    /// The data key (the web layer seals its session cookies with it).
+    pub(crate) fn data_key(&self) -> &DataKey {
+        &self.inner.key
     }
 
     /// The store.

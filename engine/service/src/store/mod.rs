@@ -67,7 +67,8 @@ mod tx;
 pub use connect::{Backend, Store, StoreOptions};
 pub use error::StoreError;
 pub use model::{
-    subtree_patterns, CaseFilter, CaseRow, CommandRecord, DueTimer, EventRow, OutboxRow, PublishRow, TimerRow, TokenRow,
+    subtree_patterns, CaseFilter, CaseOrder, CaseRow, CommandRecord, DueTimer, EventRow, OutboxRow, PublishRow,
+    TimerRow, TokenRow,
 };
 pub use queries::{ReceivedScope, StatsRow, StatsScope};
 pub use schema::ColumnInfo;

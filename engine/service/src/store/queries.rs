@@ -7,7 +7,7 @@ use super::model::like_literal;
 use super::rows::{self, ms};
 use super::sql::{dyn_query, Arg, DynSql};
 use super::tx::with_reader;
-use super::{subtree_patterns, CaseFilter, CaseRow, EventRow, Store, StoreError, TimerRow};
+use super::{subtree_patterns, CaseFilter, CaseOrder, CaseRow, EventRow, Store, StoreError, TimerRow};
 
 /// Which cases statistics cover: those an agency subtree has held, plus the undispatched ones of a
 /// region (see [`Store::stats_rows`]).
@@ -78,7 +78,14 @@ impl Store {
             sql.push(&format!(" AND (created_at < {pc} OR (created_at = {pc} AND id < {pi}))"));
         }
         let p = sql.arg(Arg::Int(f.limit.max(0)));
-        sql.push(&format!(" ORDER BY created_at DESC, id DESC LIMIT {p}"));
+        let order = match f.order {
+            CaseOrder::Newest => "created_at DESC, id DESC",
+            CaseOrder::SoonestDue => {
+                "(SELECT MIN(t.due_at) FROM timers t WHERE t.complaint_id = complaints.id \
+                 AND t.status = 'running') ASC NULLS LAST, created_at DESC, id DESC"
+            }
+        };
+        sql.push(&format!(" ORDER BY {order} LIMIT {p}"));
         with_reader!(self, c => {
             let rows = dyn_query!(sql).fetch_all(&mut *c).await?;
             rows.iter().map(rows::case_row).collect()
