@@ -61,6 +61,11 @@ fn a_holiday_inside_the_response_period_keeps_a_follow_up_within_deadline() {
     let up = f.followed_up.unwrap();
     assert_eq!((up.within_deadline, up.working_days), (false, 6));
     assert_eq!(f.completed, None);
+
+    // Submitted and dispatched at one instant (as `aduan seed` and a back-dated intake may): on time.
+    let mut at_once = Life::new(&pack, "35.78", "2026-08-10T03:00:00Z");
+    at_once.act(&pack, verify(), "2026-08-10T03:00:00Z");
+    assert_eq!(facts_of(&pack, &at_once, false).dispatched, Some(true));
 }
 
 #[test]

@@ -94,17 +94,20 @@ pub fn first_response_days(pack: &Pack, assigned: DateTime<Utc>, followed_up: Da
 }
 
 /// `clock`'s `due_at` in force just before the decision taken at `at`, from the history's journals:
-/// the decision's own entry for the clock (its `old_due_at`) when it has one, else the last deadline
+/// the entry for the clock of an event at that instant (its `old_due_at`: the decision's own, since a
+/// seeded or back-dated case may be submitted and dispatched at one instant), else the last deadline
 /// an earlier event journaled for it. `None`: the clock was not running (or was paused) then.
 fn deadline_at(history: &[ReplayEvent<'_>], clock: &Clock, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let mut due = None;
     for e in history {
-        let entry = journal(e).into_iter().find(|d| d.clock == *clock);
-        if e.at >= at {
-            return entry.map_or(due, |d| d.old_due_at);
+        if e.at > at {
+            break;
         }
-        if let Some(d) = entry {
-            due = d.new_due_at;
+        let entry = journal(e).into_iter().find(|d| d.clock == *clock);
+        match entry {
+            Some(d) if e.at == at => return d.old_due_at,
+            Some(d) => due = d.new_due_at,
+            None => {}
         }
     }
     due
