@@ -134,12 +134,12 @@ fn zones_follow_the_thresholds_and_a_pack_without_reports_yaml_has_none() {
     let pack = national_pack();
     let one = facts_of(&pack, &on_time_through_a_holiday(&pack), false);
     let month: Month = "2026-08".parse().unwrap();
-    let report = compile(&pack.directory, "35.78/dinas-pu", month, &[one.clone()], pack.zones.as_ref());
+    let report = compile(&pack.directory, "35.78/dinas-pu", month, std::slice::from_ref(&one), pack.zones.as_ref());
     assert_eq!((report.total.on_time_share, report.total.zone), (Some(1.0), Some(Zone::Hijau)));
     assert_eq!(report.rows.len(), 1, "a unit has no agencies below it");
 
     let strict = common::pack_with(&[("reports.yaml", "zones: {hijau: 1.0, kuning: 0.99, min_cases: 2}\n")]).unwrap();
-    let r = compile(&strict.directory, "35.78/dinas-pu", month, &[one.clone()], strict.zones.as_ref());
+    let r = compile(&strict.directory, "35.78/dinas-pu", month, std::slice::from_ref(&one), strict.zones.as_ref());
     assert_eq!(r.total.zone, None, "one settled case is fewer than min_cases");
     let r = compile(&strict.directory, "35.78/dinas-pu", month, &[one.clone(), one.clone()], strict.zones.as_ref());
     assert_eq!(r.total.zone, Some(Zone::Hijau));
