@@ -40,6 +40,7 @@ mod privacy;
 mod publish_scope;
 mod queue;
 mod reload;
+mod reports;
 mod shapes;
 mod sso;
 mod support;

@@ -104,6 +104,8 @@ fn a_supervisor_sees_statistics_and_cannot_act() {
     let input = json!({"token": s.token("supervisor", "33.74"), "case_id": id});
     let found = scenario(&s, "supervisor", &input);
     assert!(found["total"].as_str().unwrap().contains(": 1"), "{found}");
+    // The monthly report's page names the unit that received the case.
+    assert!(found["report"].as_str().unwrap().contains("Dinas Pekerjaan Umum"), "{found}");
     assert_eq!(s.get(&format!("/v1/complaints/{id}")).json()["head_hash"], before, "nothing changed");
 }
 

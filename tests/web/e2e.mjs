@@ -148,12 +148,19 @@ const scenarios = {
     await shot(page, 'supervisor-stats');
     const csv = await page.request.get(`${base}/dashboard/stats?format=csv`);
     check(csv.status() === 200 && (await csv.text()).startsWith('agency,name,total'), 'the CSV export');
+    const month = new Date().toISOString().slice(0, 7);
+    await visit(page, `/dashboard/reports?month=${month}`, 'monthly report');
+    await accessible(page, 'monthly report');
+    const report = await page.textContent('main table');
+    await shot(page, 'supervisor-report');
+    const reportCsv = await page.request.get(`${base}/dashboard/reports?format=csv&month=${month}`);
+    check(reportCsv.status() === 200 && (await reportCsv.text()).includes('total'), 'the monthly report as CSV');
     await visit(page, `/dashboard/cases/${input.case_id}`, 'case');
     check((await page.locator('[data-testid=no-actions]').count()) === 1, 'no actions for a supervisor');
     check((await page.locator('form[data-action]').count()) === 0, 'no action forms for a supervisor');
     await accessible(page, 'supervisor case');
     await shot(page, 'supervisor-case');
-    return { total: total.trim() };
+    return { total: total.trim(), report };
   },
 
   // An officer of another agency cannot open the case and does not see it in the queue.

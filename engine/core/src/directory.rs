@@ -442,6 +442,13 @@ impl Directory {
         self.agencies.get(&format!("{government}/{slug}")).map(|a| a.id.as_str())
     }
 
+    /// The agencies directly below `id`, by id (a compliance report's rows).
+    pub fn children(&self, id: &str) -> Vec<&Agency> {
+        let mut out: Vec<&Agency> = self.agencies.values().filter(|a| a.parent.as_deref() == Some(id)).collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+
     /// The agency and its ancestors, itself first, ending at the root.
     pub fn ancestors<'a>(&'a self, id: &'a str) -> Vec<&'a str> {
         let mut out = vec![id];

@@ -10,6 +10,7 @@ use crate::metrics::{self, Format, Readings};
 use crate::problem;
 use crate::service::{Caller, ListQuery, Service, ServiceError};
 use crate::store::CaseOrder;
+use crate::wire::compliance::{csv as compliance_csv, ComplianceReport, ReportFormat};
 use crate::wire::text::{self, SHORT};
 use crate::wire::{
     ActionRequest, ComplaintList, ComplaintView, PackReadiness, PackUpload, Problem, PublishList, PublishRecord,
@@ -401,6 +402,57 @@ async fn stats(State(s): State<ApiState>, headers: HeaderMap, RawQuery(q): RawQu
     Ok(Json(s.service.stats(p.agency.as_deref(), p.from, p.to, &who, crate::clock::now()).await?))
 }
 
+/// The query of `GET /v1/reports/compliance`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct ComplianceParams {
+    /// The agency whose subtree is reported (default: the caller's own; `kemenpanrb` for the national
+    /// admin).
+    #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
+    agency: Option<String>,
+    /// The month, `YYYY-MM`, counted in the agency's time zone.
+    #[param(pattern = r"^\d{4}-\d{2}$", example = "2026-08")]
+    #[serde(deserialize_with = "text::bounded::<SHORT, _>")]
+    month: String,
+    /// `json` (the default) or `csv`: the same rows as CSV.
+    format: Option<ReportFormat>,
+}
+
+/// The compliance report of an agency's subtree for one month (docs/reports.md).
+#[utoipa::path(get, path = "/v1/reports/compliance", params(ComplianceParams),
+    responses(
+        (status = 200, description = "The report: one row per unit and the total; with `format=csv`, the same rows as CSV", content(
+            (ComplianceReport = "application/json"),
+            (String = "text/csv; charset=utf-8"))),
+        (status = 401, description = "No token, or a token that authenticates nothing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such agency, or one outside the caller's reach", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A query parameter is wrong (`field` names it: `month`, `format`, …)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is away; retry", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying")))
+    ))]
+async fn compliance(
+    State(s): State<ApiState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let who = caller(&s, &headers).await?;
+    let p: ComplianceParams = query(q.as_deref())?;
+    let report = s.service.compliance(p.agency.as_deref(), &p.month, &who, crate::clock::now()).await?;
+    Ok(match p.format.unwrap_or_default() {
+        ReportFormat::Json => Json(report).into_response(),
+        ReportFormat::Csv => {
+            let file =
+                format!("attachment; filename=\"compliance-{}-{}.csv\"", report.agency.replace('/', "_"), report.month);
+            let disposition = HeaderValue::from_str(&file).unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+            let headers = [
+                (header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
+                (header::CONTENT_DISPOSITION, disposition),
+            ];
+            (headers, compliance_csv(&report)).into_response()
+        }
+    })
+}
+
 /// Publish a policy pack: a policy author's whole candidate, within its scope.
 #[utoipa::path(post, path = "/v1/packs", request_body = PackUpload,
     responses(
@@ -534,13 +586,19 @@ async fn observe(State(s): State<ApiState>, req: Request, next: Next) -> Respons
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Aduan", description = "Public-service complaint handling (SP4N-LAPOR! style)"),
-    paths(submit, get_one, act, list, stats, publish, publishes, healthz, readyz, metrics),
+    paths(submit, get_one, act, list, stats, compliance, publish, publishes, healthz, readyz, metrics),
     components(schemas(
         Submission,
         ActionRequest,
         ComplaintView,
         ComplaintList,
         Stats,
+        ComplianceReport,
+        crate::wire::compliance::ComplianceRow,
+        crate::wire::compliance::ComplianceFigures,
+        crate::wire::compliance::ZoneThresholds,
+        crate::wire::compliance::ZoneName,
+        ReportFormat,
         Problem,
         Readiness,
         PackUpload,
@@ -571,6 +629,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/complaints/{id}", get(get_one))
         .route("/v1/complaints/{id}/actions", post(act))
         .route("/v1/stats", get(stats))
+        .route("/v1/reports/compliance", get(compliance))
         .route("/v1/packs", post(publish).layer(DefaultBodyLimit::max(PACK_BODY_LIMIT)))
         .route("/v1/packs/publishes", get(publishes))
         .route("/healthz", get(healthz))

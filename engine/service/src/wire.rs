@@ -9,6 +9,8 @@ use utoipa::ToSchema;
 
 pub use text::{LONG, REASON, SHORT};
 
+pub mod compliance;
+
 /// The kinds of report (`Submission.kind`). In the OpenAPI document only: the field stays a string
 /// that the service checks, so that a wrong value is a 422 naming it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -5,6 +5,7 @@
 //! - `submit.rs`: filing a complaint, and answering a replayed idempotency key.
 //! - `act.rs`: a workflow action on a case.
 //! - `views.rs`: what callers read: one case, the list, the stats.
+//! - `reports.rs`: the compliance report (figures by the core's `report`).
 //! - `write.rs`: the writing of a decision: [`CaseWrite`], the one chain builder [`chain_events`],
 //!   [`OutboxEntry`]; the sweep, the recompute, the digest and `aduan seed` write through them.
 //! - `rows.rs`: a case as stored rows and back.
@@ -15,6 +16,7 @@ mod act;
 mod auth;
 mod error;
 mod publish;
+mod reports;
 mod rows;
 mod submit;
 mod views;

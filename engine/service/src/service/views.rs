@@ -10,8 +10,8 @@ use aduan_core::access::{self, Operation, Visibility};
 use aduan_core::case::{Actor, Privacy};
 use aduan_core::directory::ROOT;
 use aduan_core::explain::{explain_timer, DeadlineExplanation};
+use aduan_core::report;
 use aduan_core::time::Timestamp;
-use aduan_core::timer::CalendarRef;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -233,17 +233,10 @@ impl Service {
             .iter()
             .filter_map(|r| {
                 let (a, f) = (r.first_assigned_at?, r.first_followup_at?);
-                let agency = r.first_followup_agency.clone().unwrap_or_default();
-                let cal = pack.calendar_for(&CalendarRef::Agency(agency));
-                Some(cal.count_working_days(a, f).days.max(0))
+                Some(report::first_response_days(&pack, a, f, r.first_followup_agency.as_deref().unwrap_or_default()))
             })
             .collect();
-        firsts.sort_unstable();
-        let median = match firsts.len() {
-            0 => None,
-            n if n % 2 == 1 => Some(firsts[n / 2] as f64),
-            n => Some((firsts[n / 2 - 1] + firsts[n / 2]) as f64 / 2.0),
-        };
+        let median = report::median(&mut firsts);
         Ok(Stats {
             total: rows.len() as u64,
             resolved: count(&|r| is_in(&groups.resolved, r)),
@@ -261,7 +254,7 @@ impl Service {
     /// The agency a list or statistics covers for `actor`: the one asked for when it lies in the
     /// actor's subtree (else 404, as an unknown agency), or the actor's own subtree (none: everything,
     /// for the root).
-    fn scoped_agency(
+    pub(super) fn scoped_agency(
         &self,
         actor: &Actor,
         op: Operation,

@@ -258,7 +258,7 @@ fn joined_page(
 }
 
 /// `col NOT IN ($a, $b, …)` with the values bound as arguments (always true for no values).
-fn not_in(sql: &mut DynSql, col: &str, values: &[String]) -> String {
+pub(super) fn not_in(sql: &mut DynSql, col: &str, values: &[String]) -> String {
     if values.is_empty() {
         return "1 = 1".to_owned();
     }
@@ -267,14 +267,14 @@ fn not_in(sql: &mut DynSql, col: &str, values: &[String]) -> String {
 }
 
 /// `(col = $r OR col LIKE '$r.%')`: a region code column in `region` or below it.
-fn in_region(sql: &mut DynSql, col: &str, region: &str) -> String {
+pub(super) fn in_region(sql: &mut DynSql, col: &str, region: &str) -> String {
     let exact = sql.arg(Arg::Text(region.to_owned()));
     let below = sql.arg(Arg::Text(format!("{}.%", like_literal(region))));
     format!("({col} = {exact} OR {col} LIKE {below} ESCAPE '\\')")
 }
 
 /// `(col LIKE $a ESCAPE '\' OR …)` with the patterns bound as arguments.
-fn like_any(sql: &mut DynSql, col: &str, patterns: Vec<String>) -> String {
+pub(super) fn like_any(sql: &mut DynSql, col: &str, patterns: Vec<String>) -> String {
     if patterns.is_empty() {
         return "1 = 0".to_owned();
     }

@@ -57,6 +57,7 @@ pub fn shell(lang: Lang, area: Area<'_>, title: &str, path: &str, body: Markup) 
                             Area::Dashboard { .. } => {
                                 a href="/dashboard" { (t.nav_queue) }
                                 a href="/dashboard/stats" { (t.nav_stats) }
+                                a href="/dashboard/reports" { (t.nav_report) }
                             }
                         }
                         a lang=(other.code()) href={ "/lang/" (other.code()) "?back=" (encode(path)) } {

@@ -10,7 +10,7 @@
 //!   `form.rs`: reading a urlencoded form; `session.rs`: the sealed session cookie and CSRF;
 //!   `present.rs`: a case's parts as both sides show them (status, deadlines, history);
 //!   `public.rs`: the citizen's pages; `dashboard.rs`: sign-in, the queue, a case and its actions;
-//!   `stats.rs`: statistics with charts and CSV; `live.rs`: the queue's server-sent events, fed by
+//!   `stats.rs`: statistics with charts and CSV; `report.rs`: the monthly compliance report; `live.rs`: the queue's server-sent events, fed by
 //!   NATS, and its script.
 
 mod dashboard;
@@ -20,6 +20,7 @@ mod layout;
 mod live;
 mod present;
 mod public;
+mod report;
 mod session;
 mod stats;
 
@@ -50,6 +51,7 @@ pub fn router() -> Router<ApiState> {
         .route("/dashboard/logout", axum::routing::post(dashboard::logout))
         .route("/dashboard/cases/{id}", get(dashboard::case).post(dashboard::act))
         .route("/dashboard/stats", get(stats::show))
+        .route("/dashboard/reports", get(report::show))
         .layer(middleware::from_fn(page_headers))
 }
 

@@ -64,10 +64,8 @@ pub async fn show(State(s): State<ApiState>, headers: HeaderMap, RawQuery(q): Ra
     let total = count(root.clone(), from, to).await.map_err(service_refused)?;
     let pack = s.service.pack();
     let dir = &pack.directory;
-    let mut children: Vec<_> = dir.agencies().filter(|a| a.parent.as_deref() == Some(root.as_str())).collect();
-    children.sort_by(|a, b| a.id.cmp(&b.id));
     let mut units = Vec::new();
-    for a in children.into_iter().take(MAX_UNITS) {
+    for a in dir.children(&root).into_iter().take(MAX_UNITS) {
         let stats = count(a.id.clone(), from, to).await.map_err(service_refused)?;
         if stats.total > 0 {
             units.push(UnitRow { agency: a.id.clone(), name: a.name.clone(), stats });
@@ -193,43 +191,36 @@ fn bars(rows: &[(String, u64)], title: &str) -> Markup {
 }
 
 fn csv_response(root: &str, root_name: &str, total: &Stats, units: &[UnitRow]) -> Response {
-    let mut out = String::from(
-        "agency,name,total,resolved,in_progress,not_followed_up,overdue,escalated,archived,median_first_response_working_days\r\n",
-    );
-    let mut line = |agency: &str, name: &str, s: &Stats| {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    // Writing to a Vec cannot fail.
+    let _ = w.write_record(CSV_COLUMNS);
+    let rows = std::iter::once((root, root_name, total))
+        .chain(units.iter().map(|u| (u.agency.as_str(), u.name.as_str(), &u.stats)));
+    for (agency, name, s) in rows {
         let median = s.median_first_response_working_days.map(|m| m.to_string()).unwrap_or_default();
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{}\r\n",
-            csv_field(agency),
-            csv_field(name),
-            s.total,
-            s.resolved,
-            s.in_progress,
-            s.not_followed_up,
-            s.overdue,
-            s.escalated,
-            s.archived,
-            median
-        ));
-    };
-    line(root, root_name, total);
-    for u in units {
-        line(&u.agency, &u.name, &u.stats);
+        let counts = [s.total, s.resolved, s.in_progress, s.not_followed_up, s.overdue, s.escalated, s.archived];
+        let mut line = vec![agency.to_owned(), name.to_owned()];
+        line.extend(counts.iter().map(u64::to_string));
+        line.push(median);
+        let _ = w.write_record(&line);
     }
-    let mut resp = out.into_response();
+    let mut resp = String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default().into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
     h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"statistik.csv\""));
     resp
 }
 
-/// One CSV field (RFC 4180): quoted when it holds a comma, quote or line break; a leading `=`, `+`,
-/// `-` or `@` is prefixed with `'` so a spreadsheet does not run it as a formula.
-fn csv_field(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@']) { format!("'{v}") } else { v.to_owned() };
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v
-    }
-}
+/// The columns of the statistics CSV, in order.
+const CSV_COLUMNS: [&str; 10] = [
+    "agency",
+    "name",
+    "total",
+    "resolved",
+    "in_progress",
+    "not_followed_up",
+    "overdue",
+    "escalated",
+    "archived",
+    "median_first_response_working_days",
+];
