@@ -82,7 +82,7 @@ fn body(lang: Lang, r: &ComplianceReport) -> Markup {
         @if let Some(z) = &r.zones {
             p.why { (t.report_zones_note) " " (z.note) }
         }
-        table {
+        div.wide { table {
             thead { tr { th { (t.agency) } @for h in heads { th { (h) } } } }
             tbody {
                 @for row in &r.rows {
@@ -90,7 +90,7 @@ fn body(lang: Lang, r: &ComplianceReport) -> Markup {
                 }
                 tr { th { (t.total) } (cells(&r.total)) }
             }
-        }
+        } }
     }
 }
 
