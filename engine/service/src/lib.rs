@@ -3,8 +3,10 @@
 //! - [`store`]: SQLite and PostgreSQL through two native sqlx pools; the only module with SQL.
 //! - [`bus`]: NATS JetStream streams, the outbox relay and the command consumer; the only module that
 //!   imports async-nats.
-//! - [`api`]: the HTTP API (axum); the only module that imports axum. Handlers decode, call one service
-//!   function, encode.
+//! - [`api`]: the HTTP API (axum). Handlers decode, call one service function, encode.
+//! - [`open311`]: Open311 GeoReport v2 at `/open311/v2`, nested in the API's router: the spec's
+//!   shapes in JSON and XML over the same service functions. With [`api`], the only modules that
+//!   import axum.
 //! - [`service`]: the service functions that combine core decisions, the store and the outbox: submit,
 //!   act, the views, and the writing of a decision ([`service::CaseWrite`], the one chain builder
 //!   [`service::chain_events`]).
@@ -32,6 +34,7 @@ pub mod impact;
 pub mod metrics;
 #[cfg(feature = "oidc")]
 pub mod oidc;
+pub mod open311;
 pub mod packs;
 pub mod problem;
 pub mod recompute;
