@@ -619,7 +619,9 @@ pub mod text {
         }
         match url::Url::parse(s) {
             Err(e) => Some(format!("not a URL ({e})")),
-            Ok(u) if !matches!(u.scheme(), "http" | "https") => Some(format!("`{}:` URL; only http and https", u.scheme())),
+            Ok(u) if !matches!(u.scheme(), "http" | "https") => {
+                Some(format!("`{}:` URL; only http and https", u.scheme()))
+            }
             Ok(u) if u.host_str().is_none_or(str::is_empty) => Some("a URL without a host".to_owned()),
             Ok(_) => None,
         }

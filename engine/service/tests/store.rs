@@ -234,14 +234,8 @@ async fn browse_cases_filters_newest_first(store: Store) {
     let mut d = case("d", "AAAAA-0000D", None, T0 + 3_000);
     d.region = Some("35.780".to_owned()); // a LIKE `35.78%` would take it: regions match by segment
     insert_cases(&store, &[a, b, c, d]).await;
-    let all = BrowseFilter {
-        from: t(T0),
-        to: t(T0 + 3_000),
-        categories: None,
-        statuses: None,
-        region: None,
-        limit: 10,
-    };
+    let all =
+        BrowseFilter { from: t(T0), to: t(T0 + 3_000), categories: None, statuses: None, region: None, limit: 10 };
     let ids = |rows: Vec<CaseRow>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
     let got = |f: BrowseFilter| {
         let store = store.clone();

@@ -36,8 +36,8 @@ use chrono_tz::Tz;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use spec::{
-    Created, Discovery, Endpoint, ErrorEntry, Format, List, NewRequest, RequestsQuery, ServiceDefinition,
-    ServiceEntry, ServiceRequest, ServicesQuery, Text,
+    Created, Discovery, Endpoint, ErrorEntry, Format, List, NewRequest, RequestsQuery, ServiceDefinition, ServiceEntry,
+    ServiceRequest, ServicesQuery, Text,
 };
 use std::net::SocketAddr;
 
@@ -58,8 +58,18 @@ pub fn router() -> Router<ApiState> {
         .route("/services.json", only_get(|s, _, q| services(s, q, Format::Json)))
         .route("/services.xml", only_get(|s, _, q| services(s, q, Format::Xml)))
         .route("/services/{file}", get(service_definition).fallback(method_not_allowed))
-        .route("/requests.json", get(|s, c, q| requests(s, c, q, Format::Json)).post(|s, c, r| create(s, c, r, Format::Json)).fallback(method_not_allowed))
-        .route("/requests.xml", get(|s, c, q| requests(s, c, q, Format::Xml)).post(|s, c, r| create(s, c, r, Format::Xml)).fallback(method_not_allowed))
+        .route(
+            "/requests.json",
+            get(|s, c, q| requests(s, c, q, Format::Json))
+                .post(|s, c, r| create(s, c, r, Format::Json))
+                .fallback(method_not_allowed),
+        )
+        .route(
+            "/requests.xml",
+            get(|s, c, q| requests(s, c, q, Format::Xml))
+                .post(|s, c, r| create(s, c, r, Format::Xml))
+                .fallback(method_not_allowed),
+        )
         .route("/requests/{file}", get(request).fallback(method_not_allowed))
         .fallback(unknown_endpoint)
 }
@@ -186,12 +196,14 @@ fn decode<T: DeserializeOwned>(raw: &[u8]) -> Result<T, Failure> {
         let path = e.path().to_string();
         let message = e.inner().to_string();
         if path.is_empty() || path == "." {
-            // An unknown or repeated parameter: serde names it.
+            // A repeated parameter: serde names it.
             Failure::new(400, clip(&message))
+        } else if path.starts_with("attribute[") {
+            Failure::param(&clip(&path), "no service takes attributes (`metadata` is false)")
         } else if spec::IDENTITY_PARAMS.contains(&path.as_str()) && !ours(&message) {
             Failure::param(&path, "wrong value (not repeated)")
         } else {
-            Failure::param(&path, message)
+            Failure::param(&clip(&path), clip(&message))
         }
     })
 }
@@ -266,7 +278,9 @@ async fn discovery(_: State<ApiState>, headers: HeaderMap, RawQuery(q): RawQuery
         Discovery {
             changeset: Text::new(CHANGESET),
             contact: Text::new("The operator of this Aduan installation"),
-            key_service: Text::new("An API token from the operator: `aduan token create --role integration` (docs/access.md#tokens)"),
+            key_service: Text::new(
+                "An API token from the operator: `aduan token create --role integration` (docs/access.md#tokens)",
+            ),
             endpoints: List::new(format, "endpoint", vec![endpoint]),
         }
     });
@@ -325,7 +339,10 @@ async fn service_definition(
             jurisdiction(&pack, j)?;
         }
         match pack.directory.category(&code) {
-            Some(c) => Ok(ServiceDefinition { service_code: Text::new(&c.id), attributes: List::new(format, "attribute", vec![]) }),
+            Some(c) => Ok(ServiceDefinition {
+                service_code: Text::new(&c.id),
+                attributes: List::new(format, "attribute", vec![]),
+            }),
             None => Err(Failure::new(404, format!("service_code: no service `{}`", clip(&code)))),
         }
     });
@@ -554,7 +571,10 @@ async fn form_body(req: Request, s: &ApiState) -> Result<Bytes, Failure> {
         let essence = ct.to_str().unwrap_or_default().split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
         if essence != "application/x-www-form-urlencoded" {
             let shown = clip(&String::from_utf8_lossy(ct.as_bytes()));
-            return Err(Failure::new(415, format!("the body must be application/x-www-form-urlencoded, not `{shown}`")));
+            return Err(Failure::new(
+                415,
+                format!("the body must be application/x-www-form-urlencoded, not `{shown}`"),
+            ));
         }
     }
     let bytes = Bytes::from_request(req, s).await.map_err(|e| {
@@ -573,7 +593,8 @@ async fn form_body(req: Request, s: &ApiState) -> Result<Bytes, Failure> {
 /// The caller an `api_key` names: an API token (or a verified JWT) of any role the access table lets
 /// submit; missing, not authenticating or not an API token, 403.
 async fn api_caller(service: &Service, key: Option<&str>) -> Result<Caller, Failure> {
-    let key = key.ok_or_else(|| Failure::new(403, "api_key: required to submit (an API token: docs/open311.md#api-keys)"))?;
+    let key =
+        key.ok_or_else(|| Failure::new(403, "api_key: required to submit (an API token: docs/open311.md#api-keys)"))?;
     match service.authenticate(Some(key)).await {
         Ok(c @ Caller::Principal(_)) => Ok(c),
         Ok(_) => Err(Failure::new(403, "api_key: not an API token")),
@@ -586,18 +607,26 @@ async fn api_caller(service: &Service, key: Option<&str>) -> Result<Caller, Fail
 /// public (the reporter is never shown to the public; the agency sees it), its title the first line of
 /// the description (else the service's name).
 fn submission(pack: &Pack, f: NewRequest) -> Result<Submission, Failure> {
-    let region = f.jurisdiction_id.as_deref().ok_or_else(|| Failure::param("jurisdiction_id", "required (a Kemendagri region code, e.g. 35.78)"))?;
+    let region = f
+        .jurisdiction_id
+        .as_deref()
+        .ok_or_else(|| Failure::param("jurisdiction_id", "required (a Kemendagri region code, e.g. 35.78)"))?;
     let region = jurisdiction(pack, region)?;
-    let code = f.service_code.as_deref().ok_or_else(|| Failure::param("service_code", "required (GET services lists them)"))?;
-    let category = pack
-        .directory
-        .category(code)
-        .ok_or_else(|| Failure::param("service_code", format!("no service `{}` (GET services lists them)", clip(code))))?;
+    let code = f
+        .service_code
+        .as_deref()
+        .ok_or_else(|| Failure::param("service_code", "required (GET services lists them)"))?;
+    let category = pack.directory.category(code).ok_or_else(|| {
+        Failure::param("service_code", format!("no service `{}` (GET services lists them)", clip(code)))
+    })?;
     match (f.lat, f.long) {
         (Some(_), None) => return Err(Failure::param("long", "required with lat")),
         (None, Some(_)) => return Err(Failure::param("lat", "required with long")),
         (None, None) if f.address_string.is_none() => {
-            return Err(Failure::param("lat", "a location is required: lat and long, or address_string (address_id alone is not supported)"))
+            return Err(Failure::param(
+                "lat",
+                "a location is required: lat and long, or address_string (address_id alone is not supported)",
+            ))
         }
         _ => {}
     }
@@ -615,8 +644,8 @@ fn submission(pack: &Pack, f: NewRequest) -> Result<Submission, Failure> {
         return Err(Failure::param("first_name", format!("with last_name, at most {SHORT} characters")));
     }
     let contact = f.email.clone().or_else(|| f.phone.clone());
-    let reporter = (!name.is_empty() || contact.is_some())
-        .then(|| Reporter { name: (!name.is_empty()).then_some(name), contact });
+    let reporter =
+        (!name.is_empty() || contact.is_some()).then(|| Reporter { name: (!name.is_empty()).then_some(name), contact });
     let body = f.description.unwrap_or_default();
     let title = match body.lines().map(str::trim).find(|l| !l.is_empty()) {
         Some(line) if line.chars().count() > 100 => format!("{}…", line.chars().take(99).collect::<String>()),

@@ -205,7 +205,13 @@ mod tests {
     #[test]
     fn text_format_escapes() {
         let mut o = CopyText::default();
-        o.text("a\tb\\c\nd\re ½").opt_text(None).int(-5).opt_int(Some(7)).opt_int(None).opt_float(Some(-7.2575)).opt_float(None);
+        o.text("a\tb\\c\nd\re ½")
+            .opt_text(None)
+            .int(-5)
+            .opt_int(Some(7))
+            .opt_int(None)
+            .opt_float(Some(-7.2575))
+            .opt_float(None);
         o.end_row();
         o.text("x");
         o.end_row();
