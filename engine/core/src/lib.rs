@@ -23,6 +23,7 @@
 //! - [`case`]: a case and every decision on it (submit, actions, escalation).
 //! - [`chain`]: the per-case hash chain of events.
 //! - [`replay`]: the status, holder and level a case's events lead to (for `audit verify`).
+//! - [`report`]: compliance reports: per-case facts, figures, rows and zones (`reports.yaml`).
 //! - [`sweep`]: what a deadline sweep does to one case at one instant.
 //! - [`time`]: [`time::Timestamp`], the millisecond instant every decision is taken at.
 
@@ -42,6 +43,7 @@ pub mod problem;
 pub mod publish;
 pub mod region;
 pub mod replay;
+pub mod report;
 pub mod rules;
 pub mod sla;
 pub mod smoke;

@@ -8,6 +8,7 @@
 use crate::calendar::{Calendar, CalendarLayer};
 use crate::directory::{Directory, DirectorySources};
 use crate::domain::Tier;
+use crate::report::{Zones, REPORTS_FILE};
 use crate::rules::Policies;
 use crate::sla::{SlaLayer, SlaSet};
 use crate::timer::CalendarRef;
@@ -69,6 +70,8 @@ pub struct Pack {
     pub policies: Policies,
     /// Worker schedules (job → cron expression), from `schedules.yaml`.
     pub schedules: Schedules,
+    /// The compliance report's zones, from `reports.yaml`; `None` (no such file): reports carry no zone.
+    pub zones: Option<Zones>,
 }
 
 /// `schedules.yaml`: cron expressions of the workers' jobs (the `cron` crate: seconds first). Each is
@@ -176,6 +179,10 @@ impl Pack {
         if let Err(e) = &schedules {
             problems.extend(e.0.clone());
         }
+        let zones = texts.get(REPORTS_FILE).map(|t| Zones::from_yaml(REPORTS_FILE, t)).transpose();
+        if let Err(e) = &zones {
+            problems.extend(e.0.clone());
+        }
         let calendars = CalendarSet::build(layers).map(Arc::new);
         let slas = SlaSet::build(sla_layers);
         let directory = Directory::build(&DirectorySources {
@@ -209,6 +216,7 @@ impl Pack {
                     workflow,
                     policies,
                     schedules: schedules.unwrap_or_default(),
+                    zones: zones.unwrap_or_default(),
                 })
             }
             (m, c, s, d, w, p) => {
@@ -279,10 +287,11 @@ impl<'a> Parts<'a> {
 }
 
 /// Pack files at fixed paths that are parsed after the layer files.
-const KNOWN_FILES: [&str; 7] = [
+const KNOWN_FILES: [&str; 8] = [
     "workflow.yaml",
     "categories.yaml",
     "schedules.yaml",
+    REPORTS_FILE,
     "directory/governments.yaml",
     "directory/units.yaml",
     "directory/national.yaml",

@@ -61,6 +61,17 @@ impl fmt::Display for RegionCode {
 /// (Asia/Jayapura). Jobs that run "in the region's time zone" (the morning digest) run once per zone.
 pub const TIME_ZONES: [Tz; 4] = [Tz::Asia__Jakarta, Tz::Asia__Pontianak, Tz::Asia__Makassar, Tz::Asia__Jayapura];
 
+/// What Indonesians call a zone: `WIB` (Asia/Jakarta, Asia/Pontianak), `WITA` (Asia/Makassar), `WIT`
+/// (Asia/Jayapura); any other zone by its tz name.
+pub fn zone_abbreviation(tz: Tz) -> &'static str {
+    match tz {
+        Tz::Asia__Jakarta | Tz::Asia__Pontianak => "WIB",
+        Tz::Asia__Makassar => "WITA",
+        Tz::Asia__Jayapura => "WIT",
+        other => other.name(),
+    }
+}
+
 /// The time zone of a province by its two-digit code (docs/deadlines.md#calendar-of-a-clock).
 ///
 /// Kalimantan Barat (61) and Kalimantan Tengah (62) keep Asia/Pontianak, which is WIB like

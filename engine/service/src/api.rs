@@ -1,6 +1,6 @@
-//! The HTTP API (docs/http.md): with `open311` (nested here at `/open311/v2`), the only modules that
-//! import axum. Handlers decode the request, call one service function and encode the answer; errors
-//! are `application/problem+json` naming the field.
+//! The HTTP API (docs/http.md); with `web` (merged here) and `open311` (nested here at `/open311/v2`),
+//! the only modules that import axum. Handlers decode the request, call one service function and
+//! encode the answer; errors are `application/problem+json` naming the field.
 //!
 //! Status precedence: 413 (body over 1 MiB, before parsing) → 400 (not JSON) → 401 → 404 → 403 → 409 →
 //! 422 → 429. `POST /v1/packs` asks for the token first (401, 403 for a role that may not publish), then
@@ -10,6 +10,8 @@ use crate::bus::Bus;
 use crate::metrics::{self, Format, Readings};
 use crate::problem;
 use crate::service::{Caller, ListQuery, Service, ServiceError};
+use crate::store::CaseOrder;
+use crate::wire::compliance::{csv as compliance_csv, ComplianceReport, ReportFormat};
 use crate::wire::text::{self, SHORT};
 use crate::wire::{
     ActionRequest, ComplaintList, ComplaintView, PackReadiness, PackUpload, Problem, PublishList, PublishRecord,
@@ -104,6 +106,13 @@ impl RateLimiter {
 pub struct ApiError {
     problem: Problem,
     retry_after: Option<u64>,
+}
+
+impl ApiError {
+    /// The problem document it answers with.
+    pub(crate) fn problem(self) -> Problem {
+        self.problem
+    }
 }
 
 impl From<Problem> for ApiError {
@@ -204,7 +213,8 @@ async fn caller(s: &ApiState, h: &HeaderMap) -> Result<Caller, ApiError> {
     Ok(s.service.authenticate(Some(bearer)).await?)
 }
 
-fn limited(state: &ApiState, caller: &Caller, ip: IpAddr) -> Result<(), ApiError> {
+/// 429 when `caller` (by token, else by client IP) is over the rate limit; the pages count with it too.
+pub(crate) fn limited(state: &ApiState, caller: &Caller, ip: IpAddr) -> Result<(), ApiError> {
     limited_at(state, caller, ip).map_err(|secs| ApiError {
         problem: Problem::new(429, "over the rate limit; retry later"),
         retry_after: Some(secs),
@@ -311,9 +321,32 @@ struct ListParams {
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (`order=newest` only).
     #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
     cursor: Option<String>,
+    /// `newest` (default: newest first, paged by cursor) or `due` (a queue: the soonest deadline of a
+    /// running clock first, one page).
+    #[param(inline)]
+    order: Option<ListOrder>,
+}
+
+/// The order of `GET /v1/complaints`.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum ListOrder {
+    /// Newest first.
+    Newest,
+    /// Soonest deadline first.
+    Due,
+}
+
+impl From<ListOrder> for CaseOrder {
+    fn from(o: ListOrder) -> Self {
+        match o {
+            ListOrder::Newest => CaseOrder::Newest,
+            ListOrder::Due => CaseOrder::SoonestDue,
+        }
+    }
 }
 
 /// Decodes a query string, 422 naming the parameter (from the deserializer's path, as for bodies).
@@ -343,6 +376,7 @@ async fn list(
         overdue: p.overdue.unwrap_or(false),
         limit: p.limit,
         cursor: p.cursor,
+        order: p.order.map_or(CaseOrder::Newest, CaseOrder::from),
     };
     Ok(Json(s.service.list(q, &who, crate::clock::now()).await?))
 }
@@ -373,6 +407,57 @@ async fn stats(State(s): State<ApiState>, headers: HeaderMap, RawQuery(q): RawQu
     let who = caller(&s, &headers).await?;
     let p: StatsParams = query(q.as_deref())?;
     Ok(Json(s.service.stats(p.agency.as_deref(), p.from, p.to, &who, crate::clock::now()).await?))
+}
+
+/// The query of `GET /v1/reports/compliance`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct ComplianceParams {
+    /// The agency whose subtree is reported (default: the caller's own; `kemenpanrb` for the national
+    /// admin).
+    #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
+    agency: Option<String>,
+    /// The month, `YYYY-MM`, counted in the agency's time zone.
+    #[param(pattern = r"^\d{4}-\d{2}$", example = "2026-08")]
+    #[serde(deserialize_with = "text::bounded::<SHORT, _>")]
+    month: String,
+    /// `json` (the default) or `csv`: the same rows as CSV.
+    format: Option<ReportFormat>,
+}
+
+/// The compliance report of an agency's subtree for one month (docs/reports.md).
+#[utoipa::path(get, path = "/v1/reports/compliance", params(ComplianceParams),
+    responses(
+        (status = 200, description = "The report: one row per unit and the total; with `format=csv`, the same rows as CSV", content(
+            (ComplianceReport = "application/json"),
+            (String = "text/csv; charset=utf-8"))),
+        (status = 401, description = "No token, or a token that authenticates nothing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such agency, or one outside the caller's reach", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A query parameter is wrong (`field` names it: `month`, `format`, …)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is away; retry", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying")))
+    ))]
+async fn compliance(
+    State(s): State<ApiState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let who = caller(&s, &headers).await?;
+    let p: ComplianceParams = query(q.as_deref())?;
+    let report = s.service.compliance(p.agency.as_deref(), &p.month, &who, crate::clock::now()).await?;
+    Ok(match p.format.unwrap_or_default() {
+        ReportFormat::Json => Json(report).into_response(),
+        ReportFormat::Csv => {
+            let file =
+                format!("attachment; filename=\"compliance-{}-{}.csv\"", report.agency.replace('/', "_"), report.month);
+            let disposition = HeaderValue::from_str(&file).unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+            let headers = [
+                (header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
+                (header::CONTENT_DISPOSITION, disposition),
+            ];
+            (headers, compliance_csv(&report)).into_response()
+        }
+    })
 }
 
 /// Publish a policy pack: a policy author's whole candidate, within its scope.
@@ -508,13 +593,19 @@ async fn observe(State(s): State<ApiState>, req: Request, next: Next) -> Respons
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Aduan", description = "Public-service complaint handling (SP4N-LAPOR! style)"),
-    paths(submit, get_one, act, list, stats, publish, publishes, healthz, readyz, metrics),
+    paths(submit, get_one, act, list, stats, compliance, publish, publishes, healthz, readyz, metrics),
     components(schemas(
         Submission,
         ActionRequest,
         ComplaintView,
         ComplaintList,
         Stats,
+        ComplianceReport,
+        crate::wire::compliance::ComplianceRow,
+        crate::wire::compliance::ComplianceFigures,
+        crate::wire::compliance::ZoneThresholds,
+        crate::wire::compliance::ZoneName,
+        ReportFormat,
         Problem,
         Readiness,
         PackUpload,
@@ -545,12 +636,14 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/complaints/{id}", get(get_one))
         .route("/v1/complaints/{id}/actions", post(act))
         .route("/v1/stats", get(stats))
+        .route("/v1/reports/compliance", get(compliance))
         .route("/v1/packs", post(publish).layer(DefaultBodyLimit::max(PACK_BODY_LIMIT)))
         .route("/v1/packs/publishes", get(publishes))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
+        .merge(crate::web::router())
         .nest(crate::open311::PREFIX, crate::open311::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -9,6 +9,8 @@ use utoipa::ToSchema;
 
 pub use text::{LONG, REASON, SHORT};
 
+pub mod compliance;
+
 /// The kinds of report (`Submission.kind`). In the OpenAPI document only: the field stays a string
 /// that the service checks, so that a wrong value is a 422 naming it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -214,6 +216,9 @@ pub struct DeadlineView {
     pub due_at: Option<DateTime<Utc>>,
     /// Local date of the last working day.
     pub due_date: Option<String>,
+    /// The time zone the clock counts in (its calendar's, an IANA name: `Asia/Jakarta`), in which
+    /// `due_date` is a local date.
+    pub time_zone: String,
     /// The clock is paused (awaiting the reporter).
     pub paused: bool,
     /// Computed across a provisional date or past the calendar's years.

@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use aduan_service::store::{
-    Backend, CaseFilter, CaseRow, ColumnInfo, CommandRecord, DueTimer, EventRow, PublishRow, ReceivedScope, StatsRow,
-    StatsScope, Store, StoreError, StoreOptions, TimerRow,
+    Backend, CaseFilter, CaseOrder, CaseRow, ColumnInfo, CommandRecord, DueTimer, EventRow, PublishRow, ReceivedScope,
+    StatsRow, StatsScope, Store, StoreError, StoreOptions, TimerRow,
 };
 use chrono::{DateTime, Utc};
 
@@ -54,6 +54,7 @@ conformance!(
     replace_timers,
     list_cases_newest_first_with_cursor,
     list_cases_agency_subtree,
+    list_cases_soonest_due_first,
     list_cases_status_and_overdue,
     browse_cases_filters_newest_first,
     outbox_order_mark_sent_backlog,
@@ -424,6 +425,34 @@ async fn list_cases_agency_subtree(store: Store) {
     assert_eq!(ids(&store.list_cases(&by("36")).await.expect("36")), ["d"]);
     // The national ministry sees everything, undispatched cases included.
     assert_eq!(store.list_cases(&by("kemenpanrb")).await.expect("all").len(), rows.len());
+}
+
+async fn list_cases_soonest_due_first(store: Store) {
+    let rows = [
+        case("late", "AAAAA-00001", Some("35.78"), T0),
+        case("none", "AAAAA-00002", Some("35.78"), T0 + 1),
+        case("soon", "AAAAA-00003", Some("35.78"), T0 + 2),
+        case("paused", "AAAAA-00004", Some("35.78"), T0 + 3),
+    ];
+    insert_cases(&store, &rows).await;
+    let mut tx = store.begin().await.expect("begin");
+    tx.replace_timers("late", &[timer("late", "respond", Some(T0 + 50_000))]).await.expect("late");
+    tx.replace_timers(
+        "soon",
+        &[timer("soon", "respond", Some(T0 + 9_000)), timer("soon", "complete", Some(T0 + 99_000))],
+    )
+    .await
+    .expect("soon");
+    // A paused clock's stale due_at does not put its case first.
+    let mut paused = timer("paused", "respond", Some(T0 + 1_000));
+    paused.status = "paused".to_owned();
+    tx.replace_timers("paused", &[paused]).await.expect("paused");
+    tx.commit().await.expect("commit");
+    let queue = CaseFilter { order: CaseOrder::SoonestDue, ..filter(100) };
+    // No running clock: last, newest first among them.
+    assert_eq!(ids(&store.list_cases(&queue).await.expect("queue")), ["soon", "late", "paused", "none"]);
+    let two = CaseFilter { order: CaseOrder::SoonestDue, ..filter(2) };
+    assert_eq!(ids(&store.list_cases(&two).await.expect("page")), ["soon", "late"]);
 }
 
 async fn list_cases_status_and_overdue(store: Store) {

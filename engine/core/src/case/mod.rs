@@ -377,6 +377,12 @@ impl Case {
             .collect()
     }
 
+    /// The time zone a clock counts in (its calendar's), so a deadline can be shown as a local date
+    /// with its zone; `None` for a clock the case does not run.
+    pub fn time_zone_of(&self, pack: &Pack, clock: &Clock) -> Option<chrono_tz::Tz> {
+        self.timers.get(clock).map(|t| pack.calendar_for(&t.timer.calendar).time_zone())
+    }
+
     fn calendar_ref(&self, clock: &Clock) -> CalendarRef {
         match (&self.agency, clock) {
             (Some(a), c) if c.follows_holder() => CalendarRef::Agency(a.clone()),

@@ -392,23 +392,26 @@ fn version_at_least(version: &str, major: u64, minor: u64) -> bool {
 /// subject token (`.`, `*`, `>`, spaces) in a slug or type become `_`, so a subscriber's wildcards always
 /// line up.
 pub fn event_subject(prefix: &str, agency: Option<&str>, event_type: &str) -> String {
-    let (p, k, u) = match agency.map(str::trim).filter(|a| !a.is_empty()) {
-        None => ("_".to_string(), "_".to_string(), "_".to_string()),
-        Some(agency) => {
-            let (base, unit) = match agency.split_once('/') {
-                Some((base, unit)) => (base, Some(unit)),
-                None => (agency, None),
-            };
-            let unit = token(unit.unwrap_or(""));
-            if base.starts_with(|c: char| c.is_ascii_digit()) {
-                let mut levels = base.split('.');
-                (token(levels.next().unwrap_or("")), token(levels.next().unwrap_or("")), unit)
-            } else {
-                ("nasional".to_string(), token(base), unit)
-            }
-        }
+    let [p, k, u] = match agency.map(str::trim).filter(|a| !a.is_empty()) {
+        None => ["_".to_string(), "_".to_string(), "_".to_string()],
+        Some(agency) => holder_tokens(agency),
     };
     format!("{prefix}.evt.{p}.{k}.{u}.{}", token(event_type))
+}
+
+/// The `{P}.{K}.{U}` tokens of a holder (see [`event_subject`]).
+fn holder_tokens(agency: &str) -> [String; 3] {
+    let (base, unit) = match agency.split_once('/') {
+        Some((base, unit)) => (base, Some(unit)),
+        None => (agency, None),
+    };
+    let unit = token(unit.unwrap_or(""));
+    if base.starts_with(|c: char| c.is_ascii_digit()) {
+        let mut levels = base.split('.');
+        [token(levels.next().unwrap_or("")), token(levels.next().unwrap_or("")), unit]
+    } else {
+        ["nasional".to_string(), token(base), unit]
+    }
 }
 
 /// The subject of the copy of an event of a case that no agency holds after it (`submitted`,
@@ -421,6 +424,27 @@ pub fn queue_subject(prefix: &str, region: &str, event_type: &str) -> String {
     let p = token(levels.next().unwrap_or(""));
     let k = token(levels.next().unwrap_or(""));
     format!("{prefix}.queue.{p}.{k}.{}", token(event_type))
+}
+
+/// The subjects that carry every event of an agency's subtree (docs/nats.md#subjects), and, for a
+/// government, the copies of its region's cases no agency holds yet (its verification queue): what
+/// the dashboard's live queue listens to. `kemenpanrb`, the root, hears everything.
+pub fn subtree_subjects(prefix: &str, agency: &str) -> Vec<String> {
+    if agency == aduan_core::directory::ROOT {
+        return vec![format!("{prefix}.evt.>"), format!("{prefix}.queue.>")];
+    }
+    // The levels an agency names; the `_` levels after them are its subtree.
+    let below = |tokens: &[String]| {
+        let named = tokens.iter().rposition(|t| t != "_").map_or(0, |i| i + 1);
+        tokens[..named].join(".")
+    };
+    let mut subjects = vec![format!("{prefix}.evt.{}.>", below(&holder_tokens(agency)))];
+    if !agency.contains('/') && agency.starts_with(|c: char| c.is_ascii_digit()) {
+        let mut levels = agency.split('.');
+        let region = [token(levels.next().unwrap_or("")), token(levels.next().unwrap_or(""))];
+        subjects.push(format!("{prefix}.queue.{}.>", below(&region)));
+    }
+    subjects
 }
 
 /// One subject token: `_` when empty, unsafe characters replaced by `_`.
@@ -509,6 +533,17 @@ mod tests {
         assert_eq!(s(None), "aduan.evt._._._.escalated");
         assert_eq!(s(Some("")), "aduan.evt._._._.escalated");
         assert_eq!(event_subject("x-1", Some("11.01"), "submitted"), "x-1.evt.11.01._.submitted");
+    }
+
+    #[test]
+    fn a_subtree_is_its_levels_and_what_lies_below() {
+        let s = |agency: &str| subtree_subjects("aduan", agency);
+        assert_eq!(s("35.78/dinas-pu"), ["aduan.evt.35.78.dinas-pu.>"]);
+        assert_eq!(s("35.78"), ["aduan.evt.35.78.>", "aduan.queue.35.78.>"]);
+        assert_eq!(s("35"), ["aduan.evt.35.>", "aduan.queue.35.>"]);
+        assert_eq!(s("35/dinkes"), ["aduan.evt.35._.dinkes.>"]);
+        assert_eq!(s("pln"), ["aduan.evt.nasional.pln.>"]);
+        assert_eq!(s("kemenpanrb"), ["aduan.evt.>", "aduan.queue.>"]);
     }
 
     #[test]

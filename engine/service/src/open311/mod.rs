@@ -593,8 +593,9 @@ async fn form_body(req: Request, s: &ApiState) -> Result<Bytes, Failure> {
 /// The caller an `api_key` names: an API token (or a verified JWT) of any role the access table lets
 /// submit; missing, not authenticating or not an API token, 403.
 async fn api_caller(service: &Service, key: Option<&str>) -> Result<Caller, Failure> {
-    let key =
-        key.ok_or_else(|| Failure::new(403, "api_key: required to submit (an API token: docs/open311.md#filing-a-request)"))?;
+    let key = key.ok_or_else(|| {
+        Failure::new(403, "api_key: required to submit (an API token: docs/open311.md#filing-a-request)")
+    })?;
     match service.authenticate(Some(key)).await {
         Ok(c @ Caller::Principal(_)) => Ok(c),
         Ok(_) => Err(Failure::new(403, "api_key: not an API token")),

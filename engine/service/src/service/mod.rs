@@ -5,6 +5,7 @@
 //! - `submit.rs`: filing a complaint, and answering a replayed idempotency key.
 //! - `act.rs`: a workflow action on a case.
 //! - `views.rs`: what callers read: one case, the list, the public listing, the stats.
+//! - `reports.rs`: the compliance report (figures by the core's `report`).
 //! - `write.rs`: the writing of a decision: [`CaseWrite`], the one chain builder [`chain_events`],
 //!   [`OutboxEntry`]; the sweep, the recompute, the digest and `aduan seed` write through them.
 //! - `rows.rs`: a case as stored rows and back.
@@ -15,6 +16,7 @@ mod act;
 mod auth;
 mod error;
 mod publish;
+mod reports;
 mod rows;
 mod submit;
 mod views;
@@ -30,7 +32,7 @@ pub use write::{
 
 use crate::crypto::DataKey;
 use crate::metrics::Metrics;
-use crate::store::Store;
+use crate::store::{CaseOrder, Store};
 use crate::wire::{ComplaintView, RejectedPack};
 use aduan_core::pack::{Pack, PackFile};
 use chrono::Duration;
@@ -64,8 +66,10 @@ pub struct ListQuery {
     pub overdue: bool,
     /// Page size (default 50, at most 200).
     pub limit: Option<i64>,
-    /// From a previous page.
+    /// From a previous page (newest first only).
     pub cursor: Option<String>,
+    /// Newest first (paged by cursor), or the queue's order: soonest deadline first (one page).
+    pub order: CaseOrder,
 }
 
 /// The public listing's query ([`Service::browse`]; Open311 `GET requests`).
@@ -189,6 +193,11 @@ impl Service {
     /// Gives back a pack [`Service::take_unbroadcast`] took, unless a newer one was published since.
     pub(crate) fn restore_unbroadcast(&self, files: Vec<PackFile>) {
         self.inner.unbroadcast.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(files);
+    }
+
+    /// The data key (the web layer seals its session cookies with it).
+    pub(crate) fn data_key(&self) -> &DataKey {
+        &self.inner.key
     }
 
     /// The store.

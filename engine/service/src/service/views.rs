@@ -4,13 +4,14 @@ use super::auth::{denied, may_read, reporter_hash, Caller};
 use super::rows::case_of;
 use super::{BrowseQuery, ListQuery, Service, ServiceError, BROWSE_LIMIT};
 use crate::crypto::is_tracking_id;
-use crate::store::{subtree_patterns, BrowseFilter, CaseFilter, CaseRow, StatsScope, TimerRow};
+use crate::store::{subtree_patterns, BrowseFilter, CaseFilter, CaseOrder, CaseRow, StatsScope, TimerRow};
 use crate::wire::{ComplaintList, ComplaintView, DeadlineView, HistoryEntry, Location, Reporter, Stats};
 use aduan_core::access::{self, Operation, Visibility};
 use aduan_core::case::{Actor, Privacy};
 use aduan_core::directory::ROOT;
+use aduan_core::explain::{explain_timer, DeadlineExplanation};
+use aduan_core::report;
 use aduan_core::time::Timestamp;
-use aduan_core::timer::CalendarRef;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -22,6 +23,27 @@ impl Service {
     /// The single view of a case by id or tracking id, with history, as `caller` may see it. The public
     /// reads by tracking id only; a case outside the caller's reach is 404, as an unknown one.
     pub async fn get(&self, id: &str, caller: &Caller) -> Result<ComplaintView, ServiceError> {
+        let (row, actor) = self.readable(id, caller).await?;
+        self.view_of(&row, true, &actor).await
+    }
+
+    /// Why each running clock of a case falls due when it does (the `policy explain` answer: the
+    /// budget, the SLA layer, the calendar and every day skipped), for a caller who may read the case.
+    pub async fn explain_deadlines(&self, id: &str, caller: &Caller) -> Result<Vec<DeadlineExplanation>, ServiceError> {
+        let (row, _) = self.readable(id, caller).await?;
+        let timers = self.inner.store.timers(&row.id).await?;
+        let case = case_of(&row, &timers)?;
+        let pack = self.pack();
+        Ok(case
+            .timers
+            .values()
+            .filter(|t| t.timer.schedule(&pack.calendar_for(&t.timer.calendar)).due.is_some())
+            .map(|t| explain_timer(&pack, &t.timer, &t.sla_source))
+            .collect())
+    }
+
+    /// A case by id or tracking id and the actor reading it, when the caller may read it.
+    async fn readable(&self, id: &str, caller: &Caller) -> Result<(CaseRow, Actor), ServiceError> {
         if *caller == Caller::Public && !is_tracking_id(id) {
             return Err(ServiceError::Unauthenticated(
                 "without a token, a complaint is read by its tracking id".into(),
@@ -38,7 +60,7 @@ impl Service {
         };
         let actor = caller.actor_on(reporter_hash(&row).as_deref())?;
         may_read(self, &actor, &row, id)?;
-        self.view_of(&row, true, &actor).await
+        Ok((row, actor))
     }
 
     pub(super) async fn view_of(
@@ -88,6 +110,7 @@ impl Service {
             .schedules(&pack)
             .into_iter()
             .map(|(clock, s)| DeadlineView {
+                time_zone: case.time_zone_of(&pack, &clock).map_or("Asia/Jakarta", |tz| tz.name()).to_owned(),
                 clock: clock.to_string(),
                 due_at: s.due_at(),
                 due_date: s.due_date().map(|d| d.to_string()),
@@ -139,6 +162,12 @@ impl Service {
         }
         let cursor = match &q.cursor {
             None => None,
+            Some(_) if q.order == CaseOrder::SoonestDue => {
+                return Err(ServiceError::invalid(
+                    "cursor",
+                    "the queue order (`order=due`) is one page, without a cursor",
+                ))
+            }
             Some(c) => {
                 let (ms, id) =
                     c.split_once('_').ok_or_else(|| ServiceError::invalid("cursor", "not a cursor from this API"))?;
@@ -156,11 +185,12 @@ impl Service {
             overdue_at: q.overdue.then_some(now),
             limit: limit + 1,
             cursor,
+            order: q.order,
         };
         let mut rows = self.inner.store.list_cases(&filter).await?;
         let next_cursor = if rows.len() as i64 > limit {
             rows.truncate(limit as usize);
-            rows.last().map(|r| format!("{}_{}", ms(r.created_at), r.id))
+            rows.last().filter(|_| q.order == CaseOrder::Newest).map(|r| format!("{}_{}", ms(r.created_at), r.id))
         } else {
             None
         };
@@ -234,17 +264,10 @@ impl Service {
             .iter()
             .filter_map(|r| {
                 let (a, f) = (r.first_assigned_at?, r.first_followup_at?);
-                let agency = r.first_followup_agency.clone().unwrap_or_default();
-                let cal = pack.calendar_for(&CalendarRef::Agency(agency));
-                Some(cal.count_working_days(a, f).days.max(0))
+                Some(report::first_response_days(&pack, a, f, r.first_followup_agency.as_deref().unwrap_or_default()))
             })
             .collect();
-        firsts.sort_unstable();
-        let median = match firsts.len() {
-            0 => None,
-            n if n % 2 == 1 => Some(firsts[n / 2] as f64),
-            n => Some((firsts[n / 2 - 1] + firsts[n / 2]) as f64 / 2.0),
-        };
+        let median = report::median(&mut firsts);
         Ok(Stats {
             total: rows.len() as u64,
             resolved: count(&|r| is_in(&groups.resolved, r)),
@@ -262,7 +285,7 @@ impl Service {
     /// The agency a list or statistics covers for `actor`: the one asked for when it lies in the
     /// actor's subtree (else 404, as an unknown agency), or the actor's own subtree (none: everything,
     /// for the root).
-    fn scoped_agency(
+    pub(super) fn scoped_agency(
         &self,
         actor: &Actor,
         op: Operation,

@@ -34,7 +34,7 @@
 //! One module per table or concern: `connect.rs` opens the pools and migrates, `tx.rs` holds [`Tx`],
 //! then `cases.rs`, `commands.rs`, `events.rs`, `timers.rs`, `rungs.rs` (claims and `timer_actions`),
 //! `outbox.rs`, `leases.rs`, `packs.rs`, `publishes.rs`, `recomputes.rs`, `digests.rs`, `tokens.rs`, `queries.rs` (lists, the
-//! public listing and statistics), `bulk.rs` and `copy.rs` (bulk loads), `schema.rs` (the schema as the database
+//! public listing and statistics), `reports.rs` (the compliance report's reads), `bulk.rs` and `copy.rs` (bulk loads), `schema.rs` (the schema as the database
 //! reports it), `floor.rs` (the bench's SQL floor) and `databases.rs` (sizes, scratch databases). `columns.rs` declares each whole-row table's columns once, `rows.rs` decodes rows and
 //! `sql.rs` assembles SQL at run time.
 
@@ -56,6 +56,7 @@ mod packs;
 mod publishes;
 mod queries;
 mod recomputes;
+mod reports;
 mod rows;
 mod rungs;
 mod schema;
@@ -67,8 +68,10 @@ mod tx;
 pub use connect::{Backend, Store, StoreOptions};
 pub use error::StoreError;
 pub use model::{
-    subtree_patterns, CaseFilter, CaseRow, CommandRecord, DueTimer, EventRow, OutboxRow, PublishRow, TimerRow, TokenRow,
+    subtree_patterns, CaseFilter, CaseOrder, CaseRow, CommandRecord, DueTimer, EventRow, OutboxRow, PublishRow,
+    TimerRow, TokenRow,
 };
 pub use queries::{BrowseFilter, ReceivedScope, StatsRow, StatsScope};
+pub use reports::{ReportRow, ReportScope};
 pub use schema::ColumnInfo;
 pub use tx::Tx;

@@ -237,8 +237,20 @@ pub struct CaseFilter {
     pub overdue_at: Option<DateTime<Utc>>,
     /// Page size.
     pub limit: i64,
-    /// Continue after this (created_at ms, id) position, newest first.
+    /// Continue after this (created_at ms, id) position, newest first (with [`CaseOrder::Newest`] only).
     pub cursor: Option<(i64, String)>,
+    /// The order of the page.
+    pub order: CaseOrder,
+}
+
+/// The order of a list of cases.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CaseOrder {
+    /// Newest first by (created_at, id): pages continue by cursor.
+    #[default]
+    Newest,
+    /// A queue: the soonest deadline of a running clock first, cases without one last, then newest.
+    SoonestDue,
 }
 
 /// An agency's subtree, as SQL LIKE patterns over agency ids: the id itself, its units (`{id}/…`) and,

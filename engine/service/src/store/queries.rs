@@ -8,7 +8,7 @@ use super::model::like_literal;
 use super::rows::{self, ms};
 use super::sql::{dyn_query, Arg, DynSql};
 use super::tx::with_reader;
-use super::{subtree_patterns, CaseFilter, CaseRow, EventRow, Store, StoreError, TimerRow};
+use super::{subtree_patterns, CaseFilter, CaseOrder, CaseRow, EventRow, Store, StoreError, TimerRow};
 
 /// Which cases statistics cover: those an agency subtree has held, plus the undispatched ones of a
 /// region (see [`Store::stats_rows`]).
@@ -96,7 +96,14 @@ impl Store {
             sql.push(&format!(" AND (created_at < {pc} OR (created_at = {pc} AND id < {pi}))"));
         }
         let p = sql.arg(Arg::Int(f.limit.max(0)));
-        sql.push(&format!(" ORDER BY created_at DESC, id DESC LIMIT {p}"));
+        let order = match f.order {
+            CaseOrder::Newest => "created_at DESC, id DESC",
+            CaseOrder::SoonestDue => {
+                "(SELECT MIN(t.due_at) FROM timers t WHERE t.complaint_id = complaints.id \
+                 AND t.status = 'running') ASC NULLS LAST, created_at DESC, id DESC"
+            }
+        };
+        sql.push(&format!(" ORDER BY {order} LIMIT {p}"));
         with_reader!(self, c => {
             let rows = dyn_query!(sql).fetch_all(&mut *c).await?;
             rows.iter().map(rows::case_row).collect()
@@ -306,7 +313,7 @@ fn is_in(sql: &mut DynSql, col: &str, values: &[String]) -> String {
 }
 
 /// `col NOT IN ($a, $b, …)` with the values bound as arguments (always true for no values).
-fn not_in(sql: &mut DynSql, col: &str, values: &[String]) -> String {
+pub(super) fn not_in(sql: &mut DynSql, col: &str, values: &[String]) -> String {
     if values.is_empty() {
         return "1 = 1".to_owned();
     }
@@ -315,14 +322,14 @@ fn not_in(sql: &mut DynSql, col: &str, values: &[String]) -> String {
 }
 
 /// `(col = $r OR col LIKE '$r.%')`: a region code column in `region` or below it.
-fn in_region(sql: &mut DynSql, col: &str, region: &str) -> String {
+pub(super) fn in_region(sql: &mut DynSql, col: &str, region: &str) -> String {
     let exact = sql.arg(Arg::Text(region.to_owned()));
     let below = sql.arg(Arg::Text(format!("{}.%", like_literal(region))));
     format!("({col} = {exact} OR {col} LIKE {below} ESCAPE '\\')")
 }
 
 /// `(col LIKE $a ESCAPE '\' OR …)` with the patterns bound as arguments.
-fn like_any(sql: &mut DynSql, col: &str, patterns: Vec<String>) -> String {
+pub(super) fn like_any(sql: &mut DynSql, col: &str, patterns: Vec<String>) -> String {
     if patterns.is_empty() {
         return "1 = 0".to_owned();
     }

@@ -199,6 +199,18 @@ pub(super) fn command_row(r: &impl RowExt) -> Result<CommandRecord, StoreError> 
     })
 }
 
+pub(super) fn report_row(r: &impl RowExt) -> Result<super::ReportRow, StoreError> {
+    Ok(super::ReportRow {
+        id: r.text("id")?,
+        created_at: r.instant("created_at")?,
+        region: r.opt_text("region")?,
+        first_assigned_at: r.opt_instant("first_assigned_at")?,
+        first_followup_at: r.opt_instant("first_followup_at")?,
+        first_followup_agency: r.opt_text("first_followup_agency")?,
+        overdue: r.int32("overdue")? != 0,
+    })
+}
+
 pub(super) fn stats_row(r: &impl RowExt) -> Result<StatsRow, StoreError> {
     Ok(StatsRow {
         status: r.text("status")?,
