@@ -6,7 +6,8 @@
 # (valid and invalid ones, single calls and chains along the schema's links) must get an answer
 # below 500. It also fails when serve panics, does not start, or does not stop cleanly on SIGTERM.
 #
-# schemathesis is installed like deploy/openapi-check.sh installs its validator: its own venv under
+# schemathesis is installed by deploy/pyvenv.sh's pinned_venv (as deploy/validate.sh and
+# deploy/open311-client.sh install theirs): its own venv under
 # ${ADUAN_TOOLS_DIR:-$HOME/.cache/aduan/tools}/schemathesis-VERSION, pip --require-hashes, wheels only,
 # --no-deps, from deploy/requirements-schemathesis.txt (the whole closure with sha256 hashes). A stamp
 # file names the sha256 of that file: a second run reuses the venv, a changed file reinstalls it.
@@ -70,37 +71,11 @@ esac
 
 # ---- install ------------------------------------------------------------------------------------
 install_schemathesis() {
-  local req_hash stamp
-  [[ -f "${REQUIREMENTS}" ]] || die "missing ${REQUIREMENTS}"
-  req_hash="$(sha256sum "${REQUIREMENTS}" | cut -d' ' -f1)"
-  stamp="${DIR}/installed-${req_hash}"
-  mkdir -p "${DIR}"
-  if command -v flock >/dev/null 2>&1; then
-    exec 8>"${TOOLS_DIR}/.schemathesis.lock"
-    flock 8
-  fi
-  if [[ -x "${ST}" && -f "${stamp}" ]]; then
-    log "schemathesis ${SCHEMATHESIS_VERSION}: already installed (${VENV})"
-  else
-    command -v python3 >/dev/null 2>&1 || die "python3 is needed (apt-get install python3 python3-venv)"
-    python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
-      die "python3 is $(python3 --version 2>&1); deploy/requirements-schemathesis.txt is resolved for 3.11 or newer"
-    log "installing schemathesis ${SCHEMATHESIS_VERSION} (PyPI, pinned hashes) into ${VENV}"
-    rm -rf "${VENV}" "${DIR}"/installed-*
-    python3 -m venv "${VENV}" >&2 || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
-    # --require-hashes: pip refuses any file whose sha256 is not in the file; --only-binary: no sdist
-    # builds; --no-deps: the file is the whole closure, nothing else is resolved.
-    "${VENV}/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-      --require-hashes --only-binary=:all: --no-deps -r "${REQUIREMENTS}" >&2 ||
-      die "pip install -r ${REQUIREMENTS} failed"
-    "${VENV}/bin/python" -m pip check --disable-pip-version-check >&2 ||
-      die "${REQUIREMENTS} is not a complete closure for $("${VENV}/bin/python" --version)"
-    [[ "$("${ST}" --version 2>&1)" == *"version ${SCHEMATHESIS_VERSION}" ]] ||
-      die "${ST} --version says '$("${ST}" --version 2>&1)', not ${SCHEMATHESIS_VERSION}"
-    touch "${stamp}"
-    log "schemathesis ${SCHEMATHESIS_VERSION}: installed (${VENV})"
-  fi
-  if command -v flock >/dev/null 2>&1; then exec 8>&-; fi
+  # shellcheck source=deploy/pyvenv.sh
+  . "${ROOT}/deploy/pyvenv.sh"
+  pinned_venv "schemathesis ${SCHEMATHESIS_VERSION}" "${REQUIREMENTS}" "${DIR}" || die "installing schemathesis failed (above)"
+  [[ "$("${ST}" --version 2>&1)" == *"version ${SCHEMATHESIS_VERSION}" ]] ||
+    die "${ST} --version says '$("${ST}" --version 2>&1)', not ${SCHEMATHESIS_VERSION}"
 }
 
 # ---- helpers ------------------------------------------------------------------------------------

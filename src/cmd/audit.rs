@@ -360,6 +360,10 @@ mod tests {
             first_assigned_at: None,
             first_followup_at: None,
             first_followup_agency: None,
+            location_lat: None,
+            location_long: None,
+            location_address: None,
+            media_url: None,
         };
         (row, events)
     }

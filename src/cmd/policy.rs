@@ -223,6 +223,11 @@ struct ExplainInput {
     reporter: Option<serde_json::Value>,
     #[allow(dead_code)]
     command_id: Option<String>,
+    // Read by no policy: the location and the photo do not route a case.
+    #[allow(dead_code)]
+    location: Option<serde_json::Value>,
+    #[allow(dead_code)]
+    media_url: Option<String>,
     received_at: Option<DateTime<Utc>>,
     at: Option<DateTime<Utc>>,
     #[serde(default)]

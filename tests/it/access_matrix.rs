@@ -14,7 +14,9 @@
 //! SQLite only, one server for every cell: authorisation is decided in the core and the service, not
 //! in SQL, and a PostgreSQL run would double the runtime for nothing the store conformance suite does
 //! not already cover. `publish` (the active pack sent back unchanged, so an allowed publish changes
-//! nothing) and `read-publishes` have an HTTP door only.
+//! nothing) and `read-publishes` have an HTTP door only; so has `browse`, the Open311 public listing,
+//! which reads no `Authorization` header: every caller is the public there (tests/it/open311.rs
+//! covers the rest of that door).
 
 use crate::support::{nats_request, pack_body, submission, Db, Server};
 use crate::{aduan, stderr};
@@ -319,6 +321,11 @@ fn every_door_answers_as_the_table_says() {
         m.check_http(format!("publish as {who:?}"), status(want(&table, who, "publish", None), "publish", true), r);
         let want_records = status(want(&table, who, "read-publishes", Some(records)), "read-publishes", true);
         m.get(format!("read-publishes as {who:?}"), want_records, "/v1/packs/publishes", auth.as_deref());
+
+        // The public listing (Open311 `GET requests`): the credential is not read, so the table's
+        // answer for the public is every caller's.
+        let want_browse = status(want(&table, Who::NoToken, "browse", None), "browse", true);
+        m.get(format!("browse as {who:?}"), want_browse, "/open311/v2/requests.json", auth.as_deref());
 
         // Lists, statistics and compliance reports, of the caller's own subtree and of each agency.
         for asked in std::iter::once(None).chain(AGENCIES.map(Some)) {

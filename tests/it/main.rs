@@ -33,6 +33,7 @@ mod e2e;
 mod fault;
 mod hostile_packs;
 mod invariants;
+mod open311;
 mod operator;
 mod policy_cli;
 mod policy_replay;

@@ -22,6 +22,9 @@ pub enum Operation {
     Read,
     /// List cases.
     List,
+    /// Browse the public listing: every case in its public view (Open311 `GET requests`), whoever
+    /// asks; the visibility table still renders each case for the public.
+    Browse,
     /// Read statistics.
     Stats,
     /// Take a workflow action (the workflow says which roles; the table says how far).
@@ -34,11 +37,12 @@ pub enum Operation {
 
 impl Operation {
     /// Every operation, for tables and tests.
-    pub const ALL: [Operation; 8] = [
+    pub const ALL: [Operation; 9] = [
         Operation::Submit,
         Operation::BackDate,
         Operation::Read,
         Operation::List,
+        Operation::Browse,
         Operation::Stats,
         Operation::Act,
         Operation::Publish,
@@ -52,6 +56,7 @@ impl Operation {
             Operation::BackDate => "back-date",
             Operation::Read => "read",
             Operation::List => "list",
+            Operation::Browse => "browse",
             Operation::Stats => "stats",
             Operation::Act => "act",
             Operation::Publish => "publish",
@@ -122,6 +127,8 @@ pub fn reach(role: Role, op: Operation) -> Reach {
     match (role, op) {
         (Role::System, _) => Everywhere,
         (_, Submit) => Everywhere,
+        // The public listing shows what the public may read of any case by its tracking id.
+        (_, Browse) => Everywhere,
         (Role::Admin | Role::Integration, BackDate) => Everywhere,
         (Role::Anyone, Read) => Everywhere,
         (Role::Reporter, Read | Act) => OwnCase,
@@ -256,6 +263,16 @@ mod tests {
         for op in [Operation::Read, Operation::List, Operation::Stats, Operation::Act, Operation::ReadPublishes] {
             assert_eq!(reach(Role::PolicyAuthor, op), Reach::Nowhere, "{op:?}");
         }
+        assert_eq!(reach(Role::Anyone, Operation::List), Reach::Nowhere);
+    }
+
+    #[test]
+    fn everyone_browses_the_public_listing_and_only_that() {
+        for role in ROLES {
+            assert_eq!(reach(role, Operation::Browse), Reach::Everywhere, "{role:?}");
+        }
+        // Browsing is the public's read, listed: the public still lists nothing of an agency's.
+        assert_eq!(reach(Role::Anyone, Operation::Read), Reach::Everywhere);
         assert_eq!(reach(Role::Anyone, Operation::List), Reach::Nowhere);
     }
 }

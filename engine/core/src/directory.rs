@@ -98,6 +98,8 @@ pub struct Category {
     pub id: String,
     /// Indonesian display name.
     pub name: String,
+    /// A short description (English in the national pack; empty when the pack gives none).
+    pub description: String,
     /// Who handles it.
     pub handler: Handler,
 }
@@ -161,7 +163,6 @@ struct CategoryEntry {
     id: String,
     name: String,
     #[serde(default)]
-    #[allow(dead_code)]
     description: String,
     unit: Option<String>,
     national: Option<String>,
@@ -337,7 +338,7 @@ impl Directory {
                 return problems.push(Problem::file(CATEGORIES_FILE, message));
             }
         };
-        let category = Category { id: c.id.clone(), name: c.name, handler };
+        let category = Category { id: c.id.clone(), name: c.name, description: c.description, handler };
         if self.categories.insert(c.id.clone(), category).is_some() {
             problems.push(Problem::file(CATEGORIES_FILE, format!("category {} is listed twice", c.id)));
         }

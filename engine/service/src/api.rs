@@ -1,5 +1,6 @@
-//! The HTTP API (docs/http.md); with `web`, the only modules that import axum. Handlers decode the request, call
-//! one service function and encode the answer; errors are `application/problem+json` naming the field.
+//! The HTTP API (docs/http.md); with `web` (merged here) and `open311` (nested here at `/open311/v2`),
+//! the only modules that import axum. Handlers decode the request, call one service function and
+//! encode the answer; errors are `application/problem+json` naming the field.
 //!
 //! Status precedence: 413 (body over 1 MiB, before parsing) → 400 (not JSON) → 401 → 404 → 403 → 409 →
 //! 422 → 429. `POST /v1/packs` asks for the token first (401, 403 for a role that may not publish), then
@@ -214,10 +215,16 @@ async fn caller(s: &ApiState, h: &HeaderMap) -> Result<Caller, ApiError> {
 
 /// 429 when `caller` (by token, else by client IP) is over the rate limit; the pages count with it too.
 pub(crate) fn limited(state: &ApiState, caller: &Caller, ip: IpAddr) -> Result<(), ApiError> {
-    state.rate.check(&RateKey::of(caller, ip)).map_err(|secs| ApiError {
+    limited_at(state, caller, ip).map_err(|secs| ApiError {
         problem: Problem::new(429, "over the rate limit; retry later"),
         retry_after: Some(secs),
     })
+}
+
+/// The rate limit for `caller` at `ip` (by its token, else by IP): `Err(seconds to wait)` when over
+/// it. Both doors, this API and Open311, count on the same limiter.
+pub(crate) fn limited_at(state: &ApiState, caller: &Caller, ip: IpAddr) -> Result<(), u64> {
+    state.rate.check(&RateKey::of(caller, ip))
 }
 
 /// File a complaint.
@@ -637,6 +644,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .merge(crate::web::router())
+        .nest(crate::open311::PREFIX, crate::open311::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), observe))

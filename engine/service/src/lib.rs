@@ -3,10 +3,12 @@
 //! - [`store`]: SQLite and PostgreSQL through two native sqlx pools; the only module with SQL.
 //! - [`bus`]: NATS JetStream streams, the outbox relay and the command consumer; the only module that
 //!   imports async-nats.
-//! - [`api`]: the HTTP API (axum; with [`web`], the only modules that import axum). Handlers decode, call one service
-//!   function, encode.
+//! - [`api`]: the HTTP API (axum). Handlers decode, call one service function, encode.
 //! - [`web`]: the web pages (axum, maud): citizens' filing and tracking, the dashboard; they call the
 //!   same service functions as [`api`].
+//! - [`open311`]: Open311 GeoReport v2 at `/open311/v2`, nested in the API's router: the spec's
+//!   shapes in JSON and XML over the same service functions. With [`api`] and [`web`], the only
+//!   modules that import axum (the HTTP layer).
 //! - [`service`]: the service functions that combine core decisions, the store and the outbox: submit,
 //!   act, the views, and the writing of a decision ([`service::CaseWrite`], the one chain builder
 //!   [`service::chain_events`]).
@@ -34,6 +36,7 @@ pub mod impact;
 pub mod metrics;
 #[cfg(feature = "oidc")]
 pub mod oidc;
+pub mod open311;
 pub mod packs;
 pub mod problem;
 pub mod recompute;

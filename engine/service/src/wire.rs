@@ -98,8 +98,27 @@ pub struct Reporter {
     pub contact: Option<String>,
 }
 
+/// Where a complaint is (`Submission.location`; `ComplaintView.location`, shown where the viewer may see
+/// the case's text): coordinates, an address, or both.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    /// Latitude, WGS 84 degrees, -90 to 90; given with `long`.
+    #[serde(default, deserialize_with = "geo::latitude", skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = -90, maximum = 90)]
+    pub lat: Option<f64>,
+    /// Longitude, WGS 84 degrees, -180 to 180; given with `lat`.
+    #[serde(default, deserialize_with = "geo::longitude", skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = -180, maximum = 180)]
+    pub long: Option<f64>,
+    /// The address as written, at most 2,000 characters.
+    #[serde(default, deserialize_with = "text::bounded_opt::<REASON, _>", skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2000)]
+    pub address: Option<String>,
+}
+
 /// `POST /v1/complaints` and `{prefix}.cmd.submit`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Submission {
     /// `pengaduan` | `aspirasi` | `permintaan_informasi`.
@@ -138,6 +157,14 @@ pub struct Submission {
     pub command_id: Option<String>,
     /// When the report was received on an offline channel (admins only; not in the future, ≤ 30 days back).
     pub received_at: Option<DateTime<Utc>>,
+    /// Where: `lat` and `long` together, an `address`, or both (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    /// A photo or document of the complaint: an `http` or `https` URL with a host, at most 2,000
+    /// characters (optional; the engine stores the link, never fetches it).
+    #[serde(default, deserialize_with = "text::http_url_opt", skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2000)]
+    pub media_url: Option<String>,
 }
 
 /// `POST /v1/complaints/{id}/actions`: `{"action": …, …fields}`; on NATS also `complaint`.
@@ -242,6 +269,12 @@ pub struct ComplaintView {
     /// Body.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    /// Where, when the submission said (withheld with the text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    /// A photo or document, when the submission gave one (withheld with the text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media_url: Option<String>,
     /// Reporter.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reporter: Option<Reporter>,
@@ -581,5 +614,57 @@ pub mod text {
             Some(s) => refusal(&s, MAX).map_or(Ok(Some(s)), |why| Err(D::Error::custom(why))),
             None => Ok(None),
         }
+    }
+
+    /// Why `s` may not be taken as a media URL (`http` or `https`, with a host, at most [`REASON`]
+    /// characters), or `None`. Parsed by the `url` crate (the WHATWG URL standard), never by hand.
+    pub fn url_refusal(s: &str) -> Option<String> {
+        if let Some(why) = refusal(s, REASON) {
+            return Some(why);
+        }
+        match url::Url::parse(s) {
+            Err(e) => Some(format!("not a URL ({e})")),
+            Ok(u) if !matches!(u.scheme(), "http" | "https") => {
+                Some(format!("`{}:` URL; only http and https", u.scheme()))
+            }
+            Ok(u) if u.host_str().is_none_or(str::is_empty) => Some("a URL without a host".to_owned()),
+            Ok(_) => None,
+        }
+    }
+
+    /// An optional `http` or `https` URL ([`url_refusal`]).
+    pub fn http_url_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            Some(s) => url_refusal(&s).map_or(Ok(Some(s)), |why| Err(D::Error::custom(why))),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Coordinates on the wire: `deserialize_with` helpers that refuse a latitude outside [-90, 90] or a
+/// longitude outside [-180, 180], so such input is a 422 naming its field.
+pub mod geo {
+    use serde::{de::Error, Deserialize, Deserializer};
+
+    /// Why `v` may not be a coordinate within ±`max` degrees, or `None`.
+    pub fn refusal(v: f64, max: f64) -> Option<String> {
+        (!v.is_finite() || v.abs() > max).then(|| format!("{v} is not between -{max} and {max} degrees"))
+    }
+
+    fn within<'de, D: Deserializer<'de>>(d: D, max: f64) -> Result<Option<f64>, D::Error> {
+        match Option::<f64>::deserialize(d)? {
+            Some(v) => refusal(v, max).map_or(Ok(Some(v)), |why| Err(D::Error::custom(why))),
+            None => Ok(None),
+        }
+    }
+
+    /// An optional latitude, -90 to 90.
+    pub fn latitude<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        within(d, 90.0)
+    }
+
+    /// An optional longitude, -180 to 180.
+    pub fn longitude<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        within(d, 180.0)
     }
 }

@@ -56,6 +56,7 @@ conformance!(
     list_cases_agency_subtree,
     list_cases_soonest_due_first,
     list_cases_status_and_overdue,
+    browse_cases_filters_newest_first,
     outbox_order_mark_sent_backlog,
     idempotency_records,
     holders_and_stats_scope,
@@ -118,6 +119,10 @@ fn case(id: &str, tracking_id: &str, agency: Option<&str>, created_ms: i64) -> C
         first_assigned_at: agency.map(|_| t(created_ms + 1_000)),
         first_followup_at: None,
         first_followup_agency: None,
+        location_lat: None,
+        location_long: None,
+        location_address: None,
+        media_url: None,
     }
 }
 
@@ -197,6 +202,11 @@ async fn insert_and_read_case(store: Store) {
     row.first_followup_at = Some(t(T0 + 5_000));
     row.first_followup_agency = Some("35.78/dinas-pu".to_owned());
     row.escalation_level = 2;
+    // A location and a photo round-trip exactly (floating point on both backends).
+    row.location_lat = Some(-7.257_472_1);
+    row.location_long = Some(112.752_088_3);
+    row.location_address = Some("Jl. Genteng Kali ½, RT 03/RW 05".to_owned());
+    row.media_url = Some("https://example.org/foto/jalan.jpg?w=800&h=600".to_owned());
     let bare =
         CaseRow { category: None, region: None, agency: None, reporter: None, ..case("c2", "AAAAA-00002", None, T0) };
     insert_cases(&store, &[row.clone(), bare.clone()]).await;
@@ -212,6 +222,38 @@ async fn insert_and_read_case(store: Store) {
     assert_eq!(tx.case_by_tracking_id("AAAAA-00002").await.expect("tx by tracking id"), Some(bare));
     assert_eq!(tx.case_by_id("nope").await.expect("tx missing"), None);
     tx.rollback().await.expect("rollback");
+}
+
+/// The public listing: received in a closed range, of some categories, states and region, newest first.
+async fn browse_cases_filters_newest_first(store: Store) {
+    use aduan_service::store::BrowseFilter;
+    let mut a = case("a", "AAAAA-0000A", None, T0);
+    a.region = Some("35".to_owned());
+    let b = case("b", "AAAAA-0000B", Some("35.78/dinas-pu"), T0 + 1_000);
+    let mut c = case("c", "AAAAA-0000C", None, T0 + 2_000);
+    (c.region, c.category) = (Some("51.71".to_owned()), Some("kesehatan".to_owned()));
+    let mut d = case("d", "AAAAA-0000D", None, T0 + 3_000);
+    d.region = Some("35.780".to_owned()); // a LIKE `35.78%` would take it: regions match by segment
+    insert_cases(&store, &[a, b, c, d]).await;
+    let all =
+        BrowseFilter { from: t(T0), to: t(T0 + 3_000), categories: None, statuses: None, region: None, limit: 10 };
+    let ids = |rows: Vec<CaseRow>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    let got = |f: BrowseFilter| {
+        let store = store.clone();
+        async move { ids(store.browse_cases(&f).await.expect("browse")) }
+    };
+    assert_eq!(got(all.clone()).await, ["d", "c", "b", "a"], "both ends are in the range");
+    assert_eq!(got(BrowseFilter { from: t(T0 + 1), to: t(T0 + 2_999), ..all.clone() }).await, ["c", "b"]);
+    assert_eq!(got(BrowseFilter { limit: 2, ..all.clone() }).await, ["d", "c"]);
+    assert_eq!(got(BrowseFilter { limit: 0, ..all.clone() }).await, Vec::<String>::new());
+    let kesehatan = Some(vec!["kesehatan".to_owned()]);
+    assert_eq!(got(BrowseFilter { categories: kesehatan, ..all.clone() }).await, ["c"]);
+    assert_eq!(got(BrowseFilter { categories: Some(vec![]), ..all.clone() }).await, Vec::<String>::new());
+    let assigned = Some(vec!["assigned".to_owned(), "closed".to_owned()]);
+    assert_eq!(got(BrowseFilter { statuses: assigned, ..all.clone() }).await, ["b"]);
+    assert_eq!(got(BrowseFilter { region: Some("35".to_owned()), ..all.clone() }).await, ["d", "b", "a"]);
+    assert_eq!(got(BrowseFilter { region: Some("35.78".to_owned()), ..all.clone() }).await, ["b"]);
+    assert_eq!(got(BrowseFilter { region: Some("3_".to_owned()), ..all }).await, Vec::<String>::new(), "literal");
 }
 
 async fn duplicate_case_conflicts(store: Store) {

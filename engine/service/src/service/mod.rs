@@ -4,7 +4,7 @@
 //!
 //! - `submit.rs`: filing a complaint, and answering a replayed idempotency key.
 //! - `act.rs`: a workflow action on a case.
-//! - `views.rs`: what callers read: one case, the list, the stats.
+//! - `views.rs`: what callers read: one case, the list, the public listing, the stats.
 //! - `reports.rs`: the compliance report (figures by the core's `report`).
 //! - `write.rs`: the writing of a decision: [`CaseWrite`], the one chain builder [`chain_events`],
 //!   [`OutboxEntry`]; the sweep, the recompute, the digest and `aduan seed` write through them.
@@ -71,6 +71,26 @@ pub struct ListQuery {
     /// Newest first (paged by cursor), or the queue's order: soonest deadline first (one page).
     pub order: CaseOrder,
 }
+
+/// The public listing's query ([`Service::browse`]; Open311 `GET requests`).
+#[derive(Debug, Clone)]
+pub struct BrowseQuery {
+    /// Received at or after this instant.
+    pub from: chrono::DateTime<chrono::Utc>,
+    /// Received at or before this instant.
+    pub to: chrono::DateTime<chrono::Utc>,
+    /// Only these categories (`None`: any).
+    pub categories: Option<Vec<String>>,
+    /// Only cases in these states of the workflow (`None`: any).
+    pub statuses: Option<Vec<String>>,
+    /// Only cases filed in this region code or below it.
+    pub region: Option<String>,
+    /// At most this many, newest first: 1 to [`BROWSE_LIMIT`].
+    pub limit: i64,
+}
+
+/// The most cases one page of the public listing holds.
+pub const BROWSE_LIMIT: i64 = 1_000;
 
 #[derive(Clone)]
 struct Inner {

@@ -16,7 +16,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The row of a new case after its first decision, at an empty head (body and sealed reporter given by
-/// the caller).
+/// the caller; no location or media, which a submission sets on the row it returns).
 pub fn case_row(case: &Case, pack: &Pack, body: &str, reporter: Option<String>, now: DateTime<Utc>) -> CaseRow {
     CaseRow {
         id: case.id.clone(),
@@ -42,15 +42,24 @@ pub fn case_row(case: &Case, pack: &Pack, body: &str, reporter: Option<String>, 
         first_assigned_at: case.first_assigned_at,
         first_followup_at: case.first_followup_at,
         first_followup_agency: case.first_followup_agency.clone(),
+        location_lat: None,
+        location_long: None,
+        location_address: None,
+        media_url: None,
     }
 }
 
 /// The row of an existing case after a decision: the case's new state, with what the core does not
-/// hold (body, sealed reporter, creation time, title, current head) carried over from the stored row.
+/// hold (body, sealed reporter, creation time, title, location, media, current head) carried over from
+/// the stored row.
 pub fn row_after(case: &Case, pack: &Pack, stored: &CaseRow, now: DateTime<Utc>) -> CaseRow {
     let mut row = case_row(case, pack, &stored.body, stored.reporter.clone(), now);
     row.created_at = stored.created_at;
     row.title = stored.title.clone();
+    row.location_lat = stored.location_lat;
+    row.location_long = stored.location_long;
+    row.location_address = stored.location_address.clone();
+    row.media_url = stored.media_url.clone();
     row.head_seq = stored.head_seq;
     row.head_hash = stored.head_hash.clone();
     row

@@ -7,7 +7,7 @@ use super::write::{CaseWrite, Stamp};
 use super::{new_id, Reply, Service, ServiceError, CHANNELS, MAX_RETRIES, OFFLINE_CHANNELS, TOKEN_REPLAY_WINDOW};
 use crate::crypto::{new_token, new_tracking_id, sha256_hex};
 use crate::store::{CommandRecord, StoreError};
-use crate::wire::{text, Reporter, Submission};
+use crate::wire::{geo, text, Location, Reporter, Submission};
 use aduan_core::access::{self, Operation};
 use aduan_core::case::{self, Actor, NewCase, Privacy};
 use aduan_core::domain::Kind;
@@ -80,7 +80,11 @@ impl Service {
                     json
                 }
             });
-            let row = case_row(&case, &pack, &sub.body, reporter_stored, now);
+            let mut row = case_row(&case, &pack, &sub.body, reporter_stored, now);
+            if let Some(at) = &sub.location {
+                (row.location_lat, row.location_long, row.location_address) = (at.lat, at.long, at.address.clone());
+            }
+            row.media_url = sub.media_url.clone();
             match tx.insert_case(&row).await {
                 Err(StoreError::Conflict(_)) => {
                     tx.rollback().await?;
@@ -166,6 +170,12 @@ fn validate_submission(
             return Err(ServiceError::invalid(field, why));
         }
     }
+    if let Some(at) = &sub.location {
+        validate_location(at)?;
+    }
+    if let Some(why) = sub.media_url.as_deref().and_then(text::url_refusal) {
+        return Err(ServiceError::invalid("media_url", why));
+    }
     let region = match &sub.region {
         None => None,
         Some(r) => Some(RegionCode::parse(r).map_err(|e| ServiceError::invalid("region", e.to_string()))?),
@@ -209,4 +219,29 @@ fn validate_submission(
         received_at,
     };
     Ok((new, sub.reporter.clone()))
+}
+
+/// A location holds `lat` and `long` together (each within range), an address, or both. Decoding
+/// checks the ranges already; a `Location` built in code is held to the same limits.
+fn validate_location(at: &Location) -> Result<(), ServiceError> {
+    match (at.lat, at.long) {
+        (Some(_), None) => return Err(ServiceError::invalid("location.long", "required with `lat`")),
+        (None, Some(_)) => return Err(ServiceError::invalid("location.lat", "required with `long`")),
+        (None, None) if at.address.is_none() => {
+            return Err(ServiceError::invalid("location", "needs `lat` and `long`, an `address`, or both"))
+        }
+        _ => {}
+    }
+    for (field, v, max) in [("location.lat", at.lat, 90.0), ("location.long", at.long, 180.0)] {
+        if let Some(why) = v.and_then(|v| geo::refusal(v, max)) {
+            return Err(ServiceError::invalid(field, why));
+        }
+    }
+    if let Some(why) = at.address.as_deref().and_then(|a| text::refusal(a, text::REASON)) {
+        return Err(ServiceError::invalid("location.address", why));
+    }
+    if at.address.as_deref().is_some_and(|a| a.trim().is_empty()) {
+        return Err(ServiceError::invalid("location.address", "empty"));
+    }
+    Ok(())
 }

@@ -1,11 +1,11 @@
-//! What callers read: one case's view (with history), the list, the stats.
+//! What callers read: one case's view (with history), the list, the public listing, the stats.
 
 use super::auth::{denied, may_read, reporter_hash, Caller};
 use super::rows::case_of;
-use super::{ListQuery, Service, ServiceError};
+use super::{BrowseQuery, ListQuery, Service, ServiceError, BROWSE_LIMIT};
 use crate::crypto::is_tracking_id;
-use crate::store::{subtree_patterns, CaseFilter, CaseOrder, CaseRow, StatsScope, TimerRow};
-use crate::wire::{ComplaintList, ComplaintView, DeadlineView, HistoryEntry, Reporter, Stats};
+use crate::store::{subtree_patterns, BrowseFilter, CaseFilter, CaseOrder, CaseRow, StatsScope, TimerRow};
+use crate::wire::{ComplaintList, ComplaintView, DeadlineView, HistoryEntry, Location, Reporter, Stats};
 use aduan_core::access::{self, Operation, Visibility};
 use aduan_core::case::{Actor, Privacy};
 use aduan_core::directory::ROOT;
@@ -135,6 +135,8 @@ impl Service {
             status: row.status.clone(),
             title: seen.text.then(|| row.title.clone()),
             body: seen.text.then(|| row.body.clone()),
+            location: seen.text.then(|| location_of(row)).flatten(),
+            media_url: seen.text.then(|| row.media_url.clone()).flatten(),
             reporter,
             agency: row.agency.clone(),
             escalation_level: row.escalation_level,
@@ -198,6 +200,35 @@ impl Service {
             items.push(self.render(r, &timers, None, &actor)?);
         }
         Ok(ComplaintList { items, next_cursor })
+    }
+
+    /// The public listing (docs/open311.md): the cases the query asks for, newest first, each with its
+    /// history, rendered for the public whoever asks (the visibility table: no reporter, no text of a
+    /// confidential case), as `get` renders one case read by tracking id.
+    pub async fn browse(&self, q: BrowseQuery) -> Result<Vec<ComplaintView>, ServiceError> {
+        let public = Actor::public();
+        access::check(&self.pack().directory, &public, Operation::Browse, None)
+            .map_err(|d| denied(d, ServiceError::Forbidden))?;
+        if !(1..=BROWSE_LIMIT).contains(&q.limit) {
+            return Err(ServiceError::invalid("limit", format!("between 1 and {BROWSE_LIMIT}")));
+        }
+        if q.to < q.from {
+            return Err(ServiceError::invalid("to", "before `from`"));
+        }
+        let filter = BrowseFilter {
+            from: q.from,
+            to: q.to,
+            categories: q.categories,
+            statuses: q.statuses,
+            region: q.region,
+            limit: q.limit,
+        };
+        let rows = self.inner.store.browse_cases(&filter).await?;
+        let mut views = Vec::with_capacity(rows.len());
+        for r in &rows {
+            views.push(self.view_of(r, true, &public).await?);
+        }
+        Ok(views)
     }
 
     /// `GET /v1/stats` (docs/http.md#statistics).
@@ -266,6 +297,12 @@ impl Service {
             .map_err(|d| denied(d, |_| ServiceError::NotFound(format!("no agency `{asked}`"))))?;
         Ok(agency.or_else(|| (asked != ROOT).then_some(asked)))
     }
+}
+
+/// The stored location of a case, if it has one.
+fn location_of(row: &CaseRow) -> Option<Location> {
+    let at = Location { lat: row.location_lat, long: row.location_long, address: row.location_address.clone() };
+    (at.lat.is_some() || at.long.is_some() || at.address.is_some()).then_some(at)
 }
 
 /// What `viewer` may see of the case in `row`.

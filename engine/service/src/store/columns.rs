@@ -16,7 +16,7 @@ pub(super) struct Table {
     pub(super) cols: &'static [&'static str],
 }
 
-/// `complaints`, in [`CaseRow`](super::CaseRow) field order (23 columns).
+/// `complaints`, in [`CaseRow`](super::CaseRow) field order (27 columns).
 pub(super) const CASES: Table = Table {
     name: "complaints",
     cols: &[
@@ -43,6 +43,10 @@ pub(super) const CASES: Table = Table {
         "first_assigned_at",
         "first_followup_at",
         "first_followup_agency",
+        "location_lat",
+        "location_long",
+        "location_address",
+        "media_url",
     ],
 };
 
@@ -156,7 +160,7 @@ impl Table {
     }
 }
 
-/// Binds a [`CaseRow`](super::CaseRow)'s 23 columns in [`CASES`] order.
+/// Binds a [`CaseRow`](super::CaseRow)'s 27 columns in [`CASES`] order.
 macro_rules! bind_case {
     ($q:expr, $r:expr) => {{
         let r: &$crate::store::model::CaseRow = $r;
@@ -183,6 +187,10 @@ macro_rules! bind_case {
             .bind($crate::store::rows::opt_ms(r.first_assigned_at))
             .bind($crate::store::rows::opt_ms(r.first_followup_at))
             .bind(r.first_followup_agency.clone())
+            .bind(r.location_lat)
+            .bind(r.location_long)
+            .bind(r.location_address.clone())
+            .bind(r.media_url.clone())
     }};
 }
 
@@ -274,13 +282,13 @@ mod tests {
     #[test]
     fn statements_bind_every_column() {
         // Each numbered statement uses exactly as many placeholders as its column list has columns.
-        assert_eq!(CASES.cols.len(), 23);
+        assert_eq!(CASES.cols.len(), 27);
         assert_eq!(EVENTS.cols.len(), 12);
         assert_eq!(TIMERS.cols.len(), 14);
         assert_eq!(COMMANDS.cols.len(), 7);
         assert_eq!(PUBLISHES.cols.len(), 13);
-        assert!(INSERT_CASE.contains("$23)") && !INSERT_CASE.contains("$24"));
-        assert!(UPDATE_CASE.contains("$24") && !UPDATE_CASE.contains("$25"));
+        assert!(INSERT_CASE.contains("$27)") && !INSERT_CASE.contains("$28"));
+        assert!(UPDATE_CASE.contains("$28") && !UPDATE_CASE.contains("$29"));
         assert!(INSERT_EVENT.contains("$12)") && !INSERT_EVENT.contains("$13"));
         assert!(INSERT_TIMER.contains("$14)") && !INSERT_TIMER.contains("$15"));
         assert!(INSERT_COMMAND.contains("$7)") && !INSERT_COMMAND.contains("$8"));
@@ -299,8 +307,9 @@ mod tests {
             "UPDATE complaints SET tracking_id = $2, kind = $3, channel = $4, category = $5, \
              region = $6, privacy = $7, status = $8, agency = $9, escalation_level = $10, flags = $11, title = $12, \
              body = $13, reporter = $14, state = $15, created_at = $16, updated_at = $17, pack = $18, head_seq = $19, \
-             head_hash = $20, first_assigned_at = $21, first_followup_at = $22, first_followup_agency = $23 \
-             WHERE id = $1 AND head_seq = $24"
+             head_hash = $20, first_assigned_at = $21, first_followup_at = $22, first_followup_agency = $23, \
+             location_lat = $24, location_long = $25, location_address = $26, media_url = $27 \
+             WHERE id = $1 AND head_seq = $28"
         );
     }
 }

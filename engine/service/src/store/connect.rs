@@ -35,6 +35,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "recomputes", include_str!("../../migrations/sqlite/0004_recomputes.sql")),
     (5, "tokens", include_str!("../../migrations/sqlite/0005_tokens.sql")),
     (6, "pack publishes", include_str!("../../migrations/sqlite/0006_pack_publishes.sql")),
+    (7, "location", include_str!("../../migrations/sqlite/0007_location.sql")),
 ];
 
 /// PostgreSQL migrations, in order, with the same versions as [`SQLITE_MIGRATIONS`].
@@ -45,6 +46,7 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "recomputes", include_str!("../../migrations/postgres/0004_recomputes.sql")),
     (5, "tokens", include_str!("../../migrations/postgres/0005_tokens.sql")),
     (6, "pack publishes", include_str!("../../migrations/postgres/0006_pack_publishes.sql")),
+    (7, "location", include_str!("../../migrations/postgres/0007_location.sql")),
 ];
 
 /// The table sqlx keeps its record of applied migrations in (its default).

@@ -63,6 +63,19 @@ impl CopyText {
         }
     }
 
+    /// A finite float as Rust writes it (the shortest text that reads back as the same `f64`, which
+    /// PostgreSQL's `DOUBLE PRECISION` input reads exactly).
+    fn opt_float(&mut self, v: Option<f64>) -> &mut Self {
+        match v {
+            Some(v) if v.is_finite() => {
+                self.sep();
+                self.buf.extend_from_slice(v.to_string().as_bytes());
+                self
+            }
+            _ => self.null(),
+        }
+    }
+
     fn null(&mut self) -> &mut Self {
         self.sep();
         self.buf.extend_from_slice(b"\\N");
@@ -139,7 +152,11 @@ pub(super) async fn copy_all(
             .text(&r.head_hash)
             .opt_int(opt_ms(r.first_assigned_at))
             .opt_int(opt_ms(r.first_followup_at))
-            .opt_text(r.first_followup_agency.as_deref());
+            .opt_text(r.first_followup_agency.as_deref())
+            .opt_float(r.location_lat)
+            .opt_float(r.location_long)
+            .opt_text(r.location_address.as_deref())
+            .opt_text(r.media_url.as_deref());
     })
     .await?;
     copy_rows(c, &EVENTS, events, |o, e| {
@@ -188,10 +205,16 @@ mod tests {
     #[test]
     fn text_format_escapes() {
         let mut o = CopyText::default();
-        o.text("a\tb\\c\nd\re ½").opt_text(None).int(-5).opt_int(Some(7)).opt_int(None);
+        o.text("a\tb\\c\nd\re ½")
+            .opt_text(None)
+            .int(-5)
+            .opt_int(Some(7))
+            .opt_int(None)
+            .opt_float(Some(-7.2575))
+            .opt_float(None);
         o.end_row();
         o.text("x");
         o.end_row();
-        assert_eq!(String::from_utf8(o.buf).unwrap(), "a\\tb\\\\c\\nd\\re ½\t\\N\t-5\t7\t\\N\nx\n");
+        assert_eq!(String::from_utf8(o.buf).unwrap(), "a\\tb\\\\c\\nd\\re ½\t\\N\t-5\t7\t\\N\t-7.2575\t\\N\nx\n");
     }
 }

@@ -33,8 +33,8 @@
 //!
 //! One module per table or concern: `connect.rs` opens the pools and migrates, `tx.rs` holds [`Tx`],
 //! then `cases.rs`, `commands.rs`, `events.rs`, `timers.rs`, `rungs.rs` (claims and `timer_actions`),
-//! `outbox.rs`, `leases.rs`, `packs.rs`, `publishes.rs`, `recomputes.rs`, `digests.rs`, `tokens.rs`, `queries.rs` (lists and
-//! statistics), `reports.rs` (the compliance report's reads), `bulk.rs` and `copy.rs` (bulk loads), `schema.rs` (the schema as the database
+//! `outbox.rs`, `leases.rs`, `packs.rs`, `publishes.rs`, `recomputes.rs`, `digests.rs`, `tokens.rs`, `queries.rs` (lists, the
+//! public listing and statistics), `reports.rs` (the compliance report's reads), `bulk.rs` and `copy.rs` (bulk loads), `schema.rs` (the schema as the database
 //! reports it), `floor.rs` (the bench's SQL floor) and `databases.rs` (sizes, scratch databases). `columns.rs` declares each whole-row table's columns once, `rows.rs` decodes rows and
 //! `sql.rs` assembles SQL at run time.
 
@@ -71,7 +71,7 @@ pub use model::{
     subtree_patterns, CaseFilter, CaseOrder, CaseRow, CommandRecord, DueTimer, EventRow, OutboxRow, PublishRow,
     TimerRow, TokenRow,
 };
-pub use queries::{ReceivedScope, StatsRow, StatsScope};
+pub use queries::{BrowseFilter, ReceivedScope, StatsRow, StatsScope};
 pub use reports::{ReportRow, ReportScope};
 pub use schema::ColumnInfo;
 pub use tx::Tx;

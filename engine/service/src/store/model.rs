@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
-/// `complaints`: a case's current state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `complaints`: a case's current state. (`PartialEq` only: the coordinates are floating point.)
+#[derive(Debug, Clone, PartialEq)]
 pub struct CaseRow {
     /// UUID v7, text.
     pub id: String,
@@ -53,6 +53,14 @@ pub struct CaseRow {
     pub first_followup_at: Option<DateTime<Utc>>,
     /// The agency that made the first follow-up.
     pub first_followup_agency: Option<String>,
+    /// Latitude of the complaint's place, WGS 84 degrees in [-90, 90] (with `location_long`).
+    pub location_lat: Option<f64>,
+    /// Longitude, WGS 84 degrees in [-180, 180] (with `location_lat`).
+    pub location_long: Option<f64>,
+    /// The address as the reporter wrote it.
+    pub location_address: Option<String>,
+    /// An http(s) URL of a photo or document of the complaint.
+    pub media_url: Option<String>,
 }
 
 /// `events`: the append-only, hash-chained history of one case. Messages about no case (a morning

@@ -1,4 +1,5 @@
-//! Reads over many cases: the list of `GET /v1/complaints` and the rows statistics count.
+//! Reads over many cases: the list of `GET /v1/complaints`, the public listing (Open311) and the rows
+//! statistics count.
 
 use chrono::{DateTime, Utc};
 
@@ -27,6 +28,23 @@ pub struct ReceivedScope {
     pub since: DateTime<Utc>,
     /// Kemendagri region code.
     pub region: Option<String>,
+}
+
+/// The cases of the public listing ([`Store::browse_cases`]; Open311 `GET requests`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrowseFilter {
+    /// Received (`created_at`) at or after this instant.
+    pub from: DateTime<Utc>,
+    /// Received at or before this instant.
+    pub to: DateTime<Utc>,
+    /// Only cases of these categories (`None`: any, even none).
+    pub categories: Option<Vec<String>>,
+    /// Only cases in these workflow states (`None`: any).
+    pub statuses: Option<Vec<String>>,
+    /// Only cases filed in this region code or below it (`"35"` covers `"35.78"`).
+    pub region: Option<String>,
+    /// At most this many, newest first.
+    pub limit: i64,
 }
 
 /// One case as statistics see it.
@@ -86,6 +104,34 @@ impl Store {
             }
         };
         sql.push(&format!(" ORDER BY {order} LIMIT {p}"));
+        with_reader!(self, c => {
+            let rows = dyn_query!(sql).fetch_all(&mut *c).await?;
+            rows.iter().map(rows::case_row).collect()
+        })
+    }
+
+    /// The public listing: cases received in [`from`, `to`], of the categories, states and region asked
+    /// for, newest first by (created_at, id), at most `limit` (≤ 0: nothing). Served by the
+    /// `complaints_newest` index.
+    pub async fn browse_cases(&self, f: &BrowseFilter) -> Result<Vec<CaseRow>, StoreError> {
+        let mut sql = DynSql::new(&format!("{} WHERE ", CASES.select()));
+        let from = sql.arg(Arg::Int(ms(f.from)));
+        let to = sql.arg(Arg::Int(ms(f.to)));
+        sql.push(&format!("created_at >= {from} AND created_at <= {to}"));
+        if let Some(categories) = &f.categories {
+            let cond = is_in(&mut sql, "category", categories);
+            sql.push(&format!(" AND {cond}"));
+        }
+        if let Some(statuses) = &f.statuses {
+            let cond = is_in(&mut sql, "status", statuses);
+            sql.push(&format!(" AND {cond}"));
+        }
+        if let Some(region) = &f.region {
+            let cond = in_region(&mut sql, "region", region);
+            sql.push(&format!(" AND {cond}"));
+        }
+        let p = sql.arg(Arg::Int(f.limit.max(0)));
+        sql.push(&format!(" ORDER BY created_at DESC, id DESC LIMIT {p}"));
         with_reader!(self, c => {
             let rows = dyn_query!(sql).fetch_all(&mut *c).await?;
             rows.iter().map(rows::case_row).collect()
@@ -255,6 +301,15 @@ fn joined_page(
         table.name
     ));
     sql
+}
+
+/// `col IN ($a, $b, …)` with the values bound as arguments (always false for no values).
+fn is_in(sql: &mut DynSql, col: &str, values: &[String]) -> String {
+    if values.is_empty() {
+        return "1 = 0".to_owned();
+    }
+    let list: Vec<String> = values.iter().map(|v| sql.arg(Arg::Text(v.clone()))).collect();
+    format!("{col} IN ({})", list.join(", "))
 }
 
 /// `col NOT IN ($a, $b, …)` with the values bound as arguments (always true for no values).

@@ -31,6 +31,7 @@ pub(super) trait RowExt {
     fn int(&self, col: &str) -> Result<i64, StoreError>;
     fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError>;
     fn int32(&self, col: &str) -> Result<i32, StoreError>;
+    fn opt_float(&self, col: &str) -> Result<Option<f64>, StoreError>;
 
     fn instant(&self, col: &str) -> Result<DateTime<Utc>, StoreError> {
         from_ms(self.int(col)?)
@@ -58,6 +59,9 @@ macro_rules! impl_row_ext {
             }
             fn int32(&self, col: &str) -> Result<i32, StoreError> {
                 Ok(self.try_get::<i32, _>(col)?)
+            }
+            fn opt_float(&self, col: &str) -> Result<Option<f64>, StoreError> {
+                Ok(self.try_get::<Option<f64>, _>(col)?)
             }
         }
     };
@@ -91,6 +95,10 @@ pub(super) fn case_row(r: &impl RowExt) -> Result<CaseRow, StoreError> {
         first_assigned_at: r.opt_instant("first_assigned_at")?,
         first_followup_at: r.opt_instant("first_followup_at")?,
         first_followup_agency: r.opt_text("first_followup_agency")?,
+        location_lat: r.opt_float("location_lat")?,
+        location_long: r.opt_float("location_long")?,
+        location_address: r.opt_text("location_address")?,
+        media_url: r.opt_text("media_url")?,
     })
 }
 
