@@ -5,7 +5,7 @@
 
 use super::form::Fields;
 use super::i18n::{action_label, state_label, Lang};
-use super::layout::{encode, problem_box, shell, Area};
+use super::layout::{encode, outcome_box, problem_box, shell, Area};
 use super::present::{agency_name, deadline, facts, local_date, timeline};
 use super::session::{self, Session};
 use super::{page, redirect, PageError};
@@ -330,11 +330,7 @@ fn case_body(
     let now = chrono::Utc::now();
     html! {
         h1 { (t.case_heading) " " code { (view.tracking_id) } }
-        @match outcome {
-            Some(Ok(())) => { div.notice.good role="status" { p { (t.done) } } }
-            Some(Err(p)) => { (problem_box(p)) }
-            None => {}
-        }
+        (outcome_box(lang, outcome))
         (facts(lang, &pack.directory, view))
         @if let Some(r) = &view.reporter {
             h2 { (t.reporter) }

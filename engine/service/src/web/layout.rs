@@ -10,11 +10,16 @@ use maud::{html, Markup, DOCTYPE};
 /// The stylesheet, served at `/assets/aduan.css`.
 const STYLESHEET: &str = include_str!("aduan.css");
 
-/// `GET /assets/aduan.css`: cached for a day (it changes only with a release).
+/// `GET /assets/aduan.css`.
 pub async fn stylesheet() -> Response {
-    let mut resp = STYLESHEET.into_response();
+    asset(STYLESHEET, "text/css; charset=utf-8")
+}
+
+/// A file compiled into the binary, cached for a day (it changes only with a release).
+pub fn asset(body: &'static str, content_type: &'static str) -> Response {
+    let mut resp = body.into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
     resp
 }
@@ -93,6 +98,17 @@ pub fn error_page(lang: Lang, problem: &Problem) -> Markup {
             p { a href="/" { (t.nav_file) } " · " a href="/track" { (t.nav_track) } }
         },
     )
+}
+
+/// What a form just did, above the page it returns to: saved, or the problem.
+pub fn outcome_box(lang: Lang, outcome: Option<Result<(), &Problem>>) -> Markup {
+    html! {
+        @match outcome {
+            Some(Ok(())) => { div.notice.good role="status" { p { (lang.text().done) } } }
+            Some(Err(p)) => { (problem_box(p)) }
+            None => {}
+        }
+    }
 }
 
 /// A problem as a notice inside a page (a form shown again with what was wrong).

@@ -8,7 +8,7 @@ use super::dashboard::signed_in;
 use crate::api::ApiState;
 use crate::bus::subtree_subjects;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use std::convert::Infallible;
@@ -27,11 +27,7 @@ const QUEUE_JS: &str = include_str!("queue.js");
 
 /// `GET /assets/queue.js`.
 pub async fn script() -> Response {
-    let mut resp = QUEUE_JS.into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
-    resp
+    super::layout::asset(QUEUE_JS, "text/javascript; charset=utf-8")
 }
 
 /// `GET /dashboard/events`: the viewer's subtree's events as they are published; 503 while NATS is

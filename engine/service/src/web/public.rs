@@ -4,7 +4,7 @@
 
 use super::form::Fields;
 use super::i18n::{action_label, Lang};
-use super::layout::{problem_box, shell, Area};
+use super::layout::{outcome_box, problem_box, shell, Area};
 use super::present::{deadline, facts, timeline};
 use super::{page, redirect, PageError};
 use crate::api::{limited, ApiState};
@@ -256,11 +256,7 @@ fn track_page(
         .collect();
     let body = html! {
         h1 { (t.track_heading) " " code { (view.tracking_id) } }
-        @match outcome {
-            Some(Ok(())) => { div.notice.good role="status" { p { (t.done) } } }
-            Some(Err(p)) => { (problem_box(p)) }
-            None => {}
-        }
+        (outcome_box(lang, outcome))
         (facts(lang, &pack.directory, view))
         @if let Some(title) = &view.title { h2 { (title) } }
         @match &view.body {
