@@ -82,7 +82,7 @@ fn body(lang: Lang, r: &ComplianceReport) -> Markup {
         @if let Some(z) = &r.zones {
             p.why { (t.report_zones_note) " " (z.note) }
         }
-        div.wide { table {
+        div.wide tabindex="0" role="region" aria-label=(t.report_heading) { table {
             thead { tr { th { (t.agency) } @for h in heads { th { (h) } } } }
             tbody {
                 @for row in &r.rows {
