@@ -61,6 +61,15 @@ impl fmt::Display for RegionCode {
 /// (Asia/Jayapura). Jobs that run "in the region's time zone" (the morning digest) run once per zone.
 pub const TIME_ZONES: [Tz; 4] = [Tz::Asia__Jakarta, Tz::Asia__Pontianak, Tz::Asia__Makassar, Tz::Asia__Jayapura];
 
+/// The national calendar's zone (WIB), for a case whose region names no province.
+pub const NATIONAL_TIME_ZONE: Tz = Tz::Asia__Jakarta;
+
+/// The zone a case's times are shown in, from its region code as stored (`35.78`): its province's,
+/// else [`NATIONAL_TIME_ZONE`].
+pub fn time_zone_of_code(code: Option<&str>) -> Tz {
+    code.and_then(|c| RegionCode::parse(c).ok()).and_then(|r| r.time_zone()).unwrap_or(NATIONAL_TIME_ZONE)
+}
+
 /// What Indonesians call a zone: `WIB` (Asia/Jakarta, Asia/Pontianak), `WITA` (Asia/Makassar), `WIT`
 /// (Asia/Jayapura); any other zone by its tz name.
 pub fn zone_abbreviation(tz: Tz) -> &'static str {

@@ -23,7 +23,7 @@ use aduan_core::clock::Clock;
 use aduan_core::directory::{Handler, RegionStatus};
 use aduan_core::event::EventType;
 use aduan_core::pack::Pack;
-use aduan_core::region::RegionCode;
+use aduan_core::region::{time_zone_of_code, RegionCode};
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{ConnectInfo, FromRequest, Path, RawQuery, Request, State};
@@ -47,8 +47,6 @@ pub const PREFIX: &str = "/open311/v2";
 const CHANGESET: &str = "2026-12-04T00:00:00Z";
 /// The window `GET requests` covers when no date is given, and the widest one it allows.
 const WINDOW_DAYS: i64 = 90;
-/// The time zone of a case filed in no known province: the national calendar's.
-const NATIONAL_ZONE: Tz = Tz::Asia__Jakarta;
 
 /// The Open311 routes, for `api::router` to nest at [`PREFIX`] (inside its metrics middleware).
 pub fn router() -> Router<ApiState> {
@@ -228,11 +226,6 @@ fn jurisdiction(pack: &Pack, code: &str) -> Result<RegionCode, Failure> {
             Err(Failure::param("jurisdiction_id", format!("`{code}` is no region of the directory")))
         }
     }
-}
-
-/// The time zone a case's times are written in: its province's, else the national calendar's.
-fn zone_of(region: Option<&str>) -> Tz {
-    region.and_then(|r| RegionCode::parse(r).ok()).and_then(|r| r.time_zone()).unwrap_or(NATIONAL_ZONE)
 }
 
 /// An instant as W3C date-time in `tz` (`2026-12-04T08:26:11+07:00`).
@@ -491,7 +484,7 @@ fn is_closed(pack: &Pack, state: &str) -> bool {
 
 /// A case's public view as a service request.
 fn service_request(pack: &Pack, v: &ComplaintView) -> ServiceRequest {
-    let tz = zone_of(v.region.as_deref());
+    let tz = time_zone_of_code(v.region.as_deref());
     let history = v.history.as_deref().unwrap_or_default();
     let notes = [EventType::Responded.as_str(), EventType::Resolved.as_str()];
     // The public view has withheld a confidential case's messages already.
@@ -682,10 +675,10 @@ mod tests {
     #[test]
     fn times_carry_the_region_offset() {
         let at = DateTime::parse_from_rfc3339("2026-12-04T01:00:00Z").unwrap().with_timezone(&Utc);
-        assert_eq!(w3c(at, zone_of(Some("35.78"))).as_str(), "2026-12-04T08:00:00+07:00");
-        assert_eq!(w3c(at, zone_of(Some("51.71"))).as_str(), "2026-12-04T09:00:00+08:00");
-        assert_eq!(w3c(at, zone_of(Some("94.71"))).as_str(), "2026-12-04T10:00:00+09:00");
-        assert_eq!(w3c(at, zone_of(None)).as_str(), "2026-12-04T08:00:00+07:00");
+        assert_eq!(w3c(at, time_zone_of_code(Some("35.78"))).as_str(), "2026-12-04T08:00:00+07:00");
+        assert_eq!(w3c(at, time_zone_of_code(Some("51.71"))).as_str(), "2026-12-04T09:00:00+08:00");
+        assert_eq!(w3c(at, time_zone_of_code(Some("94.71"))).as_str(), "2026-12-04T10:00:00+09:00");
+        assert_eq!(w3c(at, time_zone_of_code(None)).as_str(), "2026-12-04T08:00:00+07:00");
     }
 
     #[test]

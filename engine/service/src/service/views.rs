@@ -10,6 +10,7 @@ use aduan_core::access::{self, Operation, Visibility};
 use aduan_core::case::{Actor, Privacy};
 use aduan_core::directory::ROOT;
 use aduan_core::explain::{explain_timer, DeadlineExplanation};
+use aduan_core::region::NATIONAL_TIME_ZONE;
 use aduan_core::report;
 use aduan_core::time::Timestamp;
 use chrono::{DateTime, Utc};
@@ -110,7 +111,7 @@ impl Service {
             .schedules(&pack)
             .into_iter()
             .map(|(clock, s)| DeadlineView {
-                time_zone: case.time_zone_of(&pack, &clock).map_or("Asia/Jakarta", |tz| tz.name()).to_owned(),
+                time_zone: case.time_zone_of(&pack, &clock).unwrap_or(NATIONAL_TIME_ZONE).name().to_owned(),
                 clock: clock.to_string(),
                 due_at: s.due_at(),
                 due_date: s.due_date().map(|d| d.to_string()),

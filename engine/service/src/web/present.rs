@@ -5,7 +5,7 @@
 use super::i18n::{action_label, clock_label, event_label, state_label, Lang};
 use aduan_core::directory::Directory;
 use aduan_core::event::EventType;
-use aduan_core::region::zone_abbreviation;
+use aduan_core::region::{time_zone_of_code, zone_abbreviation, NATIONAL_TIME_ZONE};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 use maud::{html, Markup};
@@ -26,13 +26,9 @@ pub fn local_time(lang: Lang, at: DateTime<Utc>, tz: Tz) -> String {
     format!("{} {time} {}", local_date(lang, local.date_naive()), zone_abbreviation(tz))
 }
 
-/// The zone a case's times are shown in: its region's, else WIB.
+/// The zone a case's times are shown in (`aduan_core::region::time_zone_of_code`).
 pub fn case_zone(view: &ComplaintView) -> Tz {
-    view.region
-        .as_deref()
-        .and_then(|r| aduan_core::region::RegionCode::parse(r).ok())
-        .and_then(|r| r.time_zone())
-        .unwrap_or(Tz::Asia__Jakarta)
+    time_zone_of_code(view.region.as_deref())
 }
 
 /// An agency's name from the directory, else its id.
@@ -65,7 +61,7 @@ pub fn facts(lang: Lang, dir: &Directory, view: &ComplaintView) -> Markup {
 /// provisional; `why` (the dashboard's explanation) under it when given.
 pub fn deadline(lang: Lang, d: &DeadlineView, now: DateTime<Utc>, why: Option<Markup>) -> Markup {
     let t = lang.text();
-    let tz: Tz = d.time_zone.parse().unwrap_or(Tz::Asia__Jakarta);
+    let tz: Tz = d.time_zone.parse().unwrap_or(NATIONAL_TIME_ZONE);
     let late = d.due_at.is_some_and(|due| due <= now);
     html! {
         li {
