@@ -621,8 +621,15 @@ async fn observe(State(s): State<ApiState>, req: Request, next: Next) -> Respons
 )]
 pub struct ApiDoc;
 
+/// The served document: the JSON API's and Open311's paths.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::open311::Open311Doc::openapi());
+    doc
+}
+
 async fn openapi() -> Response {
-    Json(ApiDoc::openapi()).into_response()
+    Json(openapi_document()).into_response()
 }
 
 async fn not_found() -> ApiError {

@@ -502,6 +502,11 @@ async fn the_openapi_document_is_valid() {
         "/healthz",
         "/readyz",
         "/metrics",
+        "/open311/v2/discovery.{format}",
+        "/open311/v2/services.{format}",
+        "/open311/v2/services/{service_code}.{format}",
+        "/open311/v2/requests.{format}",
+        "/open311/v2/requests/{service_request_id}.{format}",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }

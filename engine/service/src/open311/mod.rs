@@ -11,8 +11,13 @@
 //! for an unknown service or request, 413, 415, 429 and 503 as on the JSON API. Bad input is never a
 //! 5xx.
 
+mod doc;
+mod requests;
+mod services;
 pub mod spec;
 pub mod xml;
+
+pub use doc::Open311Doc;
 
 use crate::api::{limited_at, ApiState};
 use crate::crypto::is_tracking_id;
@@ -51,24 +56,24 @@ const WINDOW_DAYS: i64 = 90;
 /// The Open311 routes, for `api::router` to nest at [`PREFIX`] (inside its metrics middleware).
 pub fn router() -> Router<ApiState> {
     Router::new()
-        .route("/discovery.json", only_get(|s, h, q| discovery(s, h, q, Format::Json)))
-        .route("/discovery.xml", only_get(|s, h, q| discovery(s, h, q, Format::Xml)))
-        .route("/services.json", only_get(|s, _, q| services(s, q, Format::Json)))
-        .route("/services.xml", only_get(|s, _, q| services(s, q, Format::Xml)))
-        .route("/services/{file}", get(service_definition).fallback(method_not_allowed))
+        .route("/discovery.json", only_get(|s, h, q| services::discovery(s, h, q, Format::Json)))
+        .route("/discovery.xml", only_get(|s, h, q| services::discovery(s, h, q, Format::Xml)))
+        .route("/services.json", only_get(|s, _, q| services::services(s, q, Format::Json)))
+        .route("/services.xml", only_get(|s, _, q| services::services(s, q, Format::Xml)))
+        .route("/services/{file}", get(services::service_definition).fallback(method_not_allowed))
         .route(
             "/requests.json",
-            get(|s, c, q| requests(s, c, q, Format::Json))
-                .post(|s, c, r| create(s, c, r, Format::Json))
+            get(|s, c, q| requests::requests(s, c, q, Format::Json))
+                .post(|s, c, r| requests::create(s, c, r, Format::Json))
                 .fallback(method_not_allowed),
         )
         .route(
             "/requests.xml",
-            get(|s, c, q| requests(s, c, q, Format::Xml))
-                .post(|s, c, r| create(s, c, r, Format::Xml))
+            get(|s, c, q| requests::requests(s, c, q, Format::Xml))
+                .post(|s, c, r| requests::create(s, c, r, Format::Xml))
                 .fallback(method_not_allowed),
         )
-        .route("/requests/{file}", get(request).fallback(method_not_allowed))
+        .route("/requests/{file}", get(requests::request).fallback(method_not_allowed))
         .fallback(unknown_endpoint)
 }
 
@@ -255,93 +260,6 @@ fn items(list: &str) -> Vec<String> {
     out
 }
 
-// ---- discovery and services ---------------------------------------------------------------------
-
-/// `GET discovery`.
-async fn discovery(_: State<ApiState>, headers: HeaderMap, RawQuery(q): RawQuery, format: Format) -> Response {
-    let result = query::<ServicesQuery>(q.as_deref()).map(|_| {
-        let formats = ["text/xml", "application/json"].map(Text::new).to_vec();
-        let endpoint = Endpoint {
-            specification: Text::new("http://wiki.open311.org/GeoReport_v2"),
-            url: Text::new(&base_url(&headers)),
-            changeset: Text::new(CHANGESET),
-            kind: Text::new("production"),
-            formats: List::new(format, "format", formats),
-        };
-        Discovery {
-            changeset: Text::new(CHANGESET),
-            contact: Text::new("The operator of this Aduan installation"),
-            key_service: Text::new(
-                "An API token from the operator: `aduan token create --role integration` (docs/access.md#tokens)",
-            ),
-            endpoints: List::new(format, "endpoint", vec![endpoint]),
-        }
-    });
-    answer(format, "discovery", result)
-}
-
-/// This endpoint's base URL as the client reached it (`Host`, and `X-Forwarded-Proto: https` behind a
-/// proxy), else the path alone.
-fn base_url(headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
-    let https = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).is_some_and(|p| p.trim() == "https");
-    let scheme = if https { "https" } else { "http" };
-    match url::Url::parse(&format!("{scheme}://{host}{PREFIX}")) {
-        Ok(u) if !host.is_empty() && u.host_str().is_some() && u.path() == PREFIX => u.to_string(),
-        _ => PREFIX.to_owned(),
-    }
-}
-
-/// `GET services`: the active pack's categories.
-async fn services(State(s): State<ApiState>, RawQuery(q): RawQuery, format: Format) -> Response {
-    let pack = s.service.pack();
-    let result = query::<ServicesQuery>(q.as_deref()).and_then(|q| {
-        if let Some(code) = &q.jurisdiction_id {
-            jurisdiction(&pack, code)?;
-        }
-        let entries = pack.directory.categories().map(|c| {
-            let (keywords, group) = match &c.handler {
-                Handler::Unit(slug) => (slug.as_str(), "urusan daerah"),
-                Handler::National(body) => (body.as_str(), "urusan nasional"),
-            };
-            ServiceEntry {
-                service_code: Text::new(&c.id),
-                service_name: Text::new(&c.name),
-                description: Text::new(&c.description),
-                metadata: false,
-                kind: Text::new("realtime"),
-                keywords: Text::new(keywords),
-                group: Text::new(group),
-            }
-        });
-        Ok(List::new(format, "service", entries.collect()))
-    });
-    answer(format, "services", result)
-}
-
-/// `GET services/{service_code}`: a category's definition (no attributes), 404 for an unknown one.
-async fn service_definition(
-    State(s): State<ApiState>,
-    path: Result<Path<String>, PathRejection>,
-    RawQuery(q): RawQuery,
-) -> Response {
-    let Some((code, format)) = path_file(path) else { return unknown_format() };
-    let pack = s.service.pack();
-    let result = query::<ServicesQuery>(q.as_deref()).and_then(|q| {
-        if let Some(j) = &q.jurisdiction_id {
-            jurisdiction(&pack, j)?;
-        }
-        match pack.directory.category(&code) {
-            Some(c) => Ok(ServiceDefinition {
-                service_code: Text::new(&c.id),
-                attributes: List::new(format, "attribute", vec![]),
-            }),
-            None => Err(Failure::new(404, format!("service_code: no service `{}`", clip(&code)))),
-        }
-    });
-    answer(format, "service_definition", result)
-}
-
 /// A path's `{name}.{json|xml}` file part.
 fn path_file(path: Result<Path<String>, PathRejection>) -> Option<(String, Format)> {
     let Path(file) = path.ok()?;
@@ -356,310 +274,6 @@ fn unknown_format() -> Response {
 /// At most 100 characters of a value a client sent, for an error's description.
 fn clip(s: &str) -> String {
     s.chars().take(100).collect()
-}
-
-// ---- requests -----------------------------------------------------------------------------------
-
-/// `GET requests/{service_request_id}`: one case as the public sees it, in a list of one.
-async fn request(
-    State(s): State<ApiState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    path: Result<Path<String>, PathRejection>,
-    RawQuery(q): RawQuery,
-) -> Response {
-    let Some((id, format)) = path_file(path) else { return unknown_format() };
-    let result = async {
-        limited_at(&s, &Caller::Public, addr.ip()).map_err(rate_limited)?;
-        let q: RequestsQuery = query(q.as_deref())?;
-        let pack = s.service.pack();
-        if let Some(j) = &q.jurisdiction_id {
-            jurisdiction(&pack, j)?;
-        }
-        let view = public_view(&s.service, &id)
-            .await?
-            .ok_or_else(|| Failure::new(404, format!("service_request_id: no service request `{}`", clip(&id))))?;
-        Ok(List::new(format, "request", vec![service_request(&pack, &view)]))
-    }
-    .await;
-    answer(format, "service_requests", result)
-}
-
-/// A case by tracking id as the public reads it (`Service::get`), or none when there is no such case.
-async fn public_view(service: &Service, id: &str) -> Result<Option<ComplaintView>, Failure> {
-    if !is_tracking_id(id) {
-        return Ok(None);
-    }
-    match service.get(id, &Caller::Public).await {
-        Ok(v) => Ok(Some(v)),
-        Err(ServiceError::NotFound(_)) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
-fn rate_limited(secs: u64) -> Failure {
-    Failure { status: 429, description: "over the rate limit; retry later".into(), retry_after: Some(secs) }
-}
-
-/// `GET requests`: the public listing, filtered as the spec says.
-async fn requests(
-    State(s): State<ApiState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    RawQuery(q): RawQuery,
-    format: Format,
-) -> Response {
-    let result = async {
-        limited_at(&s, &Caller::Public, addr.ip()).map_err(rate_limited)?;
-        let q: RequestsQuery = query(q.as_deref())?;
-        let pack = s.service.pack();
-        let views = match q.service_request_id.as_deref() {
-            Some(ids) => {
-                let ids = items(ids);
-                if ids.len() > BROWSE_LIMIT as usize {
-                    return Err(Failure::param("service_request_id", format!("at most {BROWSE_LIMIT} ids")));
-                }
-                let mut views = Vec::with_capacity(ids.len());
-                for id in &ids {
-                    views.extend(public_view(&s.service, id).await?);
-                }
-                views
-            }
-            None => s.service.browse(browse_query(&pack, &q, Utc::now())?).await?,
-        };
-        Ok(List::new(format, "request", views.iter().map(|v| service_request(&pack, v)).collect()))
-    }
-    .await;
-    answer(format, "service_requests", result)
-}
-
-/// The public listing's query from the spec's filters: the dates (by default the last 90 days; a
-/// range over 90 days is refused), the service codes, `open`/`closed` as the workflow's states, and
-/// the jurisdiction.
-fn browse_query(pack: &Pack, q: &RequestsQuery, now: DateTime<Utc>) -> Result<BrowseQuery, Failure> {
-    let start = date_param("start_date", q.start_date.as_deref())?;
-    let end = date_param("end_date", q.end_date.as_deref())?;
-    let window = Duration::days(WINDOW_DAYS);
-    let (from, to) = match (start, end) {
-        (None, None) => (now - window, now),
-        (Some(f), None) => (f, f + window),
-        (None, Some(t)) => (t - window, t),
-        (Some(f), Some(t)) => (f, t),
-    };
-    if to < from {
-        return Err(Failure::param("end_date", "before start_date"));
-    }
-    if to - from > window {
-        return Err(Failure::param("end_date", format!("more than {WINDOW_DAYS} days after start_date")));
-    }
-    let statuses = match q.status.as_deref() {
-        None => None,
-        Some(list) => {
-            let asked = items(list);
-            if let Some(bad) = asked.iter().find(|s| !matches!(s.as_str(), "open" | "closed")) {
-                return Err(Failure::param("status", format!("`{}` is not open or closed", clip(bad))));
-            }
-            let states = pack.workflow.states().iter().filter(|state| {
-                let status = if is_closed(pack, state) { "closed" } else { "open" };
-                asked.iter().any(|a| a == status)
-            });
-            Some(states.cloned().collect())
-        }
-    };
-    let region = q.jurisdiction_id.as_deref().map(|j| jurisdiction(pack, j)).transpose()?;
-    Ok(BrowseQuery {
-        from,
-        to,
-        categories: q.service_code.as_deref().map(items),
-        statuses,
-        region: region.map(|r| r.to_string()),
-        limit: BROWSE_LIMIT,
-    })
-}
-
-/// Whether Open311 reads a workflow state as `closed`: a final state, or one the workflow counts as
-/// resolved (the agency has finished; a reopen makes the case open again).
-fn is_closed(pack: &Pack, state: &str) -> bool {
-    let w = &pack.workflow;
-    w.is_final(state) || w.meaning().stats.resolved.iter().any(|s| s == state)
-}
-
-/// A case's public view as a service request.
-fn service_request(pack: &Pack, v: &ComplaintView) -> ServiceRequest {
-    let tz = time_zone_of_code(v.region.as_deref());
-    let history = v.history.as_deref().unwrap_or_default();
-    let notes = [EventType::Responded.as_str(), EventType::Resolved.as_str()];
-    // The public view has withheld a confidential case's messages already.
-    let status_notes = history
-        .iter()
-        .rev()
-        .filter(|h| notes.contains(&h.event_type.as_str()))
-        .find_map(|h| h.data.get("message").and_then(|m| m.as_str()))
-        .map(Text::new);
-    let complete = v.deadlines.iter().find(|d| d.clock == Clock::COMPLETE.as_str()).and_then(|d| d.due_at);
-    let category = v.category.as_deref().and_then(|c| pack.directory.category(c));
-    let agency = v.agency.as_deref().map(|a| pack.directory.agency(a).map_or(a, |x| x.name.as_str()));
-    let location = v.location.clone().unwrap_or_default();
-    ServiceRequest {
-        service_request_id: Text::new(&v.tracking_id),
-        status: Text::new(if is_closed(pack, &v.status) { "closed" } else { "open" }),
-        status_notes,
-        service_name: category.map(|c| Text::new(&c.name)),
-        service_code: v.category.as_deref().map(Text::new),
-        description: v.body.as_deref().map(Text::new),
-        agency_responsible: agency.map(Text::new),
-        service_notice: None,
-        requested_datetime: w3c(v.created_at, tz),
-        updated_datetime: history.last().map(|h| w3c(h.at, tz)),
-        expected_datetime: complete.map(|at| w3c(at, tz)),
-        address: location.address.as_deref().map(Text::new),
-        address_id: None,
-        zipcode: None,
-        lat: location.lat,
-        long: location.long,
-        media_url: v.media_url.as_deref().map(Text::new),
-    }
-}
-
-// ---- POST requests ------------------------------------------------------------------------------
-
-/// `POST requests`: files a complaint for a third-party app holding an API token (`api_key`).
-async fn create(
-    State(s): State<ApiState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    req: Request,
-    format: Format,
-) -> Response {
-    let result = async {
-        let mut raw = req.uri().query().unwrap_or_default().as_bytes().to_vec();
-        raw.push(b'&');
-        raw.extend_from_slice(&form_body(req, &s).await?);
-        let form: NewRequest = decode(&raw)?;
-        let caller = api_caller(&s.service, form.api_key.as_deref()).await?;
-        limited_at(&s, &caller, addr.ip()).map_err(rate_limited)?;
-        let pack = s.service.pack();
-        let sub = submission(&pack, form)?;
-        // The reporter token stays here: an Open311 answer has no place for it, and a third-party app
-        // (or its logs) is not the reporter.
-        let reply = s.service.submit(sub, None, &caller, crate::clock::now()).await?;
-        let view = reply.view;
-        let verify = view.deadlines.iter().find(|d| d.clock == Clock::VERIFY.as_str()).and_then(|d| d.due_date.clone());
-        let notice = match verify {
-            Some(date) => format!("Received: to be verified and dispatched by {date} (local date of the region)."),
-            None => "Received: to be verified and dispatched.".to_owned(),
-        };
-        let created = Created {
-            service_request_id: Text::new(&view.tracking_id),
-            service_notice: Text::new(&notice),
-            account_id: None,
-        };
-        Ok(List::new(format, "request", vec![created]))
-    }
-    .await;
-    answer(format, "service_requests", result)
-}
-
-/// The form body: `application/x-www-form-urlencoded` (none given is taken as such), else 415; over
-/// the API's body limit, 413.
-async fn form_body(req: Request, s: &ApiState) -> Result<Bytes, Failure> {
-    if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
-        let essence = ct.to_str().unwrap_or_default().split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-        if essence != "application/x-www-form-urlencoded" {
-            let shown = clip(&String::from_utf8_lossy(ct.as_bytes()));
-            return Err(Failure::new(
-                415,
-                format!("the body must be application/x-www-form-urlencoded, not `{shown}`"),
-            ));
-        }
-    }
-    let bytes = Bytes::from_request(req, s).await.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Failure::new(413, format!("the body is over {} bytes", crate::api::BODY_LIMIT))
-        } else {
-            Failure::new(400, e.body_text())
-        }
-    })?;
-    if std::str::from_utf8(&bytes).is_err() {
-        return Err(Failure::new(400, "the body is not UTF-8"));
-    }
-    Ok(bytes)
-}
-
-/// The caller an `api_key` names: an API token (or a verified JWT) of any role the access table lets
-/// submit; missing, not authenticating or not an API token, 403.
-async fn api_caller(service: &Service, key: Option<&str>) -> Result<Caller, Failure> {
-    let key = key.ok_or_else(|| {
-        Failure::new(403, "api_key: required to submit (an API token: docs/open311.md#filing-a-request)")
-    })?;
-    match service.authenticate(Some(key)).await {
-        Ok(c @ Caller::Principal(_)) => Ok(c),
-        Ok(_) => Err(Failure::new(403, "api_key: not an API token")),
-        Err(ServiceError::Unauthenticated(_)) => Err(Failure::new(403, "api_key: unknown or revoked")),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// The JSON API's submission for an Open311 request: a `pengaduan` through the `integration` channel,
-/// public (the reporter is never shown to the public; the agency sees it), its title the first line of
-/// the description (else the service's name).
-fn submission(pack: &Pack, f: NewRequest) -> Result<Submission, Failure> {
-    let region = f
-        .jurisdiction_id
-        .as_deref()
-        .ok_or_else(|| Failure::param("jurisdiction_id", "required (a Kemendagri region code, e.g. 35.78)"))?;
-    let region = jurisdiction(pack, region)?;
-    let code = f
-        .service_code
-        .as_deref()
-        .ok_or_else(|| Failure::param("service_code", "required (GET services lists them)"))?;
-    let category = pack.directory.category(code).ok_or_else(|| {
-        Failure::param("service_code", format!("no service `{}` (GET services lists them)", clip(code)))
-    })?;
-    match (f.lat, f.long) {
-        (Some(_), None) => return Err(Failure::param("long", "required with lat")),
-        (None, Some(_)) => return Err(Failure::param("lat", "required with long")),
-        (None, None) if f.address_string.is_none() => {
-            return Err(Failure::param(
-                "lat",
-                "a location is required: lat and long, or address_string (address_id alone is not supported)",
-            ))
-        }
-        _ => {}
-    }
-    if let Some(why) = f.media_url.as_deref().and_then(crate::wire::text::url_refusal) {
-        return Err(Failure::param("media_url", why));
-    }
-    let name = [f.first_name.as_deref(), f.last_name.as_deref()]
-        .into_iter()
-        .flatten()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    if name.chars().count() > SHORT {
-        return Err(Failure::param("first_name", format!("with last_name, at most {SHORT} characters")));
-    }
-    let contact = f.email.clone().or_else(|| f.phone.clone());
-    let reporter =
-        (!name.is_empty() || contact.is_some()).then(|| Reporter { name: (!name.is_empty()).then_some(name), contact });
-    let body = f.description.unwrap_or_default();
-    let title = match body.lines().map(str::trim).find(|l| !l.is_empty()) {
-        Some(line) if line.chars().count() > 100 => format!("{}…", line.chars().take(99).collect::<String>()),
-        Some(line) => line.to_owned(),
-        None => category.name.clone(),
-    };
-    Ok(Submission {
-        kind: "pengaduan".into(),
-        channel: "integration".into(),
-        title,
-        body,
-        category: Some(category.id.clone()),
-        region: Some(region.to_string()),
-        privacy: None,
-        reporter,
-        command_id: None,
-        received_at: None,
-        location: Some(Location { lat: f.lat, long: f.long, address: f.address_string }),
-        media_url: f.media_url,
-    })
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@ use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The two formats of every endpoint, named by the path's extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum Format {
     /// `.json`: `application/json`.
     Json,
@@ -256,7 +257,8 @@ pub const DESCRIPTION: usize = 4_000;
 pub const LIST: usize = 20_000;
 
 /// The query of `discovery`, `services` and `services/{code}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ServicesQuery {
     /// A Kemendagri region code (optional here; checked when given).
@@ -268,7 +270,8 @@ pub struct ServicesQuery {
 }
 
 /// The query of `GET requests` (and `GET requests/{id}`, which reads only `jurisdiction_id`).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RequestsQuery {
     /// Tracking ids, comma-separated; overrides every other filter.
@@ -295,7 +298,7 @@ pub struct RequestsQuery {
 }
 
 /// The form of `POST requests` (`application/x-www-form-urlencoded`).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRequest {
     /// An API token (`aduan token create`).
