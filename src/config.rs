@@ -36,6 +36,8 @@ pub struct FileConfig {
     jwt_role_claim: Option<String>,
     jwt_agency_claim: Option<String>,
     jwt_name_claim: Option<String>,
+    oidc_client_id: Option<String>,
+    oidc_client_secret: Option<String>,
     /// `serve --pack-poll`.
     pack_poll: Option<u64>,
     /// `serve --nats-replicas` (1 to 5; another value stops serve when it connects).
@@ -101,6 +103,8 @@ impl FileConfig {
             config.oidc.jwks_url => jwks_url,
             config.oidc.jwt_issuer => jwt_issuer,
             config.oidc.jwt_audience => jwt_audience,
+            config.oidc.oidc_client_id => oidc_client_id,
+            config.oidc.oidc_client_secret => oidc_client_secret,
         }
         // A JWKS file from the file gives way to a JWKS URL from a flag or variable, as the two
         // exclude each other.

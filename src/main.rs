@@ -81,6 +81,12 @@ pub struct OidcArgs {
     /// The claim naming the caller in the history (`sub` when absent).
     #[arg(long, global = true, env = "ADUAN_JWT_NAME_CLAIM", default_value = "preferred_username")]
     pub jwt_name_claim: String,
+    /// The dashboard's client id at the identity provider: turns on sign-in by redirect (needs a JWKS).
+    #[arg(long, global = true, env = "ADUAN_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+    /// The dashboard's client secret (none for a public client, which PKCE alone protects).
+    #[arg(long, global = true, env = "ADUAN_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
 }
 
 /// How logs are written to stderr.

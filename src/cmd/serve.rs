@@ -336,10 +336,15 @@ fn uuid_like() -> String {
 /// The service, also accepting JWTs when a JWKS is configured (docs/access.md#single-sign-on).
 #[cfg(feature = "oidc")]
 async fn with_oidc(service: Service, args: &crate::OidcArgs) -> anyhow::Result<Service> {
-    use aduan_service::oidc::{JwksSource, OidcConfig, OidcVerifier};
+    use aduan_service::oidc::{JwksSource, LoginConfig, OidcConfig, OidcLogin, OidcVerifier};
     let jwks = match (&args.jwks_file, &args.jwks_url) {
         (Some(f), _) => JwksSource::File(f.clone()),
         (None, Some(u)) => JwksSource::Url(u.clone()),
+        (None, None) if args.oidc_client_id.is_some() => {
+            return Err(anyhow!(
+                "ADUAN_OIDC_CLIENT_ID needs the identity provider's keys: set ADUAN_JWKS_FILE or ADUAN_JWKS_URL"
+            ))
+        }
         (None, None) => return Ok(service),
     };
     let need = |v: &Option<String>, name: &str| v.clone().ok_or_else(|| anyhow!("{name} is required with a JWKS"));
@@ -351,17 +356,23 @@ async fn with_oidc(service: Service, args: &crate::OidcArgs) -> anyhow::Result<S
         agency_claim: args.jwt_agency_claim.clone(),
         name_claim: args.jwt_name_claim.clone(),
     };
+    let issuer = config.issuer.clone();
     let verifier = OidcVerifier::new(config).await.context("loading the JWKS")?;
     tracing::info!("JWT bearer tokens accepted (OIDC)");
-    Ok(service.with_oidc(verifier))
+    let service = service.with_oidc(verifier);
+    let Some(client_id) = args.oidc_client_id.clone() else { return Ok(service) };
+    let login = LoginConfig { issuer, client_id, client_secret: args.oidc_client_secret.clone() };
+    let login = OidcLogin::new(login).context("ADUAN_OIDC_CLIENT_ID")?;
+    tracing::info!("dashboard sign-in by redirect to the identity provider (OIDC)");
+    Ok(service.with_sso(login))
 }
 
 /// Without the `oidc` feature a configured JWKS is an error, not silently ignored.
 #[cfg(not(feature = "oidc"))]
 async fn with_oidc(service: Service, args: &crate::OidcArgs) -> anyhow::Result<Service> {
-    match (&args.jwks_file, &args.jwks_url) {
-        (None, None) => Ok(service),
-        _ => Err(anyhow!("this build has no OIDC support (the `oidc` feature); unset ADUAN_JWKS_FILE/ADUAN_JWKS_URL")),
+    match (&args.jwks_file, &args.jwks_url, &args.oidc_client_id) {
+        (None, None, None) => Ok(service),
+        _ => Err(anyhow!("this build has no OIDC support (the `oidc` feature); unset ADUAN_JWKS_FILE/ADUAN_JWKS_URL/ADUAN_OIDC_CLIENT_ID")),
     }
 }
 

@@ -2,6 +2,8 @@
 //! (Playwright, axe-core on every page, a screenshot each), and the pages' answers to hostile input
 //! over plain HTTP.
 
+mod sso;
+
 use crate::support::{submission, Db, Server};
 use aduan_testkit::http;
 use serde_json::{json, Value};
@@ -50,13 +52,14 @@ fn dispatched(s: &Server, privacy: &str, name: &str) -> (String, String) {
 fn a_citizen_files_and_tracks_a_complaint() {
     let s = Server::start(Db::Sqlite);
     let input = json!({"title": "Lampu jalan mati", "body": "Sudah seminggu di Jalan Pemuda", "category": "infrastruktur",
-                       "region": "33.74", "name": "Warga Pemuda"});
+                       "region": "33.74", "name": "Warga Pemuda", "address": "Jl. Pemuda 12, depan SMA 3"});
     let found = scenario(&s, "citizen", &input);
     let tracking = found["tracking_id"].as_str().unwrap();
     let view = s.get_as(&format!("/v1/complaints/{tracking}"), None).json();
     assert_eq!(view["title"], "Lampu jalan mati");
     assert_eq!(view["region"], "33.74");
     assert_eq!(view["channel"], "web");
+    assert_eq!(view["location"]["address"], "Jl. Pemuda 12, depan SMA 3");
     assert!(view.get("reporter").is_none(), "the public never sees the reporter");
     // The reporter token the page showed is the case's: it reads the case as its reporter.
     let mine = s.get_as(&format!("/v1/complaints/{tracking}"), found["reporter_token"].as_str()).json();

@@ -79,6 +79,7 @@ const scenarios = {
     await page.fill('#body', input.body);
     await page.selectOption('#category', input.category);
     await page.selectOption('#region', input.region);
+    if (input.address) await page.fill('#address', input.address);
     await page.check(`input[name=privacy][value=${input.privacy || 'public'}]`);
     if (input.name) await page.fill('#name', input.name);
     await shot(page, 'citizen-file');
@@ -93,6 +94,7 @@ const scenarios = {
     const trackBytes = bytes() - before;
     await accessible(page, 'track');
     check((await page.textContent('main')).includes(tracking), 'the track page names the tracking id');
+    if (input.address) check((await page.textContent('main')).includes(input.address), 'the track page shows the location');
     await shot(page, 'citizen-track');
     return { tracking_id: tracking, reporter_token: token, form_bytes: formBytes, track_bytes: trackBytes };
   },
@@ -171,6 +173,35 @@ const scenarios = {
     await accessible(page, 'refused case');
     await shot(page, 'outsider-refused');
     return {};
+  },
+
+  // An officer signs in at the identity provider (its own login and consent pages), comes back
+  // signed in as the name the provider gave, and responds to a case of the queue.
+  async sso(page) {
+    await visit(page, '/dashboard/login', 'sign-in');
+    await accessible(page, 'sign-in with single sign-on');
+    await shot(page, 'sso-sign-in');
+    await Promise.all([page.waitForURL((u) => u.toString().startsWith(input.issuer)), page.click('a[href="/dashboard/login/sso"]')]);
+    for (let step = 0; step < 4 && page.url().startsWith(input.issuer); step++) {
+      if (await page.locator('input[name=login]').count()) {
+        await page.fill('input[name=login]', input.login);
+        await page.fill('input[name=password]', 'sandi-apa-saja');
+      }
+      const at = page.url();
+      await Promise.all([page.waitForURL((u) => u.toString() !== at), page.click('button[type=submit]')]);
+    }
+    await page.waitForURL(`${base}/dashboard`);
+    await accessible(page, 'queue after single sign-on');
+    const who = (await page.textContent('header strong')).trim();
+    const row = page.locator('[data-testid=queue-row]', { hasText: input.tracking_id });
+    check((await row.count()) === 1, 'the case is in the queue');
+    await shot(page, 'sso-queue');
+    await Promise.all([page.waitForURL(/\/dashboard\/cases\//), row.locator('a').click()]);
+    const form = page.locator('form[data-action=respond]');
+    await page.locator('details', { has: form }).locator('summary').click();
+    await form.locator('textarea[name=message]').fill(input.message);
+    await Promise.all([page.waitForURL(/done=1/), form.locator('button').click()]);
+    return { who };
   },
 
   // Which pages show a case's reporter name: each viewer's page text, reported for the test to judge.

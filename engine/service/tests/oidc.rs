@@ -105,6 +105,11 @@ async fn refused(v: &OidcVerifier, token: &str, want: &str) {
     }
 }
 
+/// `c` without its expiry, which moves with the clock.
+fn timeless(c: Claims) -> Claims {
+    Claims { expires: None, ..c }
+}
+
 #[test]
 fn verifier_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
@@ -116,19 +121,23 @@ fn verifier_is_send_and_sync() {
 async fn good_rs256_token_gives_the_claims() {
     let v = file_verifier().await;
     let claims = v.verify(&rs256(&good_claims())).await.expect("verifies");
-    assert_eq!(claims, Claims { role: ROLE.into(), agency: Some(AGENCY.into()), name: NAME.into() });
+    assert!(claims.expires.is_some_and(|exp| exp > now()), "{claims:?}");
+    assert_eq!(
+        timeless(claims),
+        Claims { role: ROLE.into(), agency: Some(AGENCY.into()), name: NAME.into(), expires: None }
+    );
 }
 
 #[tokio::test]
 async fn good_eddsa_and_es256_tokens_give_the_claims() {
     let v = file_verifier().await;
-    let want = Claims { role: ROLE.into(), agency: Some(AGENCY.into()), name: NAME.into() };
+    let want = Claims { role: ROLE.into(), agency: Some(AGENCY.into()), name: NAME.into(), expires: None };
     let ed = EncodingKey::from_ed_pem(&fixture("ed25519-private.pem")).expect("ed pem");
     let token = sign(Algorithm::EdDSA, Some("ed-1"), &ed, &good_claims());
-    assert_eq!(v.verify(&token).await.expect("EdDSA verifies"), want);
+    assert_eq!(timeless(v.verify(&token).await.expect("EdDSA verifies")), want);
     let ec = EncodingKey::from_ec_pem(&fixture("p256-private.pem")).expect("ec pem");
     let token = sign(Algorithm::ES256, Some("p256-1"), &ec, &good_claims());
-    assert_eq!(v.verify(&token).await.expect("ES256 verifies"), want);
+    assert_eq!(timeless(v.verify(&token).await.expect("ES256 verifies")), want);
 }
 
 #[tokio::test]
@@ -136,7 +145,7 @@ async fn agency_is_optional_and_name_falls_back_to_sub() {
     let v = file_verifier().await;
     let claims = without(without(good_claims(), "aduan_agency"), "preferred_username");
     let got = v.verify(&rs256(&claims)).await.expect("verifies");
-    assert_eq!(got, Claims { role: ROLE.into(), agency: None, name: SUB.into() });
+    assert_eq!(timeless(got), Claims { role: ROLE.into(), agency: None, name: SUB.into(), expires: None });
 
     let nameless = without(without(good_claims(), "preferred_username"), "sub");
     refused(&v, &rs256(&nameless), "missing claim `preferred_username` and `sub`").await;
@@ -409,4 +418,28 @@ async fn url_source_failures_are_jwks_errors() {
     let url = format!("http://{}/jwks", listener.local_addr().expect("addr"));
     drop(listener);
     assert!(matches!(OidcVerifier::new(config(JwksSource::Url(url))).await, Err(OidcError::Jwks(_))));
+}
+
+#[tokio::test]
+async fn an_id_token_is_for_the_sign_in_client_and_its_nonce() {
+    let v = file_verifier().await;
+    let id_token = |aud: &str, nonce: Option<&str>| {
+        let mut c = with(good_claims(), "aud", json!(aud));
+        if let Some(n) = nonce {
+            c = with(c, "nonce", json!(n));
+        }
+        rs256(&c)
+    };
+    let got = v.verify_id_token(&id_token("dashboard", Some("n-1")), "dashboard", "n-1").await.expect("verifies");
+    assert_eq!(got.name, NAME);
+    for (token, why) in [
+        (id_token("dashboard", Some("n-2")), "does not answer this sign-in"),
+        (id_token("dashboard", None), "does not answer this sign-in"),
+        (id_token(AUDIENCE, Some("n-1")), "audience does not match"),
+    ] {
+        let err = v.verify_id_token(&token, "dashboard", "n-1").await.expect_err("refused");
+        assert!(err.to_string().contains(why), "{err} should say {why}");
+    }
+    // An ID token is no bearer for the API: its audience is the sign-in client's.
+    assert!(v.verify(&id_token("dashboard", Some("n-1"))).await.is_err());
 }

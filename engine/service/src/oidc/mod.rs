@@ -15,6 +15,10 @@
 //! - A URL source is fetched when the verifier is made, and again, at most once a minute, when a token
 //!   names a key id the set lacks (key rotation).
 
+mod login;
+
+pub use login::{error_code, LoginConfig, OidcLogin, PendingSignIn};
+
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyOperations, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
@@ -73,6 +77,8 @@ pub struct Claims {
     pub agency: Option<String>,
     /// The name claim's value, else `sub`.
     pub name: String,
+    /// `exp`, in seconds since the epoch.
+    pub expires: Option<i64>,
 }
 
 /// Why a verifier could not be made or a token was refused.
@@ -157,7 +163,7 @@ impl OidcVerifier {
         let source = match cfg.jwks {
             JwksSource::File(path) => Source::File(path),
             JwksSource::Url(url) => {
-                let url = parse_jwks_url(&url)?;
+                let url = parse_url("JWKS URL", &url)?;
                 let client = http_client(&url)?;
                 Source::Url { url, client }
             }
@@ -188,6 +194,24 @@ impl OidcVerifier {
     /// Verifies `token` (the bearer value, without `Bearer `) and returns what it says about its holder.
     /// Every refusal is [`OidcError::Invalid`].
     pub async fn verify(&self, token: &str) -> Result<Claims, OidcError> {
+        let claims = self.decode(token, self.validation.clone()).await?;
+        self.claims(&claims)
+    }
+
+    /// Verifies an ID token the identity provider issued to the dashboard's sign-in (`client_id` is its
+    /// audience) in answer to the sign-in that sent `nonce`; what it says about its holder.
+    pub async fn verify_id_token(&self, token: &str, client_id: &str, nonce: &str) -> Result<Claims, OidcError> {
+        let mut validation = self.validation.clone();
+        validation.set_audience(&[client_id]);
+        let claims = self.decode(token, validation).await?;
+        if nonce.is_empty() || claims.get("nonce").and_then(Value::as_str) != Some(nonce) {
+            return Err(invalid("the ID token does not answer this sign-in (`nonce`)"));
+        }
+        self.claims(&claims)
+    }
+
+    /// Verifies `token`'s signature with the key it names and checks it against `validation`.
+    async fn decode(&self, token: &str, mut validation: Validation) -> Result<Map<String, Value>, OidcError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(invalid("token is too long"));
         }
@@ -204,11 +228,9 @@ impl OidcVerifier {
             }
         }
         let key = pick_key(&keys, header.kid.as_deref(), alg)?;
-
-        let mut validation = self.validation.clone();
         validation.algorithms = vec![key.alg];
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key.key, &validation).map_err(refusal)?;
-        self.claims(&data.claims)
+        Ok(data.claims)
     }
 
     /// Whether `token` has a JWT's shape: three non-empty base64url parts separated by dots. Cheap (no
@@ -268,7 +290,8 @@ impl OidcVerifier {
             None => string_claim(claims, "sub")?
                 .ok_or_else(|| invalid(format!("missing claim `{}` and `sub`", self.name_claim)))?,
         };
-        Ok(Claims { role, agency, name })
+        let expires = claims.get("exp").and_then(Value::as_i64);
+        Ok(Claims { role, agency, name, expires })
     }
 }
 
@@ -347,13 +370,14 @@ fn refusal(e: jsonwebtoken::errors::Error) -> OidcError {
     }
 }
 
-fn parse_jwks_url(url: &str) -> Result<reqwest::Url, OidcError> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| OidcError::Config(format!("JWKS URL `{url}`: {e}")))?;
+/// `url` as the address of `what` (the JWKS URL, the issuer): https, or plain http to a loopback host.
+fn parse_url(what: &str, url: &str) -> Result<reqwest::Url, OidcError> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| OidcError::Config(format!("{what} `{url}`: {e}")))?;
     match parsed.scheme() {
         "https" => Ok(parsed),
         "http" if is_loopback(&parsed) => Ok(parsed),
-        "http" => Err(OidcError::Config(format!("JWKS URL `{url}`: plain http is accepted for loopback hosts only"))),
-        _ => Err(OidcError::Config(format!("JWKS URL `{url}`: not an http(s) URL"))),
+        "http" => Err(OidcError::Config(format!("{what} `{url}`: plain http is accepted for loopback hosts only"))),
+        _ => Err(OidcError::Config(format!("{what} `{url}`: not an http(s) URL"))),
     }
 }
 
@@ -381,14 +405,14 @@ fn http_client(url: &reqwest::Url) -> Result<reqwest::Client, OidcError> {
     } else {
         builder = builder.https_only(true);
     }
-    builder.build().map_err(|e| OidcError::Config(format!("JWKS HTTP client: {e}")))
+    builder.build().map_err(|e| OidcError::Config(format!("OIDC HTTP client: {e}")))
 }
 
 /// Reads or fetches the key set and keeps its usable keys; none usable is an error.
 async fn load(source: &Source) -> Result<Vec<Key>, OidcError> {
     let (body, from) = match source {
         Source::File(path) => (read_file(path).await?, path.display().to_string()),
-        Source::Url { url, client } => (fetch(client, url).await?, url.to_string()),
+        Source::Url { url, client } => (fetch(client, url).await.map_err(OidcError::Jwks)?, url.to_string()),
     };
     let keys = parse_jwks(&body).map_err(|e| OidcError::Jwks(format!("{from}: {e}")))?;
     if keys.is_empty() {
@@ -421,19 +445,26 @@ async fn read_file(path: &std::path::Path) -> Result<Vec<u8>, OidcError> {
     Ok(body)
 }
 
-async fn fetch(client: &reqwest::Client, url: &reqwest::Url) -> Result<Vec<u8>, OidcError> {
-    let fail = |e: reqwest::Error| OidcError::Jwks(format!("fetching {url}: {}", e.without_url()));
-    let mut resp = client.get(url.clone()).header("accept", "application/json").send().await.map_err(fail)?;
+/// GETs `url` as JSON: the body of a successful answer, at most 1 MiB.
+async fn fetch(client: &reqwest::Client, url: &reqwest::Url) -> Result<Vec<u8>, String> {
+    let resp = client.get(url.clone()).header("accept", "application/json").send().await;
+    let resp = resp.map_err(|e| format!("fetching {url}: {}", e.without_url()))?;
     if !resp.status().is_success() {
-        return Err(OidcError::Jwks(format!("fetching {url}: HTTP {}", resp.status())));
+        return Err(format!("fetching {url}: HTTP {}", resp.status()));
     }
+    read_body(resp).await.map_err(|e| format!("fetching {url}: {e}"))
+}
+
+/// An answer's body, at most 1 MiB (a key set, a discovery document or a token answer is far smaller).
+async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>, String> {
+    let too_large = || "larger than 1 MiB".to_owned();
     if resp.content_length().is_some_and(|n| n > MAX_JWKS_BYTES) {
-        return Err(OidcError::Jwks(format!("fetching {url}: larger than 1 MiB")));
+        return Err(too_large());
     }
     let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(fail)? {
+    while let Some(chunk) = resp.chunk().await.map_err(|e| e.without_url().to_string())? {
         if (body.len() + chunk.len()) as u64 > MAX_JWKS_BYTES {
-            return Err(OidcError::Jwks(format!("fetching {url}: larger than 1 MiB")));
+            return Err(too_large());
         }
         body.extend_from_slice(&chunk);
     }

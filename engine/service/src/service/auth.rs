@@ -108,6 +108,12 @@ impl Service {
     async fn jwt_actor(&self, token: &str) -> Result<Actor, ServiceError> {
         let verifier = self.inner.oidc.as_ref().ok_or_else(no_jwt)?;
         let claims = verifier.verify(token).await.map_err(|e| ServiceError::Unauthenticated(e.to_string()))?;
+        self.claims_actor(claims)
+    }
+
+    /// The actor verified claims name: a role of this service and an agency of the directory.
+    #[cfg(feature = "oidc")]
+    pub(super) fn claims_actor(&self, claims: crate::oidc::Claims) -> Result<Actor, ServiceError> {
         let role = token_role(&claims.role).ok_or_else(|| {
             ServiceError::Unauthenticated("the token's role claim names no role of this service".into())
         })?;

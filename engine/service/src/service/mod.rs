@@ -18,6 +18,7 @@ mod error;
 mod publish;
 mod reports;
 mod rows;
+mod sso;
 mod submit;
 mod views;
 mod write;
@@ -26,6 +27,9 @@ pub use auth::{token_role, Caller, NewToken};
 pub use error::ServiceError;
 pub use publish::Author;
 pub use rows::{case_of, case_row, row_after, timer_rows};
+#[cfg(feature = "oidc")]
+pub use sso::PendingSignIn;
+pub use sso::SignedIn;
 pub use write::{
     chain_events, fired_rungs, record_rungs, seed_rows, CaseWrite, FiredRung, OutboxEntry, SeedRows, Stamp,
 };
@@ -109,6 +113,8 @@ struct Inner {
     metrics: Arc<Metrics>,
     #[cfg(feature = "oidc")]
     oidc: Option<Arc<crate::oidc::OidcVerifier>>,
+    #[cfg(feature = "oidc")]
+    sso: Option<Arc<crate::oidc::OidcLogin>>,
 }
 
 /// The service: the store, the active pack, the data key and the relay's wake-up. Cheap to clone.
@@ -137,6 +143,8 @@ impl Service {
             metrics,
             #[cfg(feature = "oidc")]
             oidc: None,
+            #[cfg(feature = "oidc")]
+            sso: None,
         };
         Self { inner: Arc::new(inner) }
     }
@@ -145,6 +153,14 @@ impl Service {
     #[cfg(feature = "oidc")]
     pub fn with_oidc(mut self, verifier: crate::oidc::OidcVerifier) -> Self {
         Arc::make_mut(&mut self.inner).oidc = Some(Arc::new(verifier));
+        self
+    }
+
+    /// This service, also signing officers in to the dashboard by redirect to the identity provider
+    /// (needs [`Service::with_oidc`] too: the verifier checks the ID tokens).
+    #[cfg(feature = "oidc")]
+    pub fn with_sso(mut self, login: crate::oidc::OidcLogin) -> Self {
+        Arc::make_mut(&mut self.inner).sso = Some(Arc::new(login));
         self
     }
 

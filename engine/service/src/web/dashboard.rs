@@ -1,26 +1,24 @@
-//! The dashboard (docs/web.md#dashboard): sign in with an API token (or an OIDC JWT), the queue of
-//! what the viewer's subtree holds (soonest deadline first), one case with its timeline, each
+//! The dashboard (docs/web.md#dashboard): the queue of what the viewer's subtree holds (soonest deadline first), one case with its timeline, each
 //! deadline explained, and the actions the viewer's role may take as forms. Every read and action
 //! goes through the service with the session's own credentials.
 
 use super::form::Fields;
 use super::i18n::{action_label, state_label, Lang};
-use super::layout::{encode, outcome_box, problem_box, shell, Area};
+use super::layout::{encode, outcome_box, shell};
 use super::present::{agency_name, deadline, facts, local_date, timeline};
-use super::session::{self, Session};
+use super::signin::{signed_in, Viewer};
 use super::{page, redirect, PageError};
 use crate::api::ApiState;
-use crate::service::{Caller, ListQuery};
+use crate::service::ListQuery;
 use crate::store::CaseOrder;
 use crate::wire::{ActionRequest, ComplaintView, Problem};
-use aduan_core::case::Actor;
 use aduan_core::directory::Directory;
 use aduan_core::explain::DeadlineExplanation;
 use aduan_core::pack::Pack;
 use aduan_core::workflow::Action;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 use std::sync::Arc;
@@ -30,104 +28,6 @@ const ACTION_FIELDS: [&str; 8] =
     ["action", "agency", "category", "investigation", "reason", "message", "score", "command_id"];
 /// The queue's page size.
 const QUEUE_SIZE: i64 = 100;
-
-/// A signed-in viewer: the session, the caller its token names, and the actor.
-pub(super) struct Viewer {
-    pub(super) session: Session,
-    pub(super) caller: Caller,
-    pub(super) actor: Actor,
-}
-
-impl Viewer {
-    /// The header of the viewer's pages.
-    pub(super) fn area(&self) -> Area<'_> {
-        Area::Dashboard { who: &self.actor.name, csrf: &self.session.csrf }
-    }
-}
-
-/// The viewer of a request, or the redirect to the sign-in page (no session, an expired one, or a
-/// token that no longer authenticates).
-pub(super) async fn signed_in(s: &ApiState, headers: &HeaderMap) -> Result<Viewer, Response> {
-    let key = s.service.data_key();
-    let session = Session::of(headers, key, chrono::Utc::now()).ok_or_else(|| redirect("/dashboard/login"))?;
-    match s.service.authenticate(Some(&session.token)).await {
-        Ok(caller @ Caller::Principal(_)) => {
-            let actor = caller.actor().map_err(|_| redirect("/dashboard/login"))?;
-            Ok(Viewer { session, caller, actor })
-        }
-        _ => Err(redirect("/dashboard/login")),
-    }
-}
-
-/// `GET /dashboard/login`: the sign-in form, with its CSRF nonce set as a cookie.
-pub async fn login_form(headers: HeaderMap) -> Response {
-    login_page(Lang::of(&headers), &headers, None, StatusCode::OK)
-}
-
-fn login_page(lang: Lang, headers: &HeaderMap, problem: Option<&Problem>, status: StatusCode) -> Response {
-    let t = lang.text();
-    let nonce = session::login_nonce();
-    let body = html! {
-        h1 { (t.login_heading) }
-        @if let Some(p) = problem { (problem_box(p)) }
-        form method="post" action="/dashboard/login" {
-            input type="hidden" name="csrf" value=(nonce);
-            label for="token" { (t.login_intro) }
-            input id="token" type="password" name="token" required autocomplete="off";
-            button type="submit" { (t.sign_in) }
-        }
-    };
-    let mut resp = page(status, shell(lang, Area::SignIn, t.login_heading, "/dashboard/login", body));
-    set_cookie(&mut resp, &session::login_cookie(&nonce, headers));
-    resp
-}
-
-fn set_cookie(resp: &mut Response, cookie: &str) {
-    if let Ok(v) = HeaderValue::from_str(cookie) {
-        resp.headers_mut().append(header::SET_COOKIE, v);
-    }
-}
-
-/// `POST /dashboard/login`: an API token or JWT that authenticates starts a session; a reporter
-/// token or anything else is refused on the form.
-pub async fn login(State(s): State<ApiState>, headers: HeaderMap, body: Bytes) -> Response {
-    let lang = Lang::of(&headers);
-    let refused = |p: Problem| {
-        let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::BAD_REQUEST);
-        login_page(lang, &headers, Some(&p), status)
-    };
-    let fields = match Fields::read(&headers, &body).and_then(|f| session::check_login(&headers, &f).map(|()| f)) {
-        Ok(f) => f,
-        Err(p) => return refused(p),
-    };
-    let Some(token) = fields.get("token") else {
-        return refused(Problem::new(422, "a token is needed").with_field("token"));
-    };
-    match s.service.authenticate(Some(token)).await {
-        Ok(Caller::Principal(_)) => {
-            let session = Session::new(token.to_owned(), chrono::Utc::now());
-            let mut resp = redirect("/dashboard");
-            set_cookie(&mut resp, &session.set_cookie(s.service.data_key(), &headers));
-            resp
-        }
-        Ok(_) => refused(Problem::new(401, "not an API token or a JWT of this service").with_field("token")),
-        Err(e) => refused(crate::problem::problem(&e).with_field("token")),
-    }
-}
-
-/// `POST /dashboard/logout`: ends the session (the form carries its CSRF token).
-pub async fn logout(State(s): State<ApiState>, headers: HeaderMap, body: Bytes) -> Response {
-    let lang = Lang::of(&headers);
-    if let Some(session) = Session::of(&headers, s.service.data_key(), chrono::Utc::now()) {
-        let checked = Fields::read(&headers, &body).and_then(|f| session.check_csrf(&f));
-        if let Err(p) = checked {
-            return PageError::new(lang, p).into_response();
-        }
-    }
-    let mut resp = redirect("/dashboard/login");
-    set_cookie(&mut resp, &Session::clear_cookie(&headers));
-    resp
-}
 
 #[derive(serde::Deserialize, Default)]
 struct QueueParams {

@@ -4,7 +4,7 @@
 //! [`STREAM_LIFE`], and the browser's reconnection signs in again with the session's token, so a
 //! revoked token stops hearing within that time.
 
-use super::dashboard::signed_in;
+use super::signin::signed_in;
 use crate::api::ApiState;
 use crate::bus::subtree_subjects;
 use axum::extract::State;

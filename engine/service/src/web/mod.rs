@@ -9,7 +9,8 @@
 //! - `i18n.rs`: the words of each language; `layout.rs`: the page shell and the stylesheet;
 //!   `form.rs`: reading a urlencoded form; `session.rs`: the sealed session cookie and CSRF;
 //!   `present.rs`: a case's parts as both sides show them (status, deadlines, history);
-//!   `public.rs`: the citizen's pages; `dashboard.rs`: sign-in, the queue, a case and its actions;
+//!   `public.rs`: the citizen's pages; `signin.rs`: signing in and out (`signin/sso.rs`: by redirect
+//!   to the identity provider); `dashboard.rs`: the queue, a case and its actions;
 //!   `stats.rs`: statistics with charts and CSV; `report.rs`: the monthly compliance report; `live.rs`: the queue's server-sent events, fed by
 //!   NATS, and its script.
 
@@ -22,6 +23,7 @@ mod present;
 mod public;
 mod report;
 mod session;
+mod signin;
 mod stats;
 
 use crate::api::ApiState;
@@ -38,7 +40,7 @@ use maud::Markup;
 
 /// The pages' routes, merged into the API's router (so the access log and metrics cover them).
 pub fn router() -> Router<ApiState> {
-    Router::new()
+    sso_routes(Router::new())
         .route("/", get(public::file_form).post(public::file))
         .route("/track", get(public::track_lookup))
         .route("/track/{id}", get(public::track).post(public::reporter_act))
@@ -47,12 +49,21 @@ pub fn router() -> Router<ApiState> {
         .route("/assets/queue.js", get(live::script))
         .route("/dashboard/events", get(live::events))
         .route("/dashboard", get(dashboard::queue))
-        .route("/dashboard/login", get(dashboard::login_form).post(dashboard::login))
-        .route("/dashboard/logout", axum::routing::post(dashboard::logout))
+        .route("/dashboard/login", get(signin::login_form).post(signin::login))
+        .route("/dashboard/logout", axum::routing::post(signin::logout))
         .route("/dashboard/cases/{id}", get(dashboard::case).post(dashboard::act))
         .route("/dashboard/stats", get(stats::show))
         .route("/dashboard/reports", get(report::show))
         .layer(middleware::from_fn(page_headers))
+}
+
+/// The sign-in by redirect's two routes (docs/web.md#single-sign-on), in a build with OIDC.
+fn sso_routes(router: Router<ApiState>) -> Router<ApiState> {
+    #[cfg(feature = "oidc")]
+    let router = router
+        .route("/dashboard/login/sso", get(signin::sso_start))
+        .route("/dashboard/login/sso/callback", get(signin::sso_callback));
+    router
 }
 
 /// What every page answers with: no framing, no sniffing, scripts and styles from here only, and

@@ -11,7 +11,7 @@ use chrono_tz::Tz;
 use maud::{html, Markup};
 use serde_json::Value;
 
-use crate::wire::{ComplaintView, DeadlineView, HistoryEntry};
+use crate::wire::{ComplaintView, DeadlineView, HistoryEntry, Location};
 
 /// `10 Desember 2026`.
 pub fn local_date(lang: Lang, d: NaiveDate) -> String {
@@ -53,6 +53,26 @@ pub fn facts(lang: Lang, dir: &Directory, view: &ComplaintView) -> Markup {
                 dt { (t.category) } dd { (c.name) }
             }
             dt { (t.received) } dd { (local_time(lang, view.created_at, case_zone(view))) }
+            @if let Some(place) = &view.location { (location(lang, place)) }
+            @if let Some(url) = &view.media_url {
+                dt { (t.attachment) } dd { a href=(url) rel="noopener noreferrer nofollow" { (t.attachment_open) } }
+            }
+        }
+    }
+}
+
+/// Where the case is, as far as the submission said: the address, and the coordinates with a link to
+/// a map (followed only when the viewer clicks; nothing is loaded from elsewhere).
+fn location(lang: Lang, place: &Location) -> Markup {
+    let t = lang.text();
+    html! {
+        @if let Some(address) = &place.address { dt { (t.address) } dd { (address) } }
+        @if let (Some(lat), Some(long)) = (place.lat, place.long) {
+            dt { (t.coordinates) }
+            dd {
+                (format!("{lat:.5}, {long:.5}")) " · "
+                a href=(format!("https://www.openstreetmap.org/?mlat={lat}&mlon={long}#map=18/{lat}/{long}")) rel="noopener noreferrer" { (t.on_map) }
+            }
         }
     }
 }

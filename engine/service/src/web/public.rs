@@ -20,8 +20,18 @@ use maud::{html, Markup};
 use std::net::SocketAddr;
 
 /// The fields of the complaint form, as `Submission` names them.
-const SUBMISSION_FIELDS: [&str; 9] =
-    ["kind", "title", "body", "category", "region", "privacy", "reporter.name", "reporter.contact", "command_id"];
+const SUBMISSION_FIELDS: [&str; 10] = [
+    "kind",
+    "title",
+    "body",
+    "category",
+    "region",
+    "location.address",
+    "privacy",
+    "reporter.name",
+    "reporter.contact",
+    "command_id",
+];
 /// The fields of the reporter's action form, as `ActionRequest` names them.
 const REPORTER_FIELDS: [&str; 4] = ["action", "message", "score", "command_id"];
 /// The privacy choices, in the order the form offers them.
@@ -96,6 +106,8 @@ fn file_page(lang: Lang, dir: &Directory, f: &Fields, problem: Option<&Problem>)
             }
             label for="region" { (t.region) }
             (region_picker(dir, f.get("region"), t.region_unknown))
+            label for="address" { (t.address) " " small { "(" (t.optional) ") " (t.address_hint) } }
+            input id="address" type="text" name="location.address" maxlength="2000" autocomplete="street-address" value=(f.value("location.address"));
             fieldset {
                 legend { (t.privacy) }
                 @for (value, (label, hint)) in PRIVACIES.iter().zip(hints) {

@@ -2,9 +2,9 @@
 //! viewer's subtree (or an agency in it) and a month, as a printable page with each row's zone, and
 //! as the API's own CSV (`wire::compliance::csv`).
 
-use super::dashboard::signed_in;
 use super::i18n::Lang;
 use super::layout::{encode, shell};
+use super::signin::signed_in;
 use super::{page, PageError};
 use crate::api::ApiState;
 use crate::wire::compliance::{csv, ComplianceFigures, ComplianceReport, ReportFormat};

@@ -1,5 +1,6 @@
 //! The dashboard's session (docs/web.md#sessions): a cookie sealed with the data key holding the API
-//! token or JWT the officer signed in with, a CSRF token and an expiry. Nothing is stored on the
+//! token or JWT the officer signed in with (or the ID token of a sign-in by redirect, with its nonce),
+//! a CSRF token and an expiry. Nothing is stored on the
 //! server, so any replica reads it; the token inside is authenticated again on every request, so a
 //! revoked token ends its sessions at once. The cookie is HttpOnly and SameSite=Strict, and Secure
 //! when the request came over TLS (a proxy's `X-Forwarded-Proto: https`).
@@ -22,8 +23,11 @@ pub const SESSION_LENGTH: Duration = Duration::hours(8);
 /// A signed-in officer's session.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
-    /// The bearer the officer signed in with.
+    /// The bearer the officer signed in with, or the ID token of a sign-in by redirect.
     pub token: String,
+    /// The sign-in's nonce when `token` is an ID token (docs/web.md#single-sign-on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
     /// What every form of this session carries back.
     pub csrf: String,
     /// Milliseconds since the epoch after which the cookie is refused.
@@ -33,7 +37,16 @@ pub struct Session {
 impl Session {
     /// A new session for `token`.
     pub fn new(token: String, now: DateTime<Utc>) -> Session {
-        Session { token, csrf: new_token(), expires: (now + SESSION_LENGTH).timestamp_millis() }
+        Session { token, nonce: None, csrf: new_token(), expires: (now + SESSION_LENGTH).timestamp_millis() }
+    }
+
+    /// A new session for the ID token of a sign-in by redirect: it ends with the token (`exp`, in
+    /// seconds), at most [`SESSION_LENGTH`] after sign-in.
+    #[cfg(feature = "oidc")]
+    pub fn signed_on(id_token: String, nonce: String, exp: Option<i64>, now: DateTime<Utc>) -> Session {
+        let longest = (now + SESSION_LENGTH).timestamp_millis();
+        let expires = exp.map_or(longest, |exp| longest.min(exp.saturating_mul(1000)));
+        Session { token: id_token, nonce: Some(nonce), csrf: new_token(), expires }
     }
 
     /// The request's session: a cookie this service sealed, not expired; anything else is none.
@@ -46,7 +59,7 @@ impl Session {
     /// The `Set-Cookie` value that keeps this session.
     pub fn set_cookie(&self, key: &DataKey, headers: &HeaderMap) -> String {
         let sealed = key.seal(&serde_json::to_string(self).unwrap_or_default());
-        let age = SESSION_LENGTH.num_seconds();
+        let age = ((self.expires - Utc::now().timestamp_millis()) / 1000).clamp(0, SESSION_LENGTH.num_seconds());
         format!("{SESSION_COOKIE}={sealed}; Path=/; Max-Age={age}; HttpOnly; SameSite=Strict{}", secure(headers))
     }
 
@@ -78,7 +91,7 @@ pub fn check_login(headers: &HeaderMap, fields: &Fields) -> Result<(), Problem> 
 }
 
 /// Compares two secrets by their hashes (no early exit on the first differing byte).
-fn same_secret(given: Option<&str>, expected: Option<&str>) -> Result<(), Problem> {
+pub(super) fn same_secret(given: Option<&str>, expected: Option<&str>) -> Result<(), Problem> {
     match (given, expected) {
         (Some(g), Some(e)) if !e.is_empty() && Sha256::digest(g) == Sha256::digest(e) => Ok(()),
         _ => Err(Problem::new(403, "the form has expired or did not come from this site; open the page again")
@@ -87,12 +100,15 @@ fn same_secret(given: Option<&str>, expected: Option<&str>) -> Result<(), Proble
 }
 
 /// `; Secure` when the request came over TLS, as a proxy in front says.
-fn secure(headers: &HeaderMap) -> &'static str {
-    let tls =
-        headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|p| p.eq_ignore_ascii_case("https"));
-    if tls {
+pub(super) fn secure(headers: &HeaderMap) -> &'static str {
+    if over_tls(headers) {
         "; Secure"
     } else {
         ""
     }
+}
+
+/// Whether the request came over TLS, as a proxy in front says (`X-Forwarded-Proto: https`).
+pub(super) fn over_tls(headers: &HeaderMap) -> bool {
+    headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|p| p.eq_ignore_ascii_case("https"))
 }

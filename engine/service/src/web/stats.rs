@@ -38,7 +38,7 @@ pub async fn show(State(s): State<ApiState>, headers: HeaderMap, RawQuery(q): Ra
     let s = &s;
     let q = q.as_deref();
     let lang = Lang::of(&headers);
-    let who = super::dashboard::signed_in(s, &headers).await?;
+    let who = super::signin::signed_in(s, &headers).await?;
     let refused = |p: Problem| PageError::new(lang, p).into_response();
     let p: Params = serde_urlencoded::from_str(q.unwrap_or_default())
         .map_err(|e| refused(Problem::new(422, format!("from/to: {e} (dates as YYYY-MM-DD)"))))?;
