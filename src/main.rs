@@ -120,6 +120,9 @@ enum Command {
     /// API tokens: create, list, revoke.
     #[command(subcommand)]
     Token(cmd::token::TokenCommand),
+    /// Source systems (a city's own hotline or app): create, list.
+    #[command(subcommand)]
+    Source(cmd::source::SourceCommand),
     /// The benchmark suite.
     Bench(cmd::bench::BenchArgs),
 }
@@ -180,6 +183,7 @@ fn main() -> ExitCode {
         Command::Seed(args) => cmd::sweep::seed(args, &cli.config),
         Command::Digest(args) => cmd::digest::run(args, &cli.config),
         Command::Token(t) => cmd::token::run(t, &cli.config),
+        Command::Source(s) => cmd::source::run(s, &cli.config),
     };
     match result {
         Ok(code) => code,

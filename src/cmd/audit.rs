@@ -364,6 +364,9 @@ mod tests {
             location_long: None,
             location_address: None,
             media_url: None,
+            source_system: None,
+            source_ref: None,
+            source_url: None,
         };
         (row, events)
     }

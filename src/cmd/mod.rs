@@ -8,5 +8,6 @@ pub mod publish;
 pub mod replay;
 pub(crate) mod seed;
 pub mod serve;
+pub mod source;
 pub mod sweep;
 pub mod token;

@@ -43,6 +43,7 @@ mod queue;
 mod reload;
 mod reports;
 mod shapes;
+mod sources;
 mod sso;
 mod support;
 mod sweeps;

@@ -117,6 +117,26 @@ pub struct Location {
     pub address: Option<String>,
 }
 
+/// The source system a submission comes from, and its own reference to the complaint
+/// (docs/integrations.md). Only the source's integration token may file with it; the pair
+/// (`system`, `id`) names one case for good.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceRef {
+    /// The registered source's name (`aduan source create`).
+    #[serde(deserialize_with = "text::bounded::<SHORT, _>")]
+    #[schema(max_length = 200)]
+    pub system: String,
+    /// The complaint's id in the source system.
+    #[serde(deserialize_with = "text::bounded::<SHORT, _>")]
+    #[schema(max_length = 200)]
+    pub id: String,
+    /// The complaint's address in the source system: an `http` or `https` URL (optional).
+    #[serde(default, deserialize_with = "text::http_url_opt", skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2000)]
+    pub url: Option<String>,
+}
+
 /// `POST /v1/complaints` and `{prefix}.cmd.submit`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -165,6 +185,10 @@ pub struct Submission {
     #[serde(default, deserialize_with = "text::http_url_opt", skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 2000)]
     pub media_url: Option<String>,
+    /// The source system and its reference, for a submission from a connected local system (its
+    /// integration token only): a resend of the same reference files nothing new.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceRef>,
 }
 
 /// `POST /v1/complaints/{id}/actions`: `{"action": …, …fields}`; on NATS also `complaint`.
@@ -275,6 +299,9 @@ pub struct ComplaintView {
     /// A photo or document, when the submission gave one (withheld with the text).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub media_url: Option<String>,
+    /// The source system that filed it and its reference there (withheld with the text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceRef>,
     /// Reporter.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reporter: Option<Reporter>,

@@ -123,6 +123,9 @@ fn case(id: &str, tracking_id: &str, agency: Option<&str>, created_ms: i64) -> C
         location_long: None,
         location_address: None,
         media_url: None,
+        source_system: None,
+        source_ref: None,
+        source_url: None,
     }
 }
 
@@ -1574,6 +1577,7 @@ async fn schema_lists_the_tables(store: Store) {
             "packs",
             "processed_commands",
             "recomputes",
+            "sources",
             "timer_actions",
             "timers"
         ]

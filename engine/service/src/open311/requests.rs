@@ -320,6 +320,7 @@ fn submission(pack: &Pack, f: NewRequest) -> Result<Submission, Failure> {
         reporter,
         command_id: None,
         received_at: None,
+        source: None,
         location: Some(Location { lat: f.lat, long: f.long, address: f.address_string }),
         media_url: f.media_url,
     })

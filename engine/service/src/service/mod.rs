@@ -18,6 +18,7 @@ mod error;
 mod publish;
 mod reports;
 mod rows;
+mod sources;
 mod sso;
 mod submit;
 mod views;
@@ -27,6 +28,7 @@ pub use auth::{token_role, Caller, NewToken};
 pub use error::ServiceError;
 pub use publish::Author;
 pub use rows::{case_of, case_row, row_after, timer_rows};
+pub use sources::{NewSource, SourceInfo};
 #[cfg(feature = "oidc")]
 pub use sso::PendingSignIn;
 pub use sso::SignedIn;

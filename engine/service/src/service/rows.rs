@@ -46,11 +46,14 @@ pub fn case_row(case: &Case, pack: &Pack, body: &str, reporter: Option<String>, 
         location_long: None,
         location_address: None,
         media_url: None,
+        source_system: None,
+        source_ref: None,
+        source_url: None,
     }
 }
 
 /// The row of an existing case after a decision: the case's new state, with what the core does not
-/// hold (body, sealed reporter, creation time, title, location, media, current head) carried over from
+/// hold (body, sealed reporter, creation time, title, location, media, source, current head) carried over from
 /// the stored row.
 pub fn row_after(case: &Case, pack: &Pack, stored: &CaseRow, now: DateTime<Utc>) -> CaseRow {
     let mut row = case_row(case, pack, &stored.body, stored.reporter.clone(), now);
@@ -60,6 +63,9 @@ pub fn row_after(case: &Case, pack: &Pack, stored: &CaseRow, now: DateTime<Utc>)
     row.location_long = stored.location_long;
     row.location_address = stored.location_address.clone();
     row.media_url = stored.media_url.clone();
+    row.source_system = stored.source_system.clone();
+    row.source_ref = stored.source_ref.clone();
+    row.source_url = stored.source_url.clone();
     row.head_seq = stored.head_seq;
     row.head_hash = stored.head_hash.clone();
     row

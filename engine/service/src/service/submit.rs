@@ -18,6 +18,12 @@ use aduan_core::time::Timestamp;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
+/// The scope of a submission's idempotency key.
+const SUBMIT_SCOPE: &str = "submit";
+/// The scope of a source system's reference, which is the key of its submissions
+/// (docs/integrations.md): a key of its own, so no other caller's key can take a source's reference.
+const SOURCE_SCOPE: &str = "source";
+
 impl Service {
     /// Files a complaint. A replay of the same idempotency key answers with the original status and the
     /// current view (and, within 24 h, the same reporter token).
@@ -52,15 +58,29 @@ impl Service {
         })?;
         let key = key.or_else(|| sub.command_id.take());
         sub.command_id = None;
+        // A source's reference is the key of its submission, whatever key came with it.
+        let (scope, key) = match &sub.source {
+            Some(src) => {
+                self.check_source(src, &actor).await?;
+                (SOURCE_SCOPE, Some(format!("{}/{}", src.system, src.id)))
+            }
+            None => (SUBMIT_SCOPE, key),
+        };
         let request_hash =
             sha256_hex(serde_json::to_string(&sub).map_err(|e| ServiceError::Internal(e.to_string()))?.as_bytes());
         let (new, reporter) = validate_submission(&pack, &sub, now)?;
         for _ in 0..MAX_RETRIES {
             let mut tx = self.inner.store.begin().await?;
             if let Some(k) = &key {
-                if let Some(rec) = tx.command("submit", k).await? {
+                if let Some(rec) = tx.command(scope, k).await? {
                     tx.rollback().await?;
-                    return self.replay(rec, &request_hash, now, &Actor::reporter()).await;
+                    return self.replay(rec, &request_hash, now, &Actor::reporter()).await.map_err(|e| match e {
+                        ServiceError::IdempotencyReused if scope == SOURCE_SCOPE => ServiceError::Conflict {
+                            detail: format!("source reference {k} was filed already, with a different submission"),
+                            allowed: Vec::new(),
+                        },
+                        other => other,
+                    });
                 }
             }
             let token = new_token();
@@ -85,15 +105,21 @@ impl Service {
                 (row.location_lat, row.location_long, row.location_address) = (at.lat, at.long, at.address.clone());
             }
             row.media_url = sub.media_url.clone();
+            if let Some(src) = &sub.source {
+                (row.source_system, row.source_ref) = (Some(src.system.clone()), Some(src.id.clone()));
+                row.source_url = src.url.clone();
+            }
             match tx.insert_case(&row).await {
                 Err(StoreError::Conflict(_)) => {
                     tx.rollback().await?;
-                    continue; // a tracking-id collision: draw again
+                    // A tracking-id collision (draw again), or a resend of the same source reference
+                    // that committed meanwhile (found on the next round, and answered as a replay).
+                    continue;
                 }
                 other => other?,
             }
             let command = key.as_ref().map(|k| CommandRecord {
-                scope: "submit".into(),
+                scope: scope.into(),
                 key: k.clone(),
                 request_hash: request_hash.clone(),
                 status: 201,
@@ -139,7 +165,7 @@ impl Service {
         let row =
             self.inner.store.case_by_id(&id).await?.ok_or_else(|| ServiceError::NotFound(format!("complaint {id}")))?;
         let mut view = self.view_of(&row, false, viewer).await?;
-        if rec.scope == "submit" && now - rec.created_at < TOKEN_REPLAY_WINDOW {
+        if [SUBMIT_SCOPE, SOURCE_SCOPE].contains(&rec.scope.as_str()) && now - rec.created_at < TOKEN_REPLAY_WINDOW {
             view.reporter_token = rec.reporter_token_sealed.as_deref().and_then(|s| self.inner.key.open(s).ok());
         }
         Ok(Reply { status: rec.status as u16, view })

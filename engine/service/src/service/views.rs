@@ -5,7 +5,7 @@ use super::rows::case_of;
 use super::{BrowseQuery, ListQuery, Service, ServiceError, BROWSE_LIMIT};
 use crate::crypto::is_tracking_id;
 use crate::store::{subtree_patterns, BrowseFilter, CaseFilter, CaseOrder, CaseRow, StatsScope, TimerRow};
-use crate::wire::{ComplaintList, ComplaintView, DeadlineView, HistoryEntry, Location, Reporter, Stats};
+use crate::wire::{ComplaintList, ComplaintView, DeadlineView, HistoryEntry, Location, Reporter, SourceRef, Stats};
 use aduan_core::access::{self, Operation, Visibility};
 use aduan_core::case::{Actor, Privacy};
 use aduan_core::directory::ROOT;
@@ -138,6 +138,7 @@ impl Service {
             body: seen.text.then(|| row.body.clone()),
             location: seen.text.then(|| location_of(row)).flatten(),
             media_url: seen.text.then(|| row.media_url.clone()).flatten(),
+            source: seen.text.then(|| source_of(row)).flatten(),
             reporter,
             agency: row.agency.clone(),
             escalation_level: row.escalation_level,
@@ -304,6 +305,12 @@ impl Service {
 fn location_of(row: &CaseRow) -> Option<Location> {
     let at = Location { lat: row.location_lat, long: row.location_long, address: row.location_address.clone() };
     (at.lat.is_some() || at.long.is_some() || at.address.is_some()).then_some(at)
+}
+
+/// The source reference of a case a source system filed.
+fn source_of(row: &CaseRow) -> Option<SourceRef> {
+    let (system, id) = (row.source_system.clone()?, row.source_ref.clone()?);
+    Some(SourceRef { system, id, url: row.source_url.clone() })
 }
 
 /// What `viewer` may see of the case in `row`.

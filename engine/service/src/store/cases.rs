@@ -10,8 +10,8 @@ pub(super) static CASE_BY_ID: Stmt = Stmt::new(|| format!("{} WHERE id = $1", CA
 pub(super) static CASE_BY_TRACKING_ID: Stmt = Stmt::new(|| format!("{} WHERE tracking_id = $1", CASES.select()));
 static LOCK_CASE_PG: Stmt = Stmt::new(|| format!("{} WHERE id = $1 FOR UPDATE", CASES.select()));
 pub(super) static INSERT_CASE: Stmt = Stmt::new(|| format!("{} ON CONFLICT DO NOTHING", CASES.insert()));
-/// `$28`: the head this command read (the number after the 27 columns of [`CASES`]).
-pub(super) static UPDATE_CASE: Stmt = Stmt::new(|| format!("{} WHERE id = $1 AND head_seq = $28", CASES.update()));
+/// `$31`: the head this command read (the number after the 30 columns of [`CASES`]).
+pub(super) static UPDATE_CASE: Stmt = Stmt::new(|| format!("{} WHERE id = $1 AND head_seq = $31", CASES.update()));
 
 impl Store {
     /// A case by its id.

@@ -16,7 +16,7 @@ pub(super) struct Table {
     pub(super) cols: &'static [&'static str],
 }
 
-/// `complaints`, in [`CaseRow`](super::CaseRow) field order (27 columns).
+/// `complaints`, in [`CaseRow`](super::CaseRow) field order (30 columns).
 pub(super) const CASES: Table = Table {
     name: "complaints",
     cols: &[
@@ -47,6 +47,9 @@ pub(super) const CASES: Table = Table {
         "location_long",
         "location_address",
         "media_url",
+        "source_system",
+        "source_ref",
+        "source_url",
     ],
 };
 
@@ -160,7 +163,7 @@ impl Table {
     }
 }
 
-/// Binds a [`CaseRow`](super::CaseRow)'s 27 columns in [`CASES`] order.
+/// Binds a [`CaseRow`](super::CaseRow)'s 30 columns in [`CASES`] order.
 macro_rules! bind_case {
     ($q:expr, $r:expr) => {{
         let r: &$crate::store::model::CaseRow = $r;
@@ -191,6 +194,9 @@ macro_rules! bind_case {
             .bind(r.location_long)
             .bind(r.location_address.clone())
             .bind(r.media_url.clone())
+            .bind(r.source_system.clone())
+            .bind(r.source_ref.clone())
+            .bind(r.source_url.clone())
     }};
 }
 
@@ -282,13 +288,13 @@ mod tests {
     #[test]
     fn statements_bind_every_column() {
         // Each numbered statement uses exactly as many placeholders as its column list has columns.
-        assert_eq!(CASES.cols.len(), 27);
+        assert_eq!(CASES.cols.len(), 30);
         assert_eq!(EVENTS.cols.len(), 12);
         assert_eq!(TIMERS.cols.len(), 14);
         assert_eq!(COMMANDS.cols.len(), 7);
         assert_eq!(PUBLISHES.cols.len(), 13);
-        assert!(INSERT_CASE.contains("$27)") && !INSERT_CASE.contains("$28"));
-        assert!(UPDATE_CASE.contains("$28") && !UPDATE_CASE.contains("$29"));
+        assert!(INSERT_CASE.contains("$30)") && !INSERT_CASE.contains("$31"));
+        assert!(UPDATE_CASE.contains("$31") && !UPDATE_CASE.contains("$32"));
         assert!(INSERT_EVENT.contains("$12)") && !INSERT_EVENT.contains("$13"));
         assert!(INSERT_TIMER.contains("$14)") && !INSERT_TIMER.contains("$15"));
         assert!(INSERT_COMMAND.contains("$7)") && !INSERT_COMMAND.contains("$8"));
@@ -308,8 +314,9 @@ mod tests {
              region = $6, privacy = $7, status = $8, agency = $9, escalation_level = $10, flags = $11, title = $12, \
              body = $13, reporter = $14, state = $15, created_at = $16, updated_at = $17, pack = $18, head_seq = $19, \
              head_hash = $20, first_assigned_at = $21, first_followup_at = $22, first_followup_agency = $23, \
-             location_lat = $24, location_long = $25, location_address = $26, media_url = $27 \
-             WHERE id = $1 AND head_seq = $28"
+             location_lat = $24, location_long = $25, location_address = $26, media_url = $27, \
+             source_system = $28, source_ref = $29, source_url = $30 \
+             WHERE id = $1 AND head_seq = $31"
         );
     }
 }

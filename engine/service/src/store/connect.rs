@@ -36,6 +36,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "tokens", include_str!("../../migrations/sqlite/0005_tokens.sql")),
     (6, "pack publishes", include_str!("../../migrations/sqlite/0006_pack_publishes.sql")),
     (7, "location", include_str!("../../migrations/sqlite/0007_location.sql")),
+    (8, "sources", include_str!("../../migrations/sqlite/0008_sources.sql")),
 ];
 
 /// PostgreSQL migrations, in order, with the same versions as [`SQLITE_MIGRATIONS`].
@@ -47,6 +48,7 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "tokens", include_str!("../../migrations/postgres/0005_tokens.sql")),
     (6, "pack publishes", include_str!("../../migrations/postgres/0006_pack_publishes.sql")),
     (7, "location", include_str!("../../migrations/postgres/0007_location.sql")),
+    (8, "sources", include_str!("../../migrations/postgres/0008_sources.sql")),
 ];
 
 /// The table sqlx keeps its record of applied migrations in (its default).

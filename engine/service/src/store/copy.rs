@@ -156,7 +156,10 @@ pub(super) async fn copy_all(
             .opt_float(r.location_lat)
             .opt_float(r.location_long)
             .opt_text(r.location_address.as_deref())
-            .opt_text(r.media_url.as_deref());
+            .opt_text(r.media_url.as_deref())
+            .opt_text(r.source_system.as_deref())
+            .opt_text(r.source_ref.as_deref())
+            .opt_text(r.source_url.as_deref());
     })
     .await?;
     copy_rows(c, &EVENTS, events, |o, e| {

@@ -60,6 +60,7 @@ mod reports;
 mod rows;
 mod rungs;
 mod schema;
+mod sources;
 mod sql;
 mod timers;
 mod tokens;
@@ -69,7 +70,7 @@ pub use connect::{Backend, Store, StoreOptions};
 pub use error::StoreError;
 pub use model::{
     subtree_patterns, CaseFilter, CaseOrder, CaseRow, CommandRecord, DueTimer, EventRow, OutboxRow, PublishRow,
-    TimerRow, TokenRow,
+    SourceRow, TimerRow, TokenRow,
 };
 pub use queries::{BrowseFilter, ReceivedScope, StatsRow, StatsScope};
 pub use reports::{ReportRow, ReportScope};

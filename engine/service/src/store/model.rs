@@ -61,6 +61,12 @@ pub struct CaseRow {
     pub location_address: Option<String>,
     /// An http(s) URL of a photo or document of the complaint.
     pub media_url: Option<String>,
+    /// The source system that filed it (docs/integrations.md), with `source_ref`.
+    pub source_system: Option<String>,
+    /// The case's id in the source system; (system, ref) is unique.
+    pub source_ref: Option<String>,
+    /// The case's address in the source system.
+    pub source_url: Option<String>,
 }
 
 /// `events`: the append-only, hash-chained history of one case. Messages about no case (a morning
@@ -171,6 +177,22 @@ pub struct TokenRow {
     pub created_at: DateTime<Utc>,
     /// When it was revoked, if it was.
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// `sources`: a source system (docs/integrations.md): a city's own hotline or app, its integration
+/// token and where its cases' events go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRow {
+    /// The system's name, as submissions name it in `source.system`.
+    pub name: String,
+    /// The integration token it submits with (a row of `api_tokens`).
+    pub token_name: String,
+    /// Where its cases' events are posted, if anywhere.
+    pub webhook_url: Option<String>,
+    /// The webhooks' HMAC key, sealed with the data key.
+    pub webhook_secret: Option<String>,
+    /// When it was registered.
+    pub created_at: DateTime<Utc>,
 }
 
 /// `pack_publishes`: one pack a policy author offered, published or refused (docs/access.md#publishing-packs).

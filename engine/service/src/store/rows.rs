@@ -6,7 +6,7 @@ use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use super::model::{CaseRow, CommandRecord, DueTimer, EventRow, OutboxRow, PublishRow, TimerRow, TokenRow};
+use super::model::{CaseRow, CommandRecord, DueTimer, EventRow, OutboxRow, PublishRow, SourceRow, TimerRow, TokenRow};
 use super::{StatsRow, StoreError};
 
 /// Epoch milliseconds, the stored form of every instant.
@@ -99,6 +99,9 @@ pub(super) fn case_row(r: &impl RowExt) -> Result<CaseRow, StoreError> {
         location_long: r.opt_float("location_long")?,
         location_address: r.opt_text("location_address")?,
         media_url: r.opt_text("media_url")?,
+        source_system: r.opt_text("source_system")?,
+        source_ref: r.opt_text("source_ref")?,
+        source_url: r.opt_text("source_url")?,
     })
 }
 
@@ -156,6 +159,16 @@ pub(super) fn token_row(r: &impl RowExt) -> Result<TokenRow, StoreError> {
         agency: r.text("agency")?,
         created_at: r.instant("created_at")?,
         revoked_at: r.opt_instant("revoked_at")?,
+    })
+}
+
+pub(super) fn source_row(r: &impl RowExt) -> Result<SourceRow, StoreError> {
+    Ok(SourceRow {
+        name: r.text("name")?,
+        token_name: r.text("token_name")?,
+        webhook_url: r.opt_text("webhook_url")?,
+        webhook_secret: r.opt_text("webhook_secret")?,
+        created_at: r.instant("created_at")?,
     })
 }
 

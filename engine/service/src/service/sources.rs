@@ -1,0 +1,122 @@
+//! Source systems (docs/integrations.md): a city's own hotline or app registered with an integration
+//! token of its own (`aduan source create`), and the check that a submission's source reference is
+//! its own token's.
+
+use super::{Service, ServiceError};
+use crate::crypto::new_token;
+use crate::store::{SourceRow, StoreError};
+use crate::wire::{text, SourceRef};
+use aduan_core::case::Actor;
+use chrono::{DateTime, Utc};
+
+/// Longest source name: its token is named `source-NAME`, and token names have 64 characters.
+const MAX_NAME: usize = 40;
+
+/// A source just registered: its integration token and webhook secret, each shown once.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NewSource {
+    /// The name submissions give as `source.system`.
+    pub name: String,
+    /// The integration token's name (`source-NAME`).
+    pub token_name: String,
+    /// The agency subtree the token reaches.
+    pub agency: String,
+    /// The integration token's secret.
+    pub token: String,
+    /// Where its cases' events are posted, if anywhere.
+    pub webhook_url: Option<String>,
+    /// The key of the webhooks' HMAC-SHA256 signatures, when there is a webhook.
+    pub webhook_secret: Option<String>,
+}
+
+/// A registered source, without secrets (`aduan source list`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SourceInfo {
+    /// The name submissions give as `source.system`.
+    pub name: String,
+    /// The integration token it submits with.
+    pub token_name: String,
+    /// Where its cases' events are posted, if anywhere.
+    pub webhook_url: Option<String>,
+    /// When it was registered.
+    pub created_at: DateTime<Utc>,
+}
+
+impl Service {
+    /// Registers source `name` (`[a-z0-9-]`, at most 40 characters, not taken) with a new integration
+    /// token reaching `agency` (the root when none) and, with `webhook_url`, a webhook secret.
+    pub async fn create_source(
+        &self,
+        name: &str,
+        agency: Option<&str>,
+        webhook_url: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<NewSource, ServiceError> {
+        let plain = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if name.is_empty() || name.len() > MAX_NAME || !plain {
+            return Err(ServiceError::invalid("name", format!("`{name}` is not [a-z0-9-]{{1,{MAX_NAME}}}")));
+        }
+        if let Some(why) = webhook_url.and_then(text::url_refusal) {
+            return Err(ServiceError::invalid("webhook_url", why));
+        }
+        if self.inner.store.source(name).await?.is_some() {
+            return Err(taken(name));
+        }
+        let token = self.create_token("integration", agency, Some(&format!("source-{name}")), now).await?;
+        let secret = webhook_url.map(|_| new_token());
+        let row = SourceRow {
+            name: name.to_owned(),
+            token_name: token.name.clone(),
+            webhook_url: webhook_url.map(str::to_owned),
+            webhook_secret: secret.as_deref().map(|s| self.inner.key.seal(s)),
+            created_at: now,
+        };
+        match self.inner.store.insert_source(&row).await {
+            Err(StoreError::Conflict(_)) => return Err(taken(name)),
+            other => other?,
+        }
+        Ok(NewSource {
+            name: row.name,
+            token_name: token.name,
+            agency: token.agency,
+            token: token.token,
+            webhook_url: row.webhook_url,
+            webhook_secret: secret,
+        })
+    }
+
+    /// Every registered source, by name; no secret.
+    pub async fn sources(&self) -> Result<Vec<SourceInfo>, ServiceError> {
+        let rows = self.inner.store.sources().await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| SourceInfo {
+                name: r.name,
+                token_name: r.token_name,
+                webhook_url: r.webhook_url,
+                created_at: r.created_at,
+            })
+            .collect())
+    }
+
+    /// A submission's source reference must name a registered source, and come with its token.
+    pub(super) async fn check_source(&self, src: &SourceRef, actor: &Actor) -> Result<(), ServiceError> {
+        let source = self.inner.store.source(&src.system).await?.ok_or_else(|| {
+            ServiceError::invalid("source.system", format!("no source system `{}` is registered", src.system))
+        })?;
+        if actor.name != source.token_name {
+            return Err(ServiceError::Forbidden(format!(
+                "a submission from source `{}` comes with that source's own integration token",
+                src.system
+            )));
+        }
+        if src.id.trim().is_empty() {
+            return Err(ServiceError::invalid("source.id", "empty"));
+        }
+        Ok(())
+    }
+}
+
+fn taken(name: &str) -> ServiceError {
+    ServiceError::invalid("name", format!("a source named `{name}` exists already"))
+}
