@@ -44,6 +44,10 @@ pub struct FileConfig {
     nats_replicas: Option<u8>,
     /// `serve --nats-duplicate-window` (seconds, at least 1).
     nats_duplicate_window: Option<u64>,
+    /// `serve --webhook-attempts` (1 to 100).
+    webhook_attempts: Option<u32>,
+    /// `serve --webhook-backoff-ms` (at least 1).
+    webhook_backoff_ms: Option<u64>,
 }
 
 impl FileConfig {
@@ -122,6 +126,12 @@ impl FileConfig {
             }
             if let Some(v) = self.nats_duplicate_window.filter(|_| unset("nats_duplicate_window")) {
                 args.nats_duplicate_window = v;
+            }
+            if let Some(v) = self.webhook_attempts.filter(|_| unset("webhook_attempts")) {
+                args.webhook_attempts = v.clamp(1, 100);
+            }
+            if let Some(v) = self.webhook_backoff_ms.filter(|_| unset("webhook_backoff_ms")) {
+                args.webhook_backoff_ms = v.max(1);
             }
         }
     }

@@ -50,6 +50,14 @@ pub struct ServeArgs {
           default_value_t = aduan_service::bus::EVT_DUPLICATE_WINDOW.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..))]
     pub nats_duplicate_window: u64,
+    /// Attempts at a source system's webhook before it is dead-lettered (docs/integrations.md#webhooks).
+    #[arg(long, env = "ADUAN_WEBHOOK_ATTEMPTS", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub webhook_attempts: u32,
+    /// Milliseconds to wait after a webhook's first failed attempt; the wait doubles after each.
+    #[arg(long, env = "ADUAN_WEBHOOK_BACKOFF_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_backoff_ms: u64,
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -92,7 +100,8 @@ fn redact_urls(urls: &str) -> String {
     urls.split(',').map(|u| redact(u.trim())).collect::<Vec<_>>().join(",")
 }
 
-fn data_key(config: &Config, backend: Backend) -> anyhow::Result<DataKey> {
+/// The data key: `ADUAN_DATA_KEY`, or on SQLite `data/aduan.key` (made on first use).
+pub(crate) fn data_key(config: &Config, backend: Backend) -> anyhow::Result<DataKey> {
     if let Some(k) = &config.data_key {
         return DataKey::from_base64(k).map_err(|e| anyhow!(e));
     }
@@ -175,6 +184,17 @@ async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
     if !args.no_workers {
         let schedule = aduan_workers::sweep_schedule(&service)?;
         tasks.push(tokio::spawn(aduan_workers::run(service.clone(), schedule, shutdown.clone())));
+        let hooks = aduan_service::webhooks::WebhookConfig {
+            attempts: args.webhook_attempts,
+            backoff: Duration::from_millis(args.webhook_backoff_ms),
+        };
+        let holder = format!("webhooks-{}", uuid_like());
+        tasks.push(tokio::spawn(aduan_service::webhooks::run_webhooks(
+            service.clone(),
+            hooks,
+            shutdown.clone(),
+            holder,
+        )));
     }
     if args.no_api {
         tracing::info!("serving without HTTP (--no-api)");

@@ -32,7 +32,7 @@ pub struct CreateArgs {
 /// Runs a source command.
 pub fn run(cmd: SourceCommand, config: &Config) -> anyhow::Result<ExitCode> {
     super::sweep::runtime()?.block_on(async {
-        let service = super::sweep::service(config).await?;
+        let service = super::sweep::service_keyed(config, true).await?;
         match cmd {
             SourceCommand::Create(a) => {
                 let now = aduan_service::clock::now().utc();

@@ -87,14 +87,24 @@ pub(crate) async fn active_pack(store: &Store, config: &Config) -> anyhow::Resul
     Ok(Arc::new(validate(&files).map_err(|e| anyhow!("the active pack is invalid:\n{e}"))?))
 }
 
-/// The service over the configured database (migrated) and the active pack, for operator commands.
+/// The service over the configured database (migrated) and the active pack, for operator commands
+/// that never open a sealed value (sweeps, seeds, tokens): any data key will do.
 pub(crate) async fn service(config: &Config) -> anyhow::Result<Service> {
+    service_keyed(config, false).await
+}
+
+/// [`service`] with the configured data key, as `serve` finds it, for commands that seal what `serve`
+/// opens (`aduan source create`'s webhook secret).
+pub(crate) async fn service_keyed(config: &Config, keyed: bool) -> anyhow::Result<Service> {
     let store =
         Store::connect(&config.database_url, StoreOptions::default()).await.context("connecting to the database")?;
     super::serve::log_migrations(&store.migrate().await.context("applying migrations")?, &config.database_url);
     let pack = active_pack(&store, config).await?;
-    // Sweeps and seeds never open sealed identities: any key will do.
-    let key = DataKey::from_base64(&DataKey::generate_base64()).map_err(|e| anyhow!(e))?;
+    let key = if keyed {
+        super::serve::data_key(config, store.backend())?
+    } else {
+        DataKey::from_base64(&DataKey::generate_base64()).map_err(|e| anyhow!(e))?
+    };
     Ok(Service::new(store, pack, key, &config.nats_prefix, Arc::new(Metrics::new())))
 }
 

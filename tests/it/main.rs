@@ -48,6 +48,7 @@ mod sso;
 mod support;
 mod sweeps;
 mod web;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

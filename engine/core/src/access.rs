@@ -33,11 +33,13 @@ pub enum Operation {
     Publish,
     /// Read the record of every publish (who, which scope, the pack hash before and after).
     ReadPublishes,
+    /// Read the webhook deliveries to source systems that were given up (the cases in reach).
+    ReadDeliveries,
 }
 
 impl Operation {
     /// Every operation, for tables and tests.
-    pub const ALL: [Operation; 9] = [
+    pub const ALL: [Operation; 10] = [
         Operation::Submit,
         Operation::BackDate,
         Operation::Read,
@@ -47,6 +49,7 @@ impl Operation {
         Operation::Act,
         Operation::Publish,
         Operation::ReadPublishes,
+        Operation::ReadDeliveries,
     ];
 
     /// The name in docs and errors.
@@ -61,6 +64,7 @@ impl Operation {
             Operation::Act => "act",
             Operation::Publish => "publish",
             Operation::ReadPublishes => "read-publishes",
+            Operation::ReadDeliveries => "read-deliveries",
         }
     }
 }
@@ -138,6 +142,8 @@ pub fn reach(role: Role, op: Operation) -> Reach {
         (Role::PolicyAuthor, Publish) => Subtree,
         // The publish records lie at the root: only the national admin reaches them.
         (Role::Admin, ReadPublishes) => Subtree,
+        // An admin sees the failed webhooks of the cases in its subtree.
+        (Role::Admin, ReadDeliveries) => Subtree,
         _ => Nowhere,
     }
 }

@@ -26,6 +26,7 @@
 //! - `oidc` (feature `oidc`): verifying OIDC JWT bearer tokens against a JWKS file or URL.
 //! - [`packs`]: reading a policy pack directory from disk.
 //! - [`runtime`]: glue: the store as the relay's outbox, the service as the NATS command handler.
+//! - [`webhooks`]: posting the source systems' webhooks from their queue (signed, retried, in order).
 
 pub mod api;
 pub mod bus;
@@ -46,4 +47,5 @@ pub mod service;
 pub mod store;
 pub mod sweeper;
 pub mod web;
+pub mod webhooks;
 pub mod wire;

@@ -194,10 +194,20 @@ fn valid_name(n: &str) -> bool {
 
 /// Whether `actor` may read `row`, asked for as `asked`: 404, as for an unknown id, when outside its reach.
 pub(super) fn may_read(service: &Service, actor: &Actor, row: &CaseRow, asked: &str) -> Result<(), ServiceError> {
+    check_case(service, actor, access::Operation::Read, row)
+        .map_err(|d| denied(d, |_| ServiceError::NotFound(format!("no complaint `{asked}`"))))
+}
+
+/// Whether `actor` may do `op` on the case in `row`, as the table says.
+pub(super) fn check_case(
+    service: &Service,
+    actor: &Actor,
+    op: access::Operation,
+    row: &CaseRow,
+) -> Result<(), access::Denied> {
     let pack = service.pack();
     let region = row.region.as_deref().and_then(|r| aduan_core::region::RegionCode::parse(r).ok());
     let subject = access::subject_of(&pack.directory, row.agency.as_deref(), region.as_ref());
     let target = access::Target { holder: row.agency.as_deref(), subject: &subject };
-    access::check(&pack.directory, actor, access::Operation::Read, Some(target))
-        .map_err(|d| denied(d, |_| ServiceError::NotFound(format!("no complaint `{asked}`"))))
+    access::check(&pack.directory, actor, op, Some(target))
 }

@@ -28,7 +28,7 @@ pub use auth::{token_role, Caller, NewToken};
 pub use error::ServiceError;
 pub use publish::Author;
 pub use rows::{case_of, case_row, row_after, timer_rows};
-pub use sources::{NewSource, SourceInfo};
+pub use sources::{FailedWebhookView, NewSource, SourceInfo};
 #[cfg(feature = "oidc")]
 pub use sso::PendingSignIn;
 pub use sso::SignedIn;

@@ -2,15 +2,41 @@
 //! token of its own (`aduan source create`), and the check that a submission's source reference is
 //! its own token's.
 
-use super::{Service, ServiceError};
+use super::auth::{check_case, denied};
+use super::{Caller, Service, ServiceError};
 use crate::crypto::new_token;
 use crate::store::{SourceRow, StoreError};
 use crate::wire::{text, SourceRef};
+use aduan_core::access::{self, Operation};
 use aduan_core::case::Actor;
 use chrono::{DateTime, Utc};
 
 /// Longest source name: its token is named `source-NAME`, and token names have 64 characters.
 const MAX_NAME: usize = 40;
+
+/// A webhook delivery given up after its last attempt, as the dashboard lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FailedWebhookView {
+    /// The source system.
+    pub source: String,
+    /// The case's tracking id, and its id.
+    pub tracking_id: String,
+    /// The case.
+    pub complaint_id: String,
+    /// The event's id and type.
+    pub event_id: String,
+    /// The event's type.
+    pub event_type: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// Why the last one failed.
+    pub last_error: Option<String>,
+    /// When it was given up.
+    pub failed_at: DateTime<Utc>,
+}
+
+/// How many dead-lettered deliveries the dashboard lists.
+const FAILED_LISTED: i64 = 200;
 
 /// A source just registered: its integration token and webhook secret, each shown once.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -97,6 +123,31 @@ impl Service {
                 created_at: r.created_at,
             })
             .collect())
+    }
+
+    /// The latest dead-lettered webhook deliveries of the cases an admin reaches, newest first (403 for
+    /// any other role).
+    pub async fn failed_webhooks(&self, caller: &Caller) -> Result<Vec<FailedWebhookView>, ServiceError> {
+        let actor = caller.actor()?;
+        access::check(&self.pack().directory, &actor, Operation::ReadDeliveries, None)
+            .map_err(|d| denied(d, ServiceError::Forbidden))?;
+        let mut seen = Vec::new();
+        for f in self.inner.store.failed_webhooks(FAILED_LISTED).await? {
+            let Some(row) = self.inner.store.case_by_id(&f.complaint_id).await? else { continue };
+            if check_case(self, &actor, Operation::ReadDeliveries, &row).is_ok() {
+                seen.push(FailedWebhookView {
+                    source: f.source,
+                    tracking_id: row.tracking_id,
+                    complaint_id: f.complaint_id,
+                    event_id: f.event_id,
+                    event_type: f.event_type,
+                    attempts: f.attempts,
+                    last_error: f.last_error,
+                    failed_at: f.failed_at,
+                });
+            }
+        }
+        Ok(seen)
     }
 
     /// A submission's source reference must name a registered source, and come with its token.

@@ -225,6 +225,9 @@ impl CaseWrite {
         for o in &self.outbox {
             o.write(tx, self.at).await?;
         }
+        if let Some(system) = self.row.source_system.as_deref().filter(|_| !self.outbox.is_empty()) {
+            tx.enqueue_webhooks(system, id, &self.events, self.at).await?;
+        }
         tx.update_case(&self.row, self.expected_head).await.map_err(lost_race)?;
         tx.replace_timers(id, &self.timers).await?;
         for h in &self.holders {

@@ -37,6 +37,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "pack publishes", include_str!("../../migrations/sqlite/0006_pack_publishes.sql")),
     (7, "location", include_str!("../../migrations/sqlite/0007_location.sql")),
     (8, "sources", include_str!("../../migrations/sqlite/0008_sources.sql")),
+    (9, "webhooks", include_str!("../../migrations/sqlite/0009_webhooks.sql")),
 ];
 
 /// PostgreSQL migrations, in order, with the same versions as [`SQLITE_MIGRATIONS`].
@@ -49,6 +50,7 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "pack publishes", include_str!("../../migrations/postgres/0006_pack_publishes.sql")),
     (7, "location", include_str!("../../migrations/postgres/0007_location.sql")),
     (8, "sources", include_str!("../../migrations/postgres/0008_sources.sql")),
+    (9, "webhooks", include_str!("../../migrations/postgres/0009_webhooks.sql")),
 ];
 
 /// The table sqlx keeps its record of applied migrations in (its default).

@@ -65,12 +65,13 @@ mod sql;
 mod timers;
 mod tokens;
 mod tx;
+mod webhooks;
 
 pub use connect::{Backend, Store, StoreOptions};
 pub use error::StoreError;
 pub use model::{
-    subtree_patterns, CaseFilter, CaseOrder, CaseRow, CommandRecord, DueTimer, EventRow, OutboxRow, PublishRow,
-    SourceRow, TimerRow, TokenRow,
+    subtree_patterns, CaseFilter, CaseOrder, CaseRow, CommandRecord, DueTimer, EventRow, FailedWebhook, OutboxRow,
+    PublishRow, SourceRow, TimerRow, TokenRow, WebhookDue,
 };
 pub use queries::{BrowseFilter, ReceivedScope, StatsRow, StatsScope};
 pub use reports::{ReportRow, ReportScope};

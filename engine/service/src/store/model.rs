@@ -195,6 +195,47 @@ pub struct SourceRow {
     pub created_at: DateTime<Utc>,
 }
 
+/// A webhook delivery due now (docs/integrations.md#webhooks): the earliest undelivered event of its
+/// case, with where it goes and the sealed key it is signed with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookDue {
+    /// Its row.
+    pub id: i64,
+    /// The source system.
+    pub source: String,
+    /// The event's id (the receiver's deduplication key).
+    pub event_id: String,
+    /// The event's type.
+    pub event_type: String,
+    /// The event message, as published on NATS.
+    pub payload: String,
+    /// Attempts made so far.
+    pub attempts: i64,
+    /// The source's webhook URL.
+    pub url: String,
+    /// The source's webhook secret, sealed with the data key.
+    pub secret_sealed: String,
+}
+
+/// A webhook delivery that was dead-lettered after its last attempt (the dashboard's list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedWebhook {
+    /// The source system.
+    pub source: String,
+    /// The case.
+    pub complaint_id: String,
+    /// The event's id and type.
+    pub event_id: String,
+    /// The event's type.
+    pub event_type: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// Why the last one failed (a status or a connection error; never the body sent).
+    pub last_error: Option<String>,
+    /// When it was given up.
+    pub failed_at: DateTime<Utc>,
+}
+
 /// `pack_publishes`: one pack a policy author offered, published or refused (docs/access.md#publishing-packs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishRow {

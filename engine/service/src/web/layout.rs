@@ -29,8 +29,9 @@ pub fn asset(body: &'static str, content_type: &'static str) -> Response {
 pub enum Area<'a> {
     /// The citizen's pages.
     Public,
-    /// The dashboard, signed in as this name, with the CSRF token its sign-out form carries.
-    Dashboard { who: &'a str, csrf: &'a str },
+    /// The dashboard, signed in as this name, with the CSRF token its sign-out form carries; a role that
+    /// may read the failed webhooks (`Operation::ReadDeliveries`) also sees them in the navigation.
+    Dashboard { who: &'a str, csrf: &'a str, deliveries: bool },
     /// The dashboard's sign-in page.
     SignIn,
 }
@@ -63,13 +64,16 @@ pub fn shell(lang: Lang, area: Area<'_>, title: &str, path: &str, body: Markup) 
                                 a href="/dashboard" { (t.nav_queue) }
                                 a href="/dashboard/stats" { (t.nav_stats) }
                                 a href="/dashboard/reports" { (t.nav_report) }
+                                @if let Area::Dashboard { deliveries: true, .. } = area {
+                                    a href="/dashboard/webhooks" { (t.nav_webhooks) }
+                                }
                             }
                         }
                         a lang=(other.code()) href={ "/lang/" (other.code()) "?back=" (encode(path)) } {
                             (other.text().language_name)
                         }
                     }
-                    @if let Area::Dashboard { who, csrf } = area {
+                    @if let Area::Dashboard { who, csrf, .. } = area {
                         form.signout method="post" action="/dashboard/logout" {
                             span { (t.signed_in_as) " " strong { (who) } }
                             input type="hidden" name="csrf" value=(csrf);

@@ -11,11 +11,12 @@
 //!   `present.rs`: a case's parts as both sides show them (status, deadlines, history);
 //!   `public.rs`: the citizen's pages; `signin.rs`: signing in and out (`signin/sso.rs`: by redirect
 //!   to the identity provider); `dashboard.rs`: the queue, a case and its actions;
-//!   `stats.rs`: statistics with charts and CSV; `report.rs`: the monthly compliance report; `live.rs`: the queue's server-sent events, fed by
+//!   `stats.rs`: statistics with charts and CSV; `hooks.rs`: the failed webhooks; `report.rs`: the monthly compliance report; `live.rs`: the queue's server-sent events, fed by
 //!   NATS, and its script.
 
 mod dashboard;
 mod form;
+mod hooks;
 mod i18n;
 mod layout;
 mod live;
@@ -54,6 +55,7 @@ pub fn router() -> Router<ApiState> {
         .route("/dashboard/cases/{id}", get(dashboard::case).post(dashboard::act))
         .route("/dashboard/stats", get(stats::show))
         .route("/dashboard/reports", get(report::show))
+        .route("/dashboard/webhooks", get(hooks::show))
         .layer(middleware::from_fn(page_headers))
 }
 

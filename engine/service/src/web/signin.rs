@@ -30,7 +30,9 @@ pub(super) struct Viewer {
 impl Viewer {
     /// The header of the viewer's pages.
     pub(super) fn area(&self) -> Area<'_> {
-        Area::Dashboard { who: &self.actor.name, csrf: &self.session.csrf }
+        use aduan_core::access::{reach, Operation, Reach};
+        let deliveries = reach(self.actor.role, Operation::ReadDeliveries) != Reach::Nowhere;
+        Area::Dashboard { who: &self.actor.name, csrf: &self.session.csrf, deliveries }
     }
 }
 
