@@ -26,9 +26,12 @@ pub fn correct(word: &str) -> Option<&'static str> {
     if w.len() < 6 || is_common(word) || w.iter().any(char::is_ascii_digit) {
         return None;
     }
-    COMMON.iter().copied().find(|c| {
+    // The words sharing the first two letters are one run of the sorted list.
+    let head: String = w[..2].iter().collect();
+    let from = COMMON.partition_point(|c| *c < head.as_str());
+    COMMON[from..].iter().copied().take_while(|c| c.starts_with(head.as_str())).find(|c| {
         let c: Vec<char> = c.chars().collect();
-        c.len() >= 5 && c[..2] == w[..2] && one_edit(&w, &c)
+        c.len() >= 5 && one_edit(&w, &c)
     })
 }
 
