@@ -15,6 +15,7 @@
 //! - [`impact`]: what a candidate pack would decide differently about a stored case (`policy replay`).
 //! - [`pack_test`]: a pack's own test cases (`policy test`): parsing them and checking them.
 //! - [`domain`]: shared vocabulary (report kinds, agency tiers).
+//! - [`duplicates`]: is a new complaint one already filed? Normalised text, MinHash signatures, LSH keys.
 //! - [`directory`]: the agency tree (kemenpanrb → provinces → kab/kota → units) and categories.
 //! - [`workflow`]: states and actions of a pack's workflow.
 //! - [`rules`]: the rhai sandbox and pluggable route/escalate policies.
@@ -34,6 +35,7 @@ pub mod chain;
 pub mod clock;
 pub mod directory;
 pub mod domain;
+pub mod duplicates;
 pub mod event;
 pub mod explain;
 pub mod impact;
