@@ -29,6 +29,7 @@ mod bench;
 mod cluster;
 mod deploy;
 mod digest;
+mod duplicates;
 mod e2e;
 mod fault;
 mod hostile_packs;

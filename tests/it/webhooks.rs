@@ -5,7 +5,6 @@
 //! dead-lettered, listed on the admin's dashboard page, and the case's later events go on.
 
 use crate::support::{submission, Db, Server};
-use aduan_testkit::http;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -164,11 +163,12 @@ fn a_dead_letter_is_listed_and_later_events_go_on(db: Db) {
     let (types, _) = received(&accepted, &id);
     assert_eq!(types, ["assigned"], "{accepted:?}");
     // The admin's dashboard lists the dead letter, with the case and the reason.
-    let page = dashboard_page(&s, &s.admin, "/dashboard/webhooks");
+    let (status, page) = s.dashboard(&s.admin, "/dashboard/webhooks");
+    assert_eq!(status, 200, "{page}");
     assert!(page.contains("data-testid=\"failed-webhook\""), "{page}");
     assert!(page.contains("lapor-hendi") && page.contains("HTTP 500"), "{page}");
     let officer = s.token("officer", "33.74/dinas-pu");
-    let refused = dashboard_status(&s, &officer, "/dashboard/webhooks");
+    let (refused, _) = s.dashboard(&officer, "/dashboard/webhooks");
     assert_eq!(refused, 403, "an officer does not see the failed webhooks");
 }
 
@@ -207,30 +207,6 @@ fn kill_9_loses_no_webhook(db: Db) {
     event_ids.dedup();
     // At least once: only the post in flight at the kill may come twice.
     assert!(n - event_ids.len() <= 1, "{} duplicates after a kill -9 at {before}", n - event_ids.len());
-}
-
-/// A dashboard page as `token`'s session sees it.
-fn dashboard_page(s: &Server, token: &str, path: &str) -> String {
-    let (status, body) = dashboard_get(s, token, path);
-    assert_eq!(status, 200, "{path}: {body}");
-    body
-}
-
-fn dashboard_status(s: &Server, token: &str, path: &str) -> u16 {
-    dashboard_get(s, token, path).0
-}
-
-fn dashboard_get(s: &Server, token: &str, path: &str) -> (u16, String) {
-    let login = http::get(&s.url("/dashboard/login"));
-    let nonce_cookie = login.header("set-cookie").unwrap().split(';').next().unwrap().to_owned();
-    let nonce = nonce_cookie.split_once('=').unwrap().1.to_owned();
-    let body = format!("csrf={nonce}&token={}", form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>());
-    let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", nonce_cookie.as_str())];
-    let signed = http::request("POST", &s.url("/dashboard/login"), &headers, Some(body.as_bytes()));
-    assert_eq!(signed.status, 303, "{}", signed.text());
-    let session = signed.header("set-cookie").unwrap().split(';').next().unwrap().to_owned();
-    let r = http::request("GET", &s.url(path), &[("Cookie", &session)], None);
-    (r.status, r.text())
 }
 
 both_backends!(

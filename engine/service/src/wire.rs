@@ -137,6 +137,18 @@ pub struct SourceRef {
     pub url: Option<String>,
 }
 
+/// A stored case the new one may repeat (docs/duplicates.md): found when the case was filed, shown to
+/// the viewers who may list cases, and only those they may read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DuplicateCandidate {
+    /// The other case.
+    pub id: String,
+    /// Its tracking id.
+    pub tracking_id: String,
+    /// The estimated similarity of the two complaints' text, 0 to 1 (from 0.24 on).
+    pub score: f64,
+}
+
 /// `POST /v1/complaints` and `{prefix}.cmd.submit`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -302,6 +314,10 @@ pub struct ComplaintView {
     /// The source system that filed it and its reference there (withheld with the text).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<SourceRef>,
+    /// Possible duplicates found when it was filed, best first, in the single view for a viewer who
+    /// may list cases (docs/duplicates.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicates: Option<Vec<DuplicateCandidate>>,
     /// Reporter.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reporter: Option<Reporter>,

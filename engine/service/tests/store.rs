@@ -1567,9 +1567,12 @@ async fn schema_lists_the_tables(store: Store) {
         tables,
         [
             "api_tokens",
+            "case_bands",
             "case_holders",
+            "case_signatures",
             "complaints",
             "digests",
+            "duplicate_candidates",
             "events",
             "leases",
             "outbox",
@@ -1579,7 +1582,8 @@ async fn schema_lists_the_tables(store: Store) {
             "recomputes",
             "sources",
             "timer_actions",
-            "timers"
+            "timers",
+            "webhook_deliveries"
         ]
     );
     let timers: Vec<&str> = schema["timers"].iter().map(|c| c.name.as_str()).collect();

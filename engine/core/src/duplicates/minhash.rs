@@ -185,6 +185,14 @@ impl Signature {
             })
             .collect()
     }
+
+    /// [`Signature::band_keys`] within `scope` (a kab/kota code): the same band in the same scope gives
+    /// the same key, in another scope another key, so that one index lookup finds the candidates of
+    /// that scope only.
+    pub fn scoped_band_keys(&self, scope: &str) -> Vec<u64> {
+        let salt = fnv1a(FNV_OFFSET, scope.as_bytes());
+        self.band_keys().into_iter().map(|k| mix(k ^ salt)).collect()
+    }
 }
 
 /// True when no shingle reached these slots.

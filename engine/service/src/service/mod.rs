@@ -14,6 +14,7 @@
 
 mod act;
 mod auth;
+mod duplicates;
 mod error;
 mod publish;
 mod reports;

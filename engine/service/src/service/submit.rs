@@ -2,6 +2,7 @@
 //! idempotency key with the original status and the current view.
 
 use super::auth::{denied, Caller};
+use super::duplicates;
 use super::rows::case_row;
 use super::write::{CaseWrite, Stamp};
 use super::{new_id, Reply, Service, ServiceError, CHANNELS, MAX_RETRIES, OFFLINE_CHANNELS, TOKEN_REPLAY_WINDOW};
@@ -69,6 +70,7 @@ impl Service {
         let request_hash =
             sha256_hex(serde_json::to_string(&sub).map_err(|e| ServiceError::Internal(e.to_string()))?.as_bytes());
         let (new, reporter) = validate_submission(&pack, &sub, now)?;
+        let fingerprint = duplicates::fingerprint(&sub);
         for _ in 0..MAX_RETRIES {
             let mut tx = self.inner.store.begin().await?;
             if let Some(k) = &key {
@@ -117,6 +119,9 @@ impl Service {
                     continue;
                 }
                 other => other?,
+            }
+            if let Some(fp) = &fingerprint {
+                self.record_duplicates(&mut tx, &case.id, fp, now).await?;
             }
             let command = key.as_ref().map(|k| CommandRecord {
                 scope: scope.into(),

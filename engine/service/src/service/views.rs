@@ -25,7 +25,9 @@ impl Service {
     /// reads by tracking id only; a case outside the caller's reach is 404, as an unknown one.
     pub async fn get(&self, id: &str, caller: &Caller) -> Result<ComplaintView, ServiceError> {
         let (row, actor) = self.readable(id, caller).await?;
-        self.view_of(&row, true, &actor).await
+        let mut view = self.view_of(&row, true, &actor).await?;
+        view.duplicates = self.duplicates_for(&row.id, &actor).await?;
+        Ok(view)
     }
 
     /// Why each running clock of a case falls due when it does (the `policy explain` answer: the
@@ -139,6 +141,7 @@ impl Service {
             location: seen.text.then(|| location_of(row)).flatten(),
             media_url: seen.text.then(|| row.media_url.clone()).flatten(),
             source: seen.text.then(|| source_of(row)).flatten(),
+            duplicates: None,
             reporter,
             agency: row.agency.clone(),
             escalation_level: row.escalation_level,

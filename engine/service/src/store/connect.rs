@@ -38,6 +38,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "location", include_str!("../../migrations/sqlite/0007_location.sql")),
     (8, "sources", include_str!("../../migrations/sqlite/0008_sources.sql")),
     (9, "webhooks", include_str!("../../migrations/sqlite/0009_webhooks.sql")),
+    (10, "duplicates", include_str!("../../migrations/sqlite/0010_duplicates.sql")),
 ];
 
 /// PostgreSQL migrations, in order, with the same versions as [`SQLITE_MIGRATIONS`].
@@ -51,6 +52,7 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "location", include_str!("../../migrations/postgres/0007_location.sql")),
     (8, "sources", include_str!("../../migrations/postgres/0008_sources.sql")),
     (9, "webhooks", include_str!("../../migrations/postgres/0009_webhooks.sql")),
+    (10, "duplicates", include_str!("../../migrations/postgres/0010_duplicates.sql")),
 ];
 
 /// The table sqlx keeps its record of applied migrations in (its default).

@@ -46,6 +46,7 @@ mod connect;
 mod copy;
 mod databases;
 mod digests;
+mod duplicates;
 mod error;
 mod events;
 pub mod floor;
@@ -68,6 +69,7 @@ mod tx;
 mod webhooks;
 
 pub use connect::{Backend, Store, StoreOptions};
+pub use duplicates::BandMate;
 pub use error::StoreError;
 pub use model::{
     subtree_patterns, CaseFilter, CaseOrder, CaseRow, CommandRecord, DueTimer, EventRow, FailedWebhook, OutboxRow,

@@ -32,6 +32,8 @@ pub(super) trait RowExt {
     fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError>;
     fn int32(&self, col: &str) -> Result<i32, StoreError>;
     fn opt_float(&self, col: &str) -> Result<Option<f64>, StoreError>;
+    fn float(&self, col: &str) -> Result<f64, StoreError>;
+    fn bytes(&self, col: &str) -> Result<Vec<u8>, StoreError>;
 
     fn instant(&self, col: &str) -> Result<DateTime<Utc>, StoreError> {
         from_ms(self.int(col)?)
@@ -62,6 +64,12 @@ macro_rules! impl_row_ext {
             }
             fn opt_float(&self, col: &str) -> Result<Option<f64>, StoreError> {
                 Ok(self.try_get::<Option<f64>, _>(col)?)
+            }
+            fn float(&self, col: &str) -> Result<f64, StoreError> {
+                Ok(self.try_get::<f64, _>(col)?)
+            }
+            fn bytes(&self, col: &str) -> Result<Vec<u8>, StoreError> {
+                Ok(self.try_get::<Vec<u8>, _>(col)?)
             }
         }
     };

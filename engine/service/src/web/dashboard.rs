@@ -238,6 +238,18 @@ fn case_body(
         }
         @if let Some(title) = &view.title { h2 { (title) } }
         @match &view.body { Some(b) => { p { (b) } } None => { p { em { (t.withheld) } } } }
+        @if let Some(found) = view.duplicates.as_deref().filter(|d| !d.is_empty()) {
+            h2 { (t.duplicates) }
+            p { (t.duplicates_intro) }
+            ul data-testid="duplicates" {
+                @for d in found {
+                    li {
+                        a href={ "/dashboard/cases/" (d.id) } { code { (d.tracking_id) } }
+                        " · " (t.similarity) " " (format!("{:.0}%", d.score * 100.0))
+                    }
+                }
+            }
+        }
         @if !view.deadlines.is_empty() {
             h2 { (t.deadlines) }
             ul {
