@@ -328,6 +328,13 @@ impl Server {
 
     /// A dashboard page as the session `token` signs in to sees it: its status and text.
     pub fn dashboard(&self, token: &str, path: &str) -> (u16, String) {
+        let session = self.dashboard_session(token);
+        let r = http::request("GET", &self.url(path), &[("Cookie", &session)], None);
+        (r.status, r.text())
+    }
+
+    /// Signs in to the dashboard with `token`: the session's `Cookie` value.
+    pub fn dashboard_session(&self, token: &str) -> String {
         let login = http::get(&self.url("/dashboard/login"));
         let nonce_cookie = login.header("set-cookie").unwrap().split(';').next().unwrap().to_owned();
         let nonce = nonce_cookie.split_once('=').unwrap().1.to_owned();
@@ -336,9 +343,7 @@ impl Server {
         let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", nonce_cookie.as_str())];
         let signed = http::request("POST", &self.url("/dashboard/login"), &headers, Some(body.as_bytes()));
         assert_eq!(signed.status, 303, "sign-in: {}", signed.text());
-        let session = signed.header("set-cookie").unwrap().split(';').next().unwrap().to_owned();
-        let r = http::request("GET", &self.url(path), &[("Cookie", &session)], None);
-        (r.status, r.text())
+        signed.header("set-cookie").unwrap().split(';').next().unwrap().to_owned()
     }
 
     pub fn url(&self, path: &str) -> String {

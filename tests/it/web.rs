@@ -140,6 +140,54 @@ fn an_anonymous_reporter_appears_only_on_the_national_admins_page() {
     assert_eq!(seen["national_admin"], true, "the national admin sees the reporter: {found}");
 }
 
+#[test]
+fn an_officer_records_a_letter_at_the_desk() {
+    let s = Server::start(Db::Sqlite);
+    // Two days ago at 09:30 in Semarang (WIB, UTC+7).
+    let wib = chrono::FixedOffset::east_opt(7 * 3600).unwrap();
+    let at = (chrono::Utc::now() - chrono::Duration::days(2)).with_timezone(&wib);
+    let local = format!("{}T09:30", at.format("%Y-%m-%d"));
+    let input = json!({"token": s.token("officer", "33.74/dinas-pu"), "admin": s.admin, "received_at": local,
+                       "title": "Surat: saluran tersumbat", "body": "Surat warga RT 02 tentang saluran di Jl. Pemuda"});
+    let found = scenario(&s, "desk", &input);
+    let view = s.get_as(&format!("/v1/complaints/{}", found["tracking_id"].as_str().unwrap()), Some(&s.admin)).json();
+    assert_eq!(view["channel"], "letter");
+    let created = chrono::DateTime::parse_from_rfc3339(view["created_at"].as_str().unwrap()).unwrap();
+    assert_eq!(created.with_timezone(&wib).format("%Y-%m-%dT%H:%M").to_string(), local);
+    assert_eq!(view["history"][0]["actor"].as_str().map(|a| a.contains("officer")), Some(true), "{view}");
+}
+
+#[test]
+fn the_intake_refuses_what_it_should() {
+    let s = Server::start(Db::Sqlite);
+    let session = s.dashboard_session(&s.token("officer", "33.74/dinas-pu"));
+    let page = http::request("GET", &s.url("/dashboard/intake"), &[("Cookie", &session)], None).text();
+    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let post = |body: String, cookie: &str| form(&s, "/dashboard/intake", &body, &[("Cookie", cookie)]);
+    let base = "channel=letter&title=Surat&body=Isi&region=33.74&kind=pengaduan";
+    let old = (chrono::Utc::now() - chrono::Duration::days(40)).format("%Y-%m-%dT09:00");
+    let recent = (chrono::Utc::now() - chrono::Duration::days(1)).format("%Y-%m-%dT09:00");
+    for (body, status, says) in [
+        (format!("{base}&received_at={recent}"), 403, "csrf"),
+        (format!("{base}&csrf={csrf}&received_at=kemarin"), 422, "received_at"),
+        (format!("{base}&csrf={csrf}&received_at={old}"), 422, "30 days"),
+        (format!("{base}&csrf={csrf}&received_at={recent}&channel=web"), 422, "channels"),
+    ] {
+        let r = post(body.clone(), &session);
+        assert_eq!(r.status, status, "{body}: {}", r.text());
+        assert!(r.text().contains(says), "{body}: {}", r.text());
+    }
+    // A supervisor may not back-date: no intake in the navigation, and a 403 from the service.
+    let sup = s.dashboard_session(&s.token("supervisor", "33.74"));
+    let page = http::request("GET", &s.url("/dashboard/intake"), &[("Cookie", &sup)], None).text();
+    assert!(!page.contains("href=\"/dashboard/intake\""), "{page}");
+    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let r = post(format!("{base}&csrf={csrf}&received_at={}", chrono::Utc::now().format("%Y-%m-%dT00:00")), &sup);
+    assert_eq!(r.status, 403, "{}", r.text());
+    let listed = s.get_as("/v1/complaints?limit=5", Some(&s.admin)).json();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 0, "nothing was filed");
+}
+
 fn form(s: &Server, path: &str, body: &str, headers: &[(&str, &str)]) -> http::Response {
     let mut all = vec![("Content-Type", "application/x-www-form-urlencoded")];
     all.extend_from_slice(headers);

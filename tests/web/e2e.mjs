@@ -204,6 +204,29 @@ const scenarios = {
     return { who };
   },
 
+  // At the desk: an officer records a letter received two days ago; an admin opens the failed webhooks.
+  async desk(page) {
+    await signIn(page, input.token);
+    await visit(page, '/dashboard/intake', 'intake');
+    await accessible(page, 'intake');
+    await page.check('input[name=channel][value=letter]');
+    await page.fill('#received_at', input.received_at);
+    await page.fill('#title', input.title);
+    await page.fill('#body', input.body);
+    await page.selectOption('#category', 'infrastruktur');
+    await page.selectOption('#region', '33.74');
+    await shot(page, 'desk-intake');
+    const [resp] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.click('main button[type=submit]')]);
+    check(resp.status() === 201, `intake answered ${resp.status()}`);
+    const tracking = (await page.textContent('[data-testid=tracking-id]')).trim();
+    await accessible(page, 'intake filed');
+    await page.context().clearCookies();
+    await signIn(page, input.admin);
+    await visit(page, '/dashboard/webhooks', 'failed webhooks');
+    await accessible(page, 'failed webhooks');
+    return { tracking_id: tracking };
+  },
+
   // Which pages show a case's reporter name: each viewer's page text, reported for the test to judge.
   async identity(page) {
     const seen = {};

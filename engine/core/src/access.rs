@@ -133,7 +133,8 @@ pub fn reach(role: Role, op: Operation) -> Reach {
         (_, Submit) => Everywhere,
         // The public listing shows what the public may read of any case by its tracking id.
         (_, Browse) => Everywhere,
-        (Role::Admin | Role::Integration, BackDate) => Everywhere,
+        // An officer at the counter records a walk-in or a letter with when it came.
+        (Role::Admin | Role::Officer | Role::Integration, BackDate) => Everywhere,
         (Role::Anyone, Read) => Everywhere,
         (Role::Reporter, Read | Act) => OwnCase,
         (Role::Officer, Act) => Holder,

@@ -187,7 +187,7 @@ pub struct Submission {
     #[serde(default, deserialize_with = "text::bounded_opt::<SHORT, _>")]
     #[schema(max_length = 200)]
     pub command_id: Option<String>,
-    /// When the report was received on an offline channel (admins only; not in the future, ≤ 30 days back).
+    /// When the report was received on an offline channel (an admin, officer or integration token; not in the future, ≤ 30 days back).
     pub received_at: Option<DateTime<Utc>>,
     /// Where: `lat` and `long` together, an `address`, or both (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]

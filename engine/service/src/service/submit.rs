@@ -28,7 +28,7 @@ const SOURCE_SCOPE: &str = "source";
 impl Service {
     /// Files a complaint. A replay of the same idempotency key answers with the original status and the
     /// current view (and, within 24 h, the same reporter token).
-    /// Anyone may submit; `received_at` (back-dating) needs an admin or integration token.
+    /// Anyone may submit; `received_at` (back-dating) needs an admin, officer or integration token.
     pub async fn submit(
         &self,
         sub: Submission,
@@ -54,7 +54,9 @@ impl Service {
         let op = if sub.received_at.is_some() { Operation::BackDate } else { Operation::Submit };
         access::check(&pack.directory, &actor, op, None).map_err(|d| {
             denied(d, |_| {
-                ServiceError::Forbidden("`received_at` (back-dating) needs an admin or integration token".into())
+                ServiceError::Forbidden(
+                    "`received_at` (back-dating) needs an admin, officer or integration token".into(),
+                )
             })
         })?;
         let key = key.or_else(|| sub.command_id.take());

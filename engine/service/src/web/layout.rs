@@ -30,8 +30,9 @@ pub enum Area<'a> {
     /// The citizen's pages.
     Public,
     /// The dashboard, signed in as this name, with the CSRF token its sign-out form carries; a role that
-    /// may read the failed webhooks (`Operation::ReadDeliveries`) also sees them in the navigation.
-    Dashboard { who: &'a str, csrf: &'a str, deliveries: bool },
+    /// may read the failed webhooks (`Operation::ReadDeliveries`) also sees them in the navigation, and
+    /// one that may back-date a submission the intake of walk-ins and letters.
+    Dashboard { who: &'a str, csrf: &'a str, deliveries: bool, intake: bool },
     /// The dashboard's sign-in page.
     SignIn,
 }
@@ -64,6 +65,9 @@ pub fn shell(lang: Lang, area: Area<'_>, title: &str, path: &str, body: Markup) 
                                 a href="/dashboard" { (t.nav_queue) }
                                 a href="/dashboard/stats" { (t.nav_stats) }
                                 a href="/dashboard/reports" { (t.nav_report) }
+                                @if let Area::Dashboard { intake: true, .. } = area {
+                                    a href="/dashboard/intake" { (t.nav_intake) }
+                                }
                                 @if let Area::Dashboard { deliveries: true, .. } = area {
                                     a href="/dashboard/webhooks" { (t.nav_webhooks) }
                                 }

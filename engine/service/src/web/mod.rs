@@ -11,13 +11,16 @@
 //!   `present.rs`: a case's parts as both sides show them (status, deadlines, history);
 //!   `public.rs`: the citizen's pages; `signin.rs`: signing in and out (`signin/sso.rs`: by redirect
 //!   to the identity provider); `dashboard.rs`: the queue, a case and its actions;
-//!   `stats.rs`: statistics with charts and CSV; `hooks.rs`: the failed webhooks; `report.rs`: the monthly compliance report; `live.rs`: the queue's server-sent events, fed by
+//!   `stats.rs`: statistics with charts and CSV; `hooks.rs`: the failed webhooks; `intake.rs`: a walk-in or a letter typed in;
+//!   `complaint_form.rs`: the complaint form both filing pages share; `report.rs`: the monthly compliance report; `live.rs`: the queue's server-sent events, fed by
 //!   NATS, and its script.
 
+mod complaint_form;
 mod dashboard;
 mod form;
 mod hooks;
 mod i18n;
+mod intake;
 mod layout;
 mod live;
 mod present;
@@ -56,6 +59,7 @@ pub fn router() -> Router<ApiState> {
         .route("/dashboard/stats", get(stats::show))
         .route("/dashboard/reports", get(report::show))
         .route("/dashboard/webhooks", get(hooks::show))
+        .route("/dashboard/intake", get(intake::form).post(intake::file))
         .layer(middleware::from_fn(page_headers))
 }
 

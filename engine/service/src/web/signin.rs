@@ -32,7 +32,8 @@ impl Viewer {
     pub(super) fn area(&self) -> Area<'_> {
         use aduan_core::access::{reach, Operation, Reach};
         let deliveries = reach(self.actor.role, Operation::ReadDeliveries) != Reach::Nowhere;
-        Area::Dashboard { who: &self.actor.name, csrf: &self.session.csrf, deliveries }
+        let intake = reach(self.actor.role, Operation::BackDate) != Reach::Nowhere;
+        Area::Dashboard { who: &self.actor.name, csrf: &self.session.csrf, deliveries, intake }
     }
 }
 
