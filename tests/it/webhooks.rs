@@ -162,6 +162,10 @@ fn a_dead_letter_is_listed_and_later_events_go_on(db: Db) {
     let accepted = receiver.wait_for(1);
     let (types, _) = received(&accepted, &id);
     assert_eq!(types, ["assigned"], "{accepted:?}");
+    // The operator sees it in the metrics.
+    let metrics = s.get("/metrics").text();
+    assert!(metrics.contains("aduan_webhook_attempts_total{outcome=\"dead\"} 1"), "{metrics}");
+    assert!(metrics.contains("aduan_webhook_attempts_total{outcome=\"delivered\"} 1"), "{metrics}");
     // The admin's dashboard lists the dead letter, with the case and the reason.
     let (status, page) = s.dashboard(&s.admin, "/dashboard/webhooks");
     assert_eq!(status, 200, "{page}");

@@ -128,7 +128,10 @@ async fn round(
         let outcome = post(service, client, d).await;
         let now = Utc::now();
         match outcome {
-            Ok(()) => store.webhook_delivered(d.id, now).await?,
+            Ok(()) => {
+                service.metrics().webhook("delivered");
+                store.webhook_delivered(d.id, now).await?;
+            }
             Err(why) => failed(service, cfg, d, &why, now).await?,
         }
     }
@@ -170,10 +173,12 @@ async fn failed(
     if failed >= cfg.attempts.max(1) {
         tracing::warn!(source = %d.source, event_id = %d.event_id, attempts = failed, error = why,
                        "webhook dead-lettered after its last attempt");
+        service.metrics().webhook("dead");
         return service.store().webhook_failed(d.id, now, why).await;
     }
     let wait = chrono::Duration::from_std(cfg.wait_after(failed)).unwrap_or(chrono::Duration::hours(1));
     tracing::info!(source = %d.source, event_id = %d.event_id, attempts = failed, error = why, "webhook failed; retrying");
+    service.metrics().webhook("retried");
     service.store().webhook_retry(d.id, now + wait, why).await
 }
 

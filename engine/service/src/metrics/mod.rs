@@ -135,6 +135,7 @@ pub struct Metrics {
     /// When the open timers were last counted.
     open_timers_counted: Mutex<Option<Instant>>,
     pack_reloads: Family<OutcomeLabel, Counter>,
+    webhooks: Family<OutcomeLabel, Counter>,
     pack_rejected: Gauge,
 }
 
@@ -196,6 +197,7 @@ impl Metrics {
             open_timers: Gauge::default(),
             open_timers_counted: Mutex::new(None),
             pack_reloads: Family::default(),
+            webhooks: Family::default(),
             pack_rejected: Gauge::default(),
         };
         registry.register(
@@ -253,6 +255,11 @@ impl Metrics {
             m.outbox_oldest_age.clone(),
         );
         registry.register("open_timers", "Running and paused SLA clocks", m.open_timers.clone());
+        registry.register(
+            "webhook_attempts",
+            "Webhook posts to source systems, by outcome: delivered, retried (failed, tried again later) or dead (failed for the last time)",
+            m.webhooks.clone(),
+        );
         registry.register(
             "pack_reloads",
             "Candidate policy packs offered to this replica, by outcome (activated or rejected)",
@@ -318,6 +325,11 @@ impl Metrics {
     /// Counts one dead letter written for `action` (a name the pack knows, or `other`).
     pub fn dead_letter(&self, action: &str) {
         self.dead_letters.get_or_create(&ActionLabel { action: action.into() }).inc();
+    }
+
+    /// Counts one webhook post: `delivered`, `retried` or `dead`.
+    pub fn webhook(&self, outcome: &'static str) {
+        self.webhooks.get_or_create(&OutcomeLabel { outcome }).inc();
     }
 
     /// Counts one redelivered NATS command.
