@@ -159,6 +159,19 @@ fn precision_and_recall_on_the_labelled_set() {
     assert!(c.recall() >= 0.80, "recall {:.3} < 0.80", c.recall());
 }
 
+/// The best F1 over the thresholds 0.10 to 0.60, where it is reached, and precision and recall there.
+fn best_f1(pairs: &[Pair], scores: &[f64]) -> String {
+    let mut best = (0.0, 0.0);
+    for t in (10..=60).map(|t| t as f64 / 100.0) {
+        let c = Confusion::of(pairs, scores, t);
+        if c.f1() > best.0 {
+            best = (c.f1(), t);
+        }
+    }
+    let c = Confusion::of(pairs, scores, best.1);
+    format!("best F1 {:.3} at {:.2} (P {:.3} R {:.3})", best.0, best.1, c.precision(), c.recall())
+}
+
 /// The tuning table: each recipe's best F1 over thresholds, and its precision/recall at a few thresholds.
 #[test]
 #[ignore]
@@ -170,16 +183,7 @@ fn sweep() {
                 let recipe = Recipe { prefixes, words, bigrams, char_n };
                 let scores = scores(&pairs, &recipe);
                 let mut line = format!("prefixes {prefixes:<5} words {words:<5} bigrams {bigrams:<5} char {char_n}:");
-                let mut best = (0.0, 0.0);
-                for t in (10..=60).map(|t| t as f64 / 100.0) {
-                    let c = Confusion::of(&pairs, &scores, t);
-                    if c.f1() > best.0 {
-                        best = (c.f1(), t);
-                    }
-                }
-                let c = Confusion::of(&pairs, &scores, best.1);
-                line +=
-                    &format!(" best F1 {:.3} at {:.2} (P {:.3} R {:.3})", best.0, best.1, c.precision(), c.recall());
+                line += &format!(" {}", best_f1(&pairs, &scores));
                 eprintln!("{line}");
             }
         }
@@ -202,15 +206,7 @@ fn sweep() {
                 _ => a.similarity(b),
             })
             .collect();
-        let mut best = (0.0, 0.0);
-        for t in (10..=60).map(|t| t as f64 / 100.0) {
-            let c = Confusion::of(&pairs, &scores, t);
-            if c.f1() > best.0 {
-                best = (c.f1(), t);
-            }
-        }
-        let c = Confusion::of(&pairs, &scores, best.1);
-        eprintln!("{name}: best F1 {:.3} at {:.2} (P {:.3} R {:.3})", best.0, best.1, c.precision(), c.recall());
+        eprintln!("{name}: {}", best_f1(&pairs, &scores));
     }
     let scores = scores(&pairs, &Recipe::DEFAULT);
     let hand: Vec<&Pair> = pairs.iter().filter(|p| p.source == "hand").collect();

@@ -5,7 +5,7 @@
 use super::auth::{check_case, denied};
 use super::{Caller, Service, ServiceError};
 use crate::crypto::new_token;
-use crate::store::{SourceRow, StoreError};
+use crate::store::{FailedWebhook, SourceRow, StoreError};
 use crate::wire::{text, SourceRef};
 use aduan_core::access::{self, Operation};
 use aduan_core::case::Actor;
@@ -14,25 +14,15 @@ use chrono::{DateTime, Utc};
 /// Longest source name: its token is named `source-NAME`, and token names have 64 characters.
 const MAX_NAME: usize = 40;
 
-/// A webhook delivery given up after its last attempt, as the dashboard lists it.
+/// A webhook delivery given up after its last attempt, as the dashboard lists it: the delivery and
+/// its case's tracking id.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct FailedWebhookView {
-    /// The source system.
-    pub source: String,
-    /// The case's tracking id, and its id.
+    /// The case's tracking id.
     pub tracking_id: String,
-    /// The case.
-    pub complaint_id: String,
-    /// The event's id and type.
-    pub event_id: String,
-    /// The event's type.
-    pub event_type: String,
-    /// Attempts made.
-    pub attempts: i64,
-    /// Why the last one failed.
-    pub last_error: Option<String>,
-    /// When it was given up.
-    pub failed_at: DateTime<Utc>,
+    /// The delivery.
+    #[serde(flatten)]
+    pub delivery: FailedWebhook,
 }
 
 /// How many dead-lettered deliveries the dashboard lists.
@@ -135,16 +125,7 @@ impl Service {
         for f in self.inner.store.failed_webhooks(FAILED_LISTED).await? {
             let Some(row) = self.inner.store.case_by_id(&f.complaint_id).await? else { continue };
             if check_case(self, &actor, Operation::ReadDeliveries, &row).is_ok() {
-                seen.push(FailedWebhookView {
-                    source: f.source,
-                    tracking_id: row.tracking_id,
-                    complaint_id: f.complaint_id,
-                    event_id: f.event_id,
-                    event_type: f.event_type,
-                    attempts: f.attempts,
-                    last_error: f.last_error,
-                    failed_at: f.failed_at,
-                });
+                seen.push(FailedWebhookView { tracking_id: row.tracking_id, delivery: f });
             }
         }
         Ok(seen)

@@ -218,13 +218,13 @@ pub struct WebhookDue {
 }
 
 /// A webhook delivery that was dead-lettered after its last attempt (the dashboard's list).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FailedWebhook {
     /// The source system.
     pub source: String,
     /// The case.
     pub complaint_id: String,
-    /// The event's id and type.
+    /// The event's id.
     pub event_id: String,
     /// The event's type.
     pub event_type: String,

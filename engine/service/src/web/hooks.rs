@@ -36,11 +36,12 @@ pub async fn show(State(s): State<ApiState>, headers: HeaderMap) -> Result<Respo
                         th scope="col" { (t.webhook_attempts) } th scope="col" { (t.webhook_error) }
                     } }
                     tbody {
-                        @for f in &failed {
+                        @for v in &failed {
+                            @let f = &v.delivery;
                             tr data-testid="failed-webhook" {
                                 td { (local_time(lang, f.failed_at, NATIONAL_TIME_ZONE)) }
                                 td { code { (f.source) } }
-                                td { a href={ "/dashboard/cases/" (f.complaint_id) } { code { (f.tracking_id) } } }
+                                td { a href={ "/dashboard/cases/" (f.complaint_id) } { code { (v.tracking_id) } } }
                                 td { @match EventType::parse(&f.event_type) {
                                     Some(e) => { (event_label(lang, e)) }
                                     None => { code { (f.event_type) } }
