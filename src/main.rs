@@ -120,6 +120,8 @@ enum Command {
     /// API tokens: create, list, revoke.
     #[command(subcommand)]
     Token(cmd::token::TokenCommand),
+    /// Bring a source system's existing complaints in, from CSV or JSON lines, with their original dates.
+    Import(cmd::import::ImportArgs),
     /// Source systems (a city's own hotline or app): create, list.
     #[command(subcommand)]
     Source(cmd::source::SourceCommand),
@@ -184,6 +186,7 @@ fn main() -> ExitCode {
         Command::Digest(args) => cmd::digest::run(args, &cli.config),
         Command::Token(t) => cmd::token::run(t, &cli.config),
         Command::Source(s) => cmd::source::run(s, &cli.config),
+        Command::Import(i) => cmd::import::run(i, &cli.config),
     };
     match result {
         Ok(code) => code,

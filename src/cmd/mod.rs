@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod bench;
 pub mod digest;
+pub mod import;
 pub mod policy;
 pub mod publish;
 pub mod replay;

@@ -33,6 +33,7 @@ mod duplicates;
 mod e2e;
 mod fault;
 mod hostile_packs;
+mod import;
 mod invariants;
 mod open311;
 mod operator;

@@ -127,7 +127,7 @@ impl Service {
         tx.commit().await?;
         self.inner.wake.notify_one();
         let view = self.render(&write.row, &write.timers, None, &actor)?;
-        Ok(Reply { status: 200, view })
+        Ok(Reply { status: 200, view, replayed: false })
     }
 }
 

@@ -98,7 +98,7 @@ impl Service {
         Ok(Caller::Bearer(token.to_owned()))
     }
 
-    fn token_actor(&self, row: &TokenRow) -> Result<Actor, ServiceError> {
+    pub(super) fn token_actor(&self, row: &TokenRow) -> Result<Actor, ServiceError> {
         let role = token_role(&row.role)
             .ok_or_else(|| ServiceError::Internal(format!("token {} has an unknown role", row.name)))?;
         Ok(Actor { role, agency: Some(row.agency.clone()), name: row.name.clone() })

@@ -60,6 +60,8 @@ pub struct Reply {
     pub status: u16,
     /// The complaint as the caller may see it.
     pub view: ComplaintView,
+    /// Whether this answers a command processed before (an idempotent replay): nothing was written.
+    pub replayed: bool,
 }
 
 /// `GET /v1/complaints` query.

@@ -131,6 +131,23 @@ impl Service {
         Ok(seen)
     }
 
+    /// The caller an import of source `name` files as: the source's own integration token (`aduan
+    /// import`); refused when the source is unknown or its token revoked.
+    pub async fn source_caller(&self, name: &str) -> Result<Caller, ServiceError> {
+        let source = self
+            .inner
+            .store
+            .source(name)
+            .await?
+            .ok_or_else(|| ServiceError::invalid("source", format!("no source system `{name}` is registered")))?;
+        let tokens = self.inner.store.tokens().await?;
+        let token = tokens
+            .iter()
+            .find(|t| t.name == source.token_name && t.revoked_at.is_none())
+            .ok_or_else(|| ServiceError::Forbidden(format!("the integration token of source `{name}` is revoked")))?;
+        Ok(Caller::Principal(self.token_actor(token)?))
+    }
+
     /// A submission's source reference must name a registered source, and come with its token.
     pub(super) async fn check_source(&self, src: &SourceRef, actor: &Actor) -> Result<(), ServiceError> {
         let source = self.inner.store.source(&src.system).await?.ok_or_else(|| {

@@ -19,6 +19,8 @@ use aduan_core::time::Timestamp;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
+/// How far back `received_at` may lie on a submission (an import has no limit).
+const BACK_DATE_LIMIT: Duration = Duration::days(30);
 /// The scope of a submission's idempotency key.
 const SUBMIT_SCOPE: &str = "submit";
 /// The scope of a source system's reference, which is the key of its submissions
@@ -37,9 +39,19 @@ impl Service {
         now: Timestamp,
     ) -> Result<Reply, ServiceError> {
         let started = std::time::Instant::now();
-        let result = self.submit_inner(sub, key, caller, now.utc()).await;
+        let result = self.submit_inner(sub, key, caller, now.utc(), Some(BACK_DATE_LIMIT)).await;
         self.inner.metrics.command("submit", result.as_ref().err().map(ServiceError::status), started.elapsed());
         result
+    }
+
+    /// Files one complaint of a source system's existing ones (`aduan import`, docs/integrations.md#import):
+    /// as [`Service::submit`], from the source's own caller and with its reference, but `received_at`
+    /// may lie any time in the past: the case's clocks count from its original date.
+    pub async fn import(&self, sub: Submission, caller: &Caller, now: Timestamp) -> Result<Reply, ServiceError> {
+        if sub.source.is_none() {
+            return Err(ServiceError::invalid("source", "an imported complaint carries its source reference"));
+        }
+        self.submit_inner(sub, None, caller, now.utc(), None).await
     }
 
     async fn submit_inner(
@@ -48,6 +60,7 @@ impl Service {
         key: Option<String>,
         caller: &Caller,
         now: DateTime<Utc>,
+        back_date_limit: Option<Duration>,
     ) -> Result<Reply, ServiceError> {
         let actor = caller.actor()?;
         let pack = self.pack();
@@ -71,7 +84,7 @@ impl Service {
         };
         let request_hash =
             sha256_hex(serde_json::to_string(&sub).map_err(|e| ServiceError::Internal(e.to_string()))?.as_bytes());
-        let (new, reporter) = validate_submission(&pack, &sub, now)?;
+        let (new, reporter) = validate_submission(&pack, &sub, now, back_date_limit)?;
         let fingerprint = duplicates::fingerprint(&sub);
         for _ in 0..MAX_RETRIES {
             let mut tx = self.inner.store.begin().await?;
@@ -150,7 +163,7 @@ impl Service {
             self.inner.wake.notify_one();
             let mut view = self.render(&write.row, &write.timers, None, &Actor::reporter())?;
             view.reporter_token = Some(token);
-            return Ok(Reply { status: 201, view });
+            return Ok(Reply { status: 201, view, replayed: false });
         }
         Err(ServiceError::Unavailable("could not commit the submission; retry".into()))
     }
@@ -175,15 +188,17 @@ impl Service {
         if [SUBMIT_SCOPE, SOURCE_SCOPE].contains(&rec.scope.as_str()) && now - rec.created_at < TOKEN_REPLAY_WINDOW {
             view.reporter_token = rec.reporter_token_sealed.as_deref().and_then(|s| self.inner.key.open(s).ok());
         }
-        Ok(Reply { status: rec.status as u16, view })
+        Ok(Reply { status: rec.status as u16, view, replayed: true })
     }
 }
 
 /// Validates a submission into a new case (ids are drawn at commit) and the reporter identity.
+/// `back_date_limit`: how far back `received_at` may lie (none for an import).
 fn validate_submission(
     pack: &Pack,
     sub: &Submission,
     now: DateTime<Utc>,
+    back_date_limit: Option<Duration>,
 ) -> Result<(NewCase, Option<Reporter>), ServiceError> {
     let kind: Kind = serde_json::from_value(Value::String(sub.kind.clone())).map_err(|_| {
         ServiceError::invalid("kind", format!("`{}` is not pengaduan, aspirasi or permintaan_informasi", sub.kind))
@@ -234,7 +249,7 @@ fn validate_submission(
             if at > now {
                 return Err(ServiceError::invalid("received_at", "is in the future"));
             }
-            if now - at > Duration::days(30) {
+            if back_date_limit.is_some_and(|limit| now - at > limit) {
                 return Err(ServiceError::invalid("received_at", "is more than 30 days back"));
             }
             at
