@@ -26,6 +26,7 @@ macro_rules! both_backends {
 mod access_matrix;
 mod audit;
 mod bench;
+mod bridges;
 mod cluster;
 mod deploy;
 mod digest;

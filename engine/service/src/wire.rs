@@ -149,6 +149,26 @@ pub struct DuplicateCandidate {
     pub score: f64,
 }
 
+/// `POST /v1/bridges/sms`: one text message an SMS gateway received (the `1708` style: free text,
+/// perhaps a region code after `#`), posted with the gateway's own source token
+/// (docs/integrations.md#bridges).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmsMessage {
+    /// The sender's number: the reporter's contact.
+    #[serde(deserialize_with = "text::bounded::<SHORT, _>")]
+    #[schema(max_length = 200)]
+    pub from: String,
+    /// The message as sent.
+    #[serde(deserialize_with = "text::bounded::<LONG, _>")]
+    #[schema(max_length = 20000)]
+    pub text: String,
+    /// The gateway's id of the message: its source reference, so a gateway's retry files nothing new.
+    #[serde(deserialize_with = "text::bounded::<SHORT, _>")]
+    #[schema(max_length = 200)]
+    pub id: String,
+}
+
 /// `POST /v1/complaints` and `{prefix}.cmd.submit`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

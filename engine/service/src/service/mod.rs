@@ -14,6 +14,7 @@
 
 mod act;
 mod auth;
+mod bridges;
 mod duplicates;
 mod error;
 mod publish;
