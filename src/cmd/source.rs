@@ -27,6 +27,12 @@ pub struct CreateArgs {
     /// Where its cases' events are posted as signed webhooks (http or https).
     #[arg(long)]
     pub webhook_url: Option<String>,
+    /// For an agency's WhatsApp number: the Meta app's secret, which signs what Meta posts.
+    #[arg(long, requires = "whatsapp_verify_token", hide_env_values = true)]
+    pub whatsapp_app_secret: Option<String>,
+    /// For an agency's WhatsApp number: the verify token of Meta's subscription handshake.
+    #[arg(long, requires = "whatsapp_app_secret")]
+    pub whatsapp_verify_token: Option<String>,
 }
 
 /// Runs a source command.
@@ -36,10 +42,12 @@ pub fn run(cmd: SourceCommand, config: &Config) -> anyhow::Result<ExitCode> {
         match cmd {
             SourceCommand::Create(a) => {
                 let now = aduan_service::clock::now().utc();
-                let made = service
-                    .create_source(&a.name, a.agency.as_deref(), a.webhook_url.as_deref(), now)
-                    .await
-                    .map_err(|e| anyhow!("{e}"))?;
+                let settings = aduan_service::service::SourceSettings {
+                    agency: a.agency.as_deref(),
+                    webhook_url: a.webhook_url.as_deref(),
+                    whatsapp: a.whatsapp_app_secret.as_deref().zip(a.whatsapp_verify_token.as_deref()),
+                };
+                let made = service.create_source(&a.name, &settings, now).await.map_err(|e| anyhow!("{e}"))?;
                 println!("{}", serde_json::to_string(&made)?);
             }
             SourceCommand::List => {

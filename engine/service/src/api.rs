@@ -6,6 +6,8 @@
 //! 422 → 429. `POST /v1/packs` asks for the token first (401, 403 for a role that may not publish), then
 //! reads its body (up to 40 MiB).
 
+mod bridges;
+
 use crate::bus::Bus;
 use crate::metrics::{self, Format, Readings};
 use crate::problem;
@@ -249,28 +251,6 @@ async fn submit(
     let who = caller(&s, &headers).await?;
     limited(&s, &who, addr.ip())?;
     let reply = s.service.submit(sub, idempotency_key(&headers)?, &who, crate::clock::now()).await?;
-    Ok((StatusCode::from_u16(reply.status).unwrap_or(StatusCode::CREATED), Json(reply.view)))
-}
-
-/// A text message from an SMS gateway, filed as a complaint (docs/integrations.md#bridges).
-#[utoipa::path(post, path = "/v1/bridges/sms", request_body = SmsMessage,
-    responses(
-        (status = 201, description = "Filed (the gateway's retry of the same message id answers the same)", body = ComplaintView),
-        (status = 401, description = "No token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a registered source's own token", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is wrong (`field` names it)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Over the rate limit", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 503, description = "The database cannot take it now; retry", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying")))
-    ))]
-async fn bridge_sms(
-    State(s): State<ApiState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    JsonBody(msg): JsonBody<SmsMessage>,
-) -> Result<(StatusCode, Json<ComplaintView>), ApiError> {
-    let who = caller(&s, &headers).await?;
-    limited(&s, &who, addr.ip())?;
-    let reply = s.service.receive_sms(msg, &who, crate::clock::now()).await?;
     Ok((StatusCode::from_u16(reply.status).unwrap_or(StatusCode::CREATED), Json(reply.view)))
 }
 
@@ -615,7 +595,22 @@ async fn observe(State(s): State<ApiState>, req: Request, next: Next) -> Respons
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Aduan", description = "Public-service complaint handling (SP4N-LAPOR! style)"),
-    paths(submit, bridge_sms, get_one, act, list, stats, compliance, publish, publishes, healthz, readyz, metrics),
+    paths(
+        submit,
+        bridges::sms,
+        bridges::whatsapp_handshake,
+        bridges::whatsapp,
+        get_one,
+        act,
+        list,
+        stats,
+        compliance,
+        publish,
+        publishes,
+        healthz,
+        readyz,
+        metrics
+    ),
     components(schemas(
         Submission,
         SmsMessage,
@@ -665,7 +660,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/complaints", post(submit).get(list))
         .route("/v1/complaints/{id}", get(get_one))
         .route("/v1/complaints/{id}/actions", post(act))
-        .route("/v1/bridges/sms", post(bridge_sms))
+        .route("/v1/bridges/sms", post(bridges::sms))
+        .route("/v1/bridges/whatsapp/{source}", get(bridges::whatsapp_handshake).post(bridges::whatsapp))
         .route("/v1/stats", get(stats))
         .route("/v1/reports/compliance", get(compliance))
         .route("/v1/packs", post(publish).layer(DefaultBodyLimit::max(PACK_BODY_LIMIT)))

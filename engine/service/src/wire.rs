@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 pub use text::{LONG, REASON, SHORT};
 
 pub mod compliance;
+pub mod whatsapp;
 
 /// The kinds of report (`Submission.kind`). In the OpenAPI document only: the field stays a string
 /// that the service checks, so that a wrong value is a 422 naming it.

@@ -4,6 +4,7 @@
 //! region) the verifier fills in at verification: nothing is dropped for being incomplete.
 
 use super::{Caller, Reply, Service, ServiceError};
+use crate::wire::whatsapp::Notification;
 use crate::wire::{Reporter, SmsMessage, SourceRef, Submission};
 use aduan_core::region::RegionCode;
 use aduan_core::time::Timestamp;
@@ -12,6 +13,19 @@ use aduan_core::time::Timestamp;
 const TITLE: usize = 80;
 /// The keywords an SMS may start with (`LAPOR jalan rusak …`), dropped from the text.
 const KEYWORDS: [&str; 3] = ["lapor", "aduan", "1708"];
+
+/// What one WhatsApp notification came to: the messages filed, and those skipped (not text, or
+/// refused) with Meta still answered 200, so that it does not post them again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BridgeOutcome {
+    /// Messages filed, or found filed before (a retry).
+    pub filed: usize,
+    /// Messages not filed.
+    pub skipped: usize,
+}
+
+/// The `object` of a WhatsApp Business notification.
+const WHATSAPP_OBJECT: &str = "whatsapp_business_account";
 
 impl Service {
     /// Files the text message `msg` from the SMS gateway that `caller` authenticates as (a registered
@@ -26,27 +40,126 @@ impl Service {
         let source = sources.into_iter().find(|s| s.token_name == actor.name).ok_or_else(|| {
             ServiceError::Forbidden("only a registered source's own token posts messages (aduan source create)".into())
         })?;
-        let text = without_keyword(&msg.text).trim().to_owned();
-        if text.is_empty() {
-            return Err(ServiceError::invalid("text", "empty"));
-        }
-        let sub = Submission {
-            kind: "pengaduan".into(),
-            channel: "sms".into(),
-            title: title_of(&text),
-            region: region_in(&text),
-            body: text,
-            category: None,
-            privacy: None,
-            reporter: Some(Reporter { name: None, contact: Some(msg.from) }),
-            command_id: None,
-            received_at: None,
-            location: None,
-            media_url: None,
-            source: Some(SourceRef { system: source.name, id: msg.id, url: None }),
-        };
+        let sub = message_submission("sms", source.name, msg.from, &msg.text, msg.id)?;
         self.submit(sub, None, caller, now).await
     }
+
+    /// Meta's subscription handshake for the WhatsApp number `source`: fine when `mode` is
+    /// `subscribe` and `token` is the source's verify token; 403 otherwise.
+    pub async fn whatsapp_handshake(
+        &self,
+        source: &str,
+        mode: Option<&str>,
+        token: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        let refused = || ServiceError::Forbidden("the verify token does not match this WhatsApp number's".into());
+        let row = self.inner.store.source(source).await?.ok_or_else(refused)?;
+        let expected = row.whatsapp_verify_sha256.ok_or_else(refused)?;
+        match (mode, token) {
+            (Some("subscribe"), Some(t)) if crate::crypto::sha256_hex(t.as_bytes()) == expected => Ok(()),
+            _ => Err(refused()),
+        }
+    }
+
+    /// A notification Meta posted for the WhatsApp number `source`, signed in `signature`
+    /// (`X-Hub-Signature-256: sha256=HEX`, the HMAC-SHA256 of the body under the app's secret): each
+    /// text message filed as the source, on channel `whatsapp`. 401 when the signature does not
+    /// verify, 404 for a source that is no WhatsApp number, 422 for a body that is no notification.
+    pub async fn receive_whatsapp(
+        &self,
+        source: &str,
+        body: &[u8],
+        signature: Option<&str>,
+        now: Timestamp,
+    ) -> Result<BridgeOutcome, ServiceError> {
+        let unknown = || ServiceError::NotFound(format!("no WhatsApp number `{source}` is registered"));
+        let row = self.inner.store.source(source).await?.ok_or_else(unknown)?;
+        let sealed = row.whatsapp_app_secret.ok_or_else(unknown)?;
+        let secret =
+            self.inner.key.open(&sealed).map_err(|_| ServiceError::Internal("the app secret does not open".into()))?;
+        if !signed_by(secret.as_bytes(), body, signature) {
+            return Err(ServiceError::Unauthenticated("the X-Hub-Signature-256 signature does not verify".into()));
+        }
+        let note: Notification = serde_json::from_slice(body)
+            .map_err(|e| ServiceError::invalid("body", format!("not a WhatsApp notification: {e}")))?;
+        if note.object != WHATSAPP_OBJECT {
+            return Err(ServiceError::invalid("object", format!("not `{WHATSAPP_OBJECT}`")));
+        }
+        let caller = self.source_caller(source).await?;
+        let mut outcome = BridgeOutcome::default();
+        let messages = note.entry.into_iter().flat_map(|e| e.changes).flat_map(|c| c.value.messages);
+        for m in messages {
+            let filed = match (m.kind.as_str(), m.text) {
+                ("text", Some(text)) => {
+                    match message_submission("whatsapp", source.to_owned(), m.from, &text.body, m.id.clone()) {
+                        Ok(sub) => self.submit(sub, None, &caller, now).await.map(|_| ()),
+                        Err(e) => Err(e),
+                    }
+                }
+                _ => Err(ServiceError::invalid("type", "only text messages are filed")),
+            };
+            match filed {
+                Ok(()) => outcome.filed += 1,
+                Err(e) => {
+                    tracing::info!(source, message_id = %m.id.chars().take(100).collect::<String>(), error = %e, "WhatsApp message not filed");
+                    outcome.skipped += 1;
+                }
+            }
+        }
+        Ok(outcome)
+    }
+}
+
+/// Whether `signature` (`sha256=HEX`) is the HMAC-SHA256 of `body` under `secret` (compared in
+/// constant time by the hmac crate).
+fn signed_by(secret: &[u8], body: &[u8], signature: Option<&str>) -> bool {
+    use hmac::{Hmac, Mac};
+    let Some(hex) = signature.and_then(|s| s.strip_prefix("sha256=")) else { return false };
+    let Some(bytes) = decode_hex(hex) else { return false };
+    let Ok(mut mac) = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret) else { return false };
+    mac.update(body);
+    mac.verify_slice(&bytes).is_ok()
+}
+
+fn decode_hex(hex: &str) -> Option<Vec<u8>> {
+    if hex.len() != 64 {
+        return None;
+    }
+    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect()
+}
+
+/// A message of `channel` from `from` as a submission of source `system` with reference `id`.
+fn message_submission(
+    channel: &str,
+    system: String,
+    from: String,
+    text: &str,
+    id: String,
+) -> Result<Submission, ServiceError> {
+    let text = without_keyword(text).trim().to_owned();
+    if text.is_empty() {
+        return Err(ServiceError::invalid("text", "empty"));
+    }
+    for (field, value) in [("from", &from), ("id", &id)] {
+        if let Some(why) = crate::wire::text::refusal(value, crate::wire::text::SHORT) {
+            return Err(ServiceError::invalid(field, why));
+        }
+    }
+    Ok(Submission {
+        kind: "pengaduan".into(),
+        channel: channel.into(),
+        title: title_of(&text),
+        region: region_in(&text),
+        body: text,
+        category: None,
+        privacy: None,
+        reporter: Some(Reporter { name: None, contact: Some(from) }),
+        command_id: None,
+        received_at: None,
+        location: None,
+        media_url: None,
+        source: Some(SourceRef { system, id, url: None }),
+    })
 }
 
 /// The text without a leading keyword (`LAPOR`, `ADUAN`, `1708`, any case, then a space, `#` or `:`).

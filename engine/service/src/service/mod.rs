@@ -27,10 +27,11 @@ mod views;
 mod write;
 
 pub use auth::{token_role, Caller, NewToken};
+pub use bridges::BridgeOutcome;
 pub use error::ServiceError;
 pub use publish::Author;
 pub use rows::{case_of, case_row, row_after, timer_rows};
-pub use sources::{FailedWebhookView, NewSource, SourceInfo};
+pub use sources::{FailedWebhookView, NewSource, SourceInfo, SourceSettings};
 #[cfg(feature = "oidc")]
 pub use sso::PendingSignIn;
 pub use sso::SignedIn;

@@ -58,22 +58,41 @@ pub struct SourceInfo {
     pub created_at: DateTime<Utc>,
 }
 
+/// How a new source is set up (`aduan source create`'s options).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SourceSettings<'a> {
+    /// The root of the subtree its token reaches (the root when none).
+    pub agency: Option<&'a str>,
+    /// Where its cases' events are posted.
+    pub webhook_url: Option<&'a str>,
+    /// For an agency's WhatsApp number: the Meta app's secret and the subscription's verify token
+    /// (docs/integrations.md#whatsapp).
+    pub whatsapp: Option<(&'a str, &'a str)>,
+}
+
 impl Service {
     /// Registers source `name` (`[a-z0-9-]`, at most 40 characters, not taken) with a new integration
-    /// token reaching `agency` (the root when none) and, with `webhook_url`, a webhook secret.
+    /// token reaching `settings.agency` and, with a webhook URL, a webhook secret.
     pub async fn create_source(
         &self,
         name: &str,
-        agency: Option<&str>,
-        webhook_url: Option<&str>,
+        settings: &SourceSettings<'_>,
         now: DateTime<Utc>,
     ) -> Result<NewSource, ServiceError> {
+        let SourceSettings { agency, webhook_url, whatsapp } = *settings;
         let plain = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if name.is_empty() || name.len() > MAX_NAME || !plain {
             return Err(ServiceError::invalid("name", format!("`{name}` is not [a-z0-9-]{{1,{MAX_NAME}}}")));
         }
         if let Some(why) = webhook_url.and_then(text::url_refusal) {
             return Err(ServiceError::invalid("webhook_url", why));
+        }
+        if let Some((secret, verify)) = whatsapp {
+            for (field, value) in [("whatsapp_app_secret", secret), ("whatsapp_verify_token", verify)] {
+                if value.trim().is_empty() || value.len() > text::SHORT || value.contains('\0') {
+                    return Err(ServiceError::invalid(field, "1 to 200 characters, no NUL"));
+                }
+            }
         }
         if self.inner.store.source(name).await?.is_some() {
             return Err(taken(name));
@@ -85,6 +104,8 @@ impl Service {
             token_name: token.name.clone(),
             webhook_url: webhook_url.map(str::to_owned),
             webhook_secret: secret.as_deref().map(|s| self.inner.key.seal(s)),
+            whatsapp_app_secret: whatsapp.map(|(s, _)| self.inner.key.seal(s)),
+            whatsapp_verify_sha256: whatsapp.map(|(_, v)| crate::crypto::sha256_hex(v.as_bytes())),
             created_at: now,
         };
         match self.inner.store.insert_source(&row).await {

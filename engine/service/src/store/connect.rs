@@ -39,6 +39,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "sources", include_str!("../../migrations/sqlite/0008_sources.sql")),
     (9, "webhooks", include_str!("../../migrations/sqlite/0009_webhooks.sql")),
     (10, "duplicates", include_str!("../../migrations/sqlite/0010_duplicates.sql")),
+    (11, "whatsapp", include_str!("../../migrations/sqlite/0011_whatsapp.sql")),
 ];
 
 /// PostgreSQL migrations, in order, with the same versions as [`SQLITE_MIGRATIONS`].
@@ -53,6 +54,7 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "sources", include_str!("../../migrations/postgres/0008_sources.sql")),
     (9, "webhooks", include_str!("../../migrations/postgres/0009_webhooks.sql")),
     (10, "duplicates", include_str!("../../migrations/postgres/0010_duplicates.sql")),
+    (11, "whatsapp", include_str!("../../migrations/postgres/0011_whatsapp.sql")),
 ];
 
 /// The table sqlx keeps its record of applied migrations in (its default).

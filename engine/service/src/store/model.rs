@@ -191,6 +191,10 @@ pub struct SourceRow {
     pub webhook_url: Option<String>,
     /// The webhooks' HMAC key, sealed with the data key.
     pub webhook_secret: Option<String>,
+    /// For a WhatsApp number: the Meta app's secret that signs its webhooks, sealed with the data key.
+    pub whatsapp_app_secret: Option<String>,
+    /// For a WhatsApp number: the SHA-256 of the subscription handshake's verify token.
+    pub whatsapp_verify_sha256: Option<String>,
     /// When it was registered.
     pub created_at: DateTime<Utc>,
 }

@@ -176,6 +176,8 @@ pub(super) fn source_row(r: &impl RowExt) -> Result<SourceRow, StoreError> {
         token_name: r.text("token_name")?,
         webhook_url: r.opt_text("webhook_url")?,
         webhook_secret: r.opt_text("webhook_secret")?,
+        whatsapp_app_secret: r.opt_text("whatsapp_app_secret")?,
+        whatsapp_verify_sha256: r.opt_text("whatsapp_verify_sha256")?,
         created_at: r.instant("created_at")?,
     })
 }

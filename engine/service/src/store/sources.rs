@@ -12,14 +12,16 @@ impl Store {
         let mut tx = self.begin().await?;
         with_tx!(tx, c => {
             sqlx::query(
-                "INSERT INTO sources (name, token_name, webhook_url, webhook_secret, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO sources (name, token_name, webhook_url, webhook_secret, created_at, \
+                 whatsapp_app_secret, whatsapp_verify_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
                 .bind(source.name.clone())
                 .bind(source.token_name.clone())
                 .bind(source.webhook_url.clone())
                 .bind(source.webhook_secret.clone())
                 .bind(ms(source.created_at))
+                .bind(source.whatsapp_app_secret.clone())
+                .bind(source.whatsapp_verify_sha256.clone())
                 .execute(&mut *c)
                 .await?;
         });
@@ -30,7 +32,8 @@ impl Store {
     pub async fn source(&self, name: &str) -> Result<Option<SourceRow>, StoreError> {
         with_reader!(self, c => {
             let row = sqlx::query(
-                "SELECT name, token_name, webhook_url, webhook_secret, created_at FROM sources WHERE name = $1",
+                "SELECT name, token_name, webhook_url, webhook_secret, created_at, whatsapp_app_secret, \
+                 whatsapp_verify_sha256 FROM sources WHERE name = $1",
             )
                 .bind(name.to_owned())
                 .fetch_optional(&mut *c)
@@ -43,7 +46,8 @@ impl Store {
     pub async fn sources(&self) -> Result<Vec<SourceRow>, StoreError> {
         with_reader!(self, c => {
             let rows = sqlx::query(
-                "SELECT name, token_name, webhook_url, webhook_secret, created_at FROM sources ORDER BY name",
+                "SELECT name, token_name, webhook_url, webhook_secret, created_at, whatsapp_app_secret, \
+                 whatsapp_verify_sha256 FROM sources ORDER BY name",
             )
                 .fetch_all(&mut *c)
                 .await?;
