@@ -166,17 +166,7 @@ fn submission(source: &str, row: Map<String, Value>) -> Result<aduan_service::wi
     for (key, value) in row {
         let field =
             COLUMNS.iter().find(|(c, _)| *c == key).map(|(_, f)| *f).ok_or_else(|| format!("unknown field `{key}`"))?;
-        match field.split_once('.') {
-            Some((outer, inner)) => {
-                let slot = out.entry(outer).or_insert_with(|| Value::Object(Map::new()));
-                if let Value::Object(m) = slot {
-                    m.insert(inner.to_owned(), value);
-                }
-            }
-            None => {
-                out.insert(field.to_owned(), value);
-            }
-        }
+        aduan_service::wire::insert_dotted(&mut out, field, value);
     }
     for (column, field) in [("id", "source"), ("received_at", "received_at")] {
         if !out.contains_key(field) || (field == "source" && out["source"].get("id").is_none()) {

@@ -33,8 +33,10 @@ const LEASE_TTL: Duration = Duration::from_secs(10);
 const BATCH: i64 = 64;
 /// The wait between rounds when the last one found less than a batch.
 const POLL: Duration = Duration::from_millis(250);
+// The lease is renewed before a post once half of it has passed: the post must end before it runs out.
+const _: () = assert!(2 * TIMEOUT.as_secs() <= LEASE_TTL.as_secs());
 /// A post's whole time (connect, send, answer).
-const TIMEOUT: Duration = Duration::from_secs(10);
+const TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 
@@ -112,7 +114,9 @@ pub async fn run_webhooks(service: Service, cfg: WebhookConfig, shutdown: Cancel
     }
 }
 
-/// One round: the lease, then each due delivery; how many were due.
+/// One round: when anything is due (a read, so an idle replica writes nothing), the lease, then each
+/// due delivery, renewing the lease when half of it has passed and stopping if another replica took
+/// it; how many were due.
 async fn round(
     service: &Service,
     client: &reqwest::Client,
@@ -120,11 +124,20 @@ async fn round(
     holder: &str,
 ) -> Result<usize, crate::store::StoreError> {
     let store = service.store();
-    if !store.try_lease(LEASE, holder, Utc::now(), LEASE_TTL).await? {
+    if store.due_webhooks(Utc::now(), 1).await?.is_empty()
+        || !store.try_lease(LEASE, holder, Utc::now(), LEASE_TTL).await?
+    {
         return Ok(0);
     }
+    let mut leased_at = std::time::Instant::now();
     let due = store.due_webhooks(Utc::now(), BATCH).await?;
     for d in &due {
+        if leased_at.elapsed() >= LEASE_TTL / 2 {
+            if !store.try_lease(LEASE, holder, Utc::now(), LEASE_TTL).await? {
+                return Ok(0);
+            }
+            leased_at = std::time::Instant::now();
+        }
         let outcome = post(service, client, d).await;
         let now = Utc::now();
         match outcome {

@@ -118,6 +118,23 @@ pub struct Location {
     pub address: Option<String>,
 }
 
+/// Puts `value` into the JSON object `obj` under `name`, where `outer.inner` nests it in an object
+/// `outer` (`reporter.name`, `location.address`): how a form's fields or an import's columns become the
+/// wire types' JSON.
+pub fn insert_dotted(obj: &mut serde_json::Map<String, Value>, name: &str, value: Value) {
+    match name.split_once('.') {
+        Some((outer, inner)) => {
+            let slot = obj.entry(outer.to_owned()).or_insert_with(|| Value::Object(serde_json::Map::new()));
+            if let Value::Object(m) = slot {
+                m.insert(inner.to_owned(), value);
+            }
+        }
+        None => {
+            obj.insert(name.to_owned(), value);
+        }
+    }
+}
+
 /// The source system a submission comes from, and its own reference to the complaint
 /// (docs/integrations.md). Only the source's integration token may file with it; the pair
 /// (`system`, `id`) names one case for good.
@@ -678,6 +695,17 @@ pub mod text {
             Some(s) => refusal(&s, MAX).map_or(Ok(Some(s)), |why| Err(D::Error::custom(why))),
             None => Ok(None),
         }
+    }
+
+    /// The first non-blank line of `text`, trimmed, cut to `max` characters (the last one `…`): the
+    /// title of a complaint that came without one (an Open311 request, a channel's message).
+    pub fn headline(text: &str, max: usize) -> Option<String> {
+        let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+        Some(if line.chars().count() > max {
+            format!("{}…", line.chars().take(max.saturating_sub(1)).collect::<String>())
+        } else {
+            line.to_owned()
+        })
     }
 
     /// Why `s` may not be taken as a media URL (`http` or `https`, with a host, at most [`REASON`]

@@ -186,7 +186,7 @@ pub fn error_code(code: &str) -> String {
 }
 
 fn unreachable_idp(why: &str) -> OidcError {
-    OidcError::Jwks(format!("the identity provider could not be reached: {why}"))
+    OidcError::Unreachable(format!("could not be reached: {why}"))
 }
 
 #[cfg(test)]

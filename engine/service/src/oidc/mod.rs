@@ -96,6 +96,9 @@ pub enum OidcError {
     /// The token was refused.
     #[error("invalid bearer token: {0}")]
     Invalid(String),
+    /// The identity provider did not answer the sign-in's requests (discovery, the token request).
+    #[error("OIDC provider: {0}")]
+    Unreachable(String),
 }
 
 fn invalid(why: impl Into<String>) -> OidcError {

@@ -304,11 +304,7 @@ fn submission(pack: &Pack, f: NewRequest) -> Result<Submission, Failure> {
     let reporter =
         (!name.is_empty() || contact.is_some()).then(|| Reporter { name: (!name.is_empty()).then_some(name), contact });
     let body = f.description.unwrap_or_default();
-    let title = match body.lines().map(str::trim).find(|l| !l.is_empty()) {
-        Some(line) if line.chars().count() > 100 => format!("{}…", line.chars().take(99).collect::<String>()),
-        Some(line) => line.to_owned(),
-        None => category.name.clone(),
-    };
+    let title = crate::wire::text::headline(&body, 100).unwrap_or_else(|| category.name.clone());
     Ok(Submission {
         kind: "pengaduan".into(),
         channel: "integration".into(),

@@ -5,7 +5,7 @@
 
 use super::{Caller, Reply, Service, ServiceError};
 use crate::wire::whatsapp::Notification;
-use crate::wire::{Reporter, SmsMessage, SourceRef, Submission};
+use crate::wire::{text, Reporter, SmsMessage, SourceRef, Submission};
 use aduan_core::region::RegionCode;
 use aduan_core::time::Timestamp;
 
@@ -36,8 +36,7 @@ impl Service {
         if *caller == Caller::Public {
             return Err(ServiceError::Unauthenticated("a gateway posts with its source's integration token".into()));
         }
-        let sources = self.inner.store.sources().await?;
-        let source = sources.into_iter().find(|s| s.token_name == actor.name).ok_or_else(|| {
+        let source = self.inner.store.source_by_token(&actor.name).await?.ok_or_else(|| {
             ServiceError::Forbidden("only a registered source's own token posts messages (aduan source create)".into())
         })?;
         let sub = message_submission("sms", source.name, msg.from, &msg.text, msg.id)?;
@@ -74,9 +73,9 @@ impl Service {
     ) -> Result<BridgeOutcome, ServiceError> {
         let unknown = || ServiceError::NotFound(format!("no WhatsApp number `{source}` is registered"));
         let row = self.inner.store.source(source).await?.ok_or_else(unknown)?;
-        let sealed = row.whatsapp_app_secret.ok_or_else(unknown)?;
+        let sealed = row.whatsapp_app_secret.as_deref().ok_or_else(unknown)?;
         let secret =
-            self.inner.key.open(&sealed).map_err(|_| ServiceError::Internal("the app secret does not open".into()))?;
+            self.inner.key.open(sealed).map_err(|_| ServiceError::Internal("the app secret does not open".into()))?;
         if !signed_by(secret.as_bytes(), body, signature) {
             return Err(ServiceError::Unauthenticated("the X-Hub-Signature-256 signature does not verify".into()));
         }
@@ -85,7 +84,7 @@ impl Service {
         if note.object != WHATSAPP_OBJECT {
             return Err(ServiceError::invalid("object", format!("not `{WHATSAPP_OBJECT}`")));
         }
-        let caller = self.source_caller(source).await?;
+        let caller = self.caller_of(&row).await?;
         let mut outcome = BridgeOutcome::default();
         let messages = note.entry.into_iter().flat_map(|e| e.changes).flat_map(|c| c.value.messages);
         for m in messages {
@@ -141,7 +140,7 @@ fn message_submission(
         return Err(ServiceError::invalid("text", "empty"));
     }
     for (field, value) in [("from", &from), ("id", &id)] {
-        if let Some(why) = crate::wire::text::refusal(value, crate::wire::text::SHORT) {
+        if let Some(why) = text::refusal(value, text::SHORT) {
             return Err(ServiceError::invalid(field, why));
         }
     }
@@ -176,16 +175,13 @@ fn without_keyword(text: &str) -> &str {
     trimmed
 }
 
-/// The first line, without region tags, at most [`TITLE`] characters.
+/// The first line without region tags, at most [`TITLE`] characters.
 fn title_of(text: &str) -> String {
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or(text);
-    let words: Vec<&str> = line.split_whitespace().filter(|w| !w.starts_with('#')).collect();
-    let line = words.join(" ");
-    match line.chars().count() {
-        0 => "Laporan SMS".to_owned(),
-        n if n > TITLE => format!("{}…", line.chars().take(TITLE - 1).collect::<String>()),
-        _ => line,
-    }
+    let untagged: Vec<String> = text
+        .lines()
+        .map(|l| l.split_whitespace().filter(|w| !w.starts_with('#')).collect::<Vec<_>>().join(" "))
+        .collect();
+    text::headline(&untagged.join("\n"), TITLE).unwrap_or_else(|| "Laporan SMS".to_owned())
 }
 
 /// The first `#CODE` of the text that is a well-formed Kemendagri region code.

@@ -161,12 +161,18 @@ impl Service {
             .source(name)
             .await?
             .ok_or_else(|| ServiceError::invalid("source", format!("no source system `{name}` is registered")))?;
-        let tokens = self.inner.store.tokens().await?;
-        let token = tokens
-            .iter()
-            .find(|t| t.name == source.token_name && t.revoked_at.is_none())
-            .ok_or_else(|| ServiceError::Forbidden(format!("the integration token of source `{name}` is revoked")))?;
-        Ok(Caller::Principal(self.token_actor(token)?))
+        self.caller_of(&source).await
+    }
+
+    /// The caller `source` files as: its own integration token (403 when revoked).
+    pub(super) async fn caller_of(&self, source: &SourceRow) -> Result<Caller, ServiceError> {
+        let revoked =
+            || ServiceError::Forbidden(format!("the integration token of source `{}` is revoked", source.name));
+        let token = self.inner.store.token_by_name(&source.token_name).await?.ok_or_else(revoked)?;
+        if token.revoked_at.is_some() {
+            return Err(revoked());
+        }
+        Ok(Caller::Principal(self.token_actor(&token)?))
     }
 
     /// A submission's source reference must name a registered source, and come with its token.

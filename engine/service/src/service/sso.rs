@@ -76,7 +76,7 @@ fn provider_error(e: crate::oidc::OidcError) -> ServiceError {
     use crate::oidc::OidcError;
     match e {
         OidcError::Invalid(_) => ServiceError::Unauthenticated(e.to_string()),
-        OidcError::Config(_) | OidcError::Jwks(_) => {
+        OidcError::Config(_) | OidcError::Jwks(_) | OidcError::Unreachable(_) => {
             tracing::warn!(error = %e, "single sign-on: the identity provider could not be used");
             ServiceError::Unavailable("the identity provider could not be reached; try again later".into())
         }

@@ -42,6 +42,20 @@ impl Store {
         })
     }
 
+    /// The source whose integration token is `token_name` (a gateway posting with its token).
+    pub async fn source_by_token(&self, token_name: &str) -> Result<Option<SourceRow>, StoreError> {
+        with_reader!(self, c => {
+            let row = sqlx::query(
+                "SELECT name, token_name, webhook_url, webhook_secret, created_at, whatsapp_app_secret, \
+                 whatsapp_verify_sha256 FROM sources WHERE token_name = $1",
+            )
+            .bind(token_name.to_owned())
+            .fetch_optional(&mut *c)
+            .await?;
+            row.as_ref().map(rows::source_row).transpose()
+        })
+    }
+
     /// Every source, by name.
     pub async fn sources(&self) -> Result<Vec<SourceRow>, StoreError> {
         with_reader!(self, c => {

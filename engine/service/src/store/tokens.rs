@@ -37,6 +37,17 @@ impl Store {
         })
     }
 
+    /// The token named `name`, revoked or not.
+    pub async fn token_by_name(&self, name: &str) -> Result<Option<TokenRow>, StoreError> {
+        with_reader!(self, c => {
+            let row = sqlx::query("SELECT name, role, agency, created_at, revoked_at FROM api_tokens WHERE name = $1")
+                .bind(name.to_owned())
+                .fetch_optional(&mut *c)
+                .await?;
+            row.as_ref().map(rows::token_row).transpose()
+        })
+    }
+
     /// Every token, revoked ones included, by name.
     pub async fn tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
         with_reader!(self, c => {

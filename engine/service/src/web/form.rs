@@ -51,17 +51,7 @@ impl Fields {
                 "investigation" => Value::Bool(matches!(v, "on" | "true" | "1")),
                 _ => Value::from(v),
             };
-            match name.split_once('.') {
-                Some((outer, inner)) => {
-                    let slot = out.entry(outer.to_owned()).or_insert_with(|| Value::Object(Map::new()));
-                    if let Value::Object(m) = slot {
-                        m.insert(inner.to_owned(), value);
-                    }
-                }
-                None => {
-                    out.insert((*name).to_owned(), value);
-                }
-            }
+            crate::wire::insert_dotted(&mut out, name, value);
         }
         Value::Object(out)
     }
